@@ -1,0 +1,62 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AppContext } from './context.js';
+import { registerErrorHandler } from './kernel/errors.js';
+import { registerBodyParsers } from './kernel/http.js';
+import { registerRoutes } from './routes.js';
+import pkg from '../package.json' with { type: 'json' };
+
+export type App = FastifyInstance;
+export type TypedApp = ReturnType<FastifyInstance['withTypeProvider<TypeBoxTypeProvider>']>;
+
+/** Builds the HTTP + WebSocket application. Logging, DB and workers come from the context. */
+export async function buildApp(ctx: AppContext): Promise<App> {
+  const app = Fastify({
+    loggerInstance: ctx.log,
+    bodyLimit: ctx.config.bodyLimitBytes,
+    trustProxy: true,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
+    genReqId: () => crypto.randomUUID(),
+  });
+
+  registerErrorHandler(app);
+  await app.register(cookie);
+  await registerBodyParsers(app, ctx.config.bodyLimitBytes);
+  await app.register(websocket, { options: { maxPayload: ctx.config.cable.maxFrameBytes } });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'ChannelX API',
+        version: pkg.version,
+        description:
+          'Application API (api_access_token), Client API (public, by inbox identifier and contact source_id) and webhooks. Wire-compatible with the Chatwoot v1 API for the API channel.',
+      },
+      components: {
+        securitySchemes: {
+          userApiKey: { type: 'apiKey', in: 'header', name: 'api_access_token' },
+        },
+      },
+      security: [{ userApiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api-docs' });
+
+  app.get(
+    '/health',
+    { schema: { tags: ['Health'], summary: 'Liveness and database reachability', security: [] } },
+    async (_req, reply) => {
+      const database = await ctx.database.ping();
+      return reply.status(database ? 200 : 503).send({ status: database ? 'ok' : 'degraded', database: database ? 'up' : 'down', version: pkg.version });
+    },
+  );
+
+  await registerRoutes(app.withTypeProvider<TypeBoxTypeProvider>(), ctx);
+  return app;
+}

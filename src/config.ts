@@ -1,0 +1,113 @@
+/**
+ * The one typed configuration object. Nothing else in the codebase reads process.env:
+ * every module receives the values it needs from here.
+ */
+export type Config = {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string | null;
+  publicUrl: string;
+  logLevel: string;
+  smtpUrl: string | null;
+  mailFrom: string;
+  webhookAllowPrivateNetwork: boolean;
+  webhookRetrySchedule: number[];
+  webhookTimeoutMs: number;
+  bodyLimitBytes: number;
+  cookieSecure: boolean;
+  signInRateLimit: { perIp: number; perIpWindowS: number; perEmail: number; perEmailWindowS: number };
+  publicRateLimit: { perIpPerMinute: number; perInboxPerMinute: number };
+  cable: { maxConnectionsPerIp: number; maxBufferedBytes: number; maxFrameBytes: number; authTimeoutMs: number };
+};
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    problems.push(`${name} must be a non-negative integer, got "${raw}"`);
+    return fallback;
+  }
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  problems.push(`${name} must be true or false, got "${raw}"`);
+  return fallback;
+}
+
+export const DEFAULT_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const port = int(env, 'PORT', 3000, problems);
+  const host = env.HOST || '0.0.0.0';
+  const databaseUrl = env.DATABASE_URL || 'sqlite:./data/channelx.sqlite';
+  if (!/^sqlite:/.test(databaseUrl) && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push(`DATABASE_URL must be sqlite:<path> or postgres://…, got "${databaseUrl}"`);
+  }
+  const redisUrl = env.REDIS_URL || null;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL must be redis://…, got "${redisUrl}"`);
+
+  let webhookRetrySchedule = DEFAULT_RETRY_SCHEDULE;
+  if (env.WEBHOOK_RETRY_SCHEDULE !== undefined && env.WEBHOOK_RETRY_SCHEDULE !== '') {
+    const parts = env.WEBHOOK_RETRY_SCHEDULE.split(',').map((s) => s.trim());
+    const nums = parts.map(Number);
+    if (nums.some((n) => !Number.isFinite(n) || n < 0)) {
+      problems.push(`WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds, got "${env.WEBHOOK_RETRY_SCHEDULE}"`);
+    } else webhookRetrySchedule = nums;
+  }
+
+  const publicUrl = (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  const config: Config = {
+    port,
+    host,
+    databaseUrl,
+    redisUrl,
+    publicUrl,
+    logLevel: env.LOG_LEVEL || 'info',
+    smtpUrl: env.SMTP_URL || null,
+    mailFrom: env.MAIL_FROM || 'ChannelX <no-reply@channelx.local>',
+    webhookAllowPrivateNetwork: bool(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORK', false, problems),
+    webhookRetrySchedule,
+    webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 15000, problems),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, problems),
+    cookieSecure: bool(env, 'COOKIE_SECURE', publicUrl.startsWith('https://'), problems),
+    signInRateLimit: {
+      perIp: int(env, 'SIGN_IN_LIMIT_PER_IP', 5, problems),
+      perIpWindowS: 300,
+      perEmail: int(env, 'SIGN_IN_LIMIT_PER_EMAIL', 10, problems),
+      perEmailWindowS: 900,
+    },
+    publicRateLimit: {
+      perIpPerMinute: int(env, 'PUBLIC_API_LIMIT_PER_IP', 300, problems),
+      perInboxPerMinute: int(env, 'PUBLIC_API_LIMIT_PER_INBOX', 3000, problems),
+    },
+    cable: {
+      maxConnectionsPerIp: int(env, 'CABLE_MAX_CONNECTIONS_PER_IP', 20000, problems),
+      maxBufferedBytes: int(env, 'CABLE_MAX_BUFFERED_BYTES', 1024 * 1024, problems),
+      maxFrameBytes: int(env, 'CABLE_MAX_FRAME_BYTES', 64 * 1024, problems),
+      authTimeoutMs: int(env, 'CABLE_AUTH_TIMEOUT_MS', 5000, problems),
+    },
+  };
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
+  return config;
+}
+
+/** Variables for tests only; read here so that process.env stays inside this module. */
+export function testEnv(env: Env = process.env) {
+  return {
+    pgUrl: env.DATABASE_URL_TEST_PG || null,
+    redisUrl: env.REDIS_URL || null,
+    ci: env.CI === 'true' || env.CI === '1',
+  };
+}

@@ -1,0 +1,162 @@
+import type { Executor } from '../kernel/db.js';
+import { bit, now, toJson } from '../kernel/db.js';
+import { secureToken, webhookSecret } from '../kernel/tokens.js';
+import type { AccountContext } from '../kernel/auth.js';
+
+export type InboxWithChannel = {
+  id: number;
+  account_id: number;
+  name: string;
+  channel_type: string;
+  channel_id: number;
+  greeting_enabled: number;
+  greeting_message: string | null;
+  enable_auto_assignment: number;
+  working_hours_enabled: number;
+  out_of_office_message: string | null;
+  timezone: string;
+  enable_email_collect: number;
+  csat_survey_enabled: number;
+  allow_messages_after_resolved: number;
+  lock_to_single_conversation: number;
+  sender_name_type: number;
+  business_name: string | null;
+  created_at: number;
+  updated_at: number;
+  webhook_url: string | null;
+  identifier: string;
+  hmac_token: string;
+  hmac_mandatory: number;
+  secret: string;
+  previous_secret: string | null;
+  secret_rotated_at: number | null;
+  additional_attributes: string;
+};
+
+function selectInbox(db: Executor) {
+  return db
+    .selectFrom('inboxes')
+    .innerJoin('channel_api', 'channel_api.id', 'inboxes.channel_id')
+    .selectAll('inboxes')
+    .select([
+      'channel_api.webhook_url',
+      'channel_api.identifier',
+      'channel_api.hmac_token',
+      'channel_api.hmac_mandatory',
+      'channel_api.secret',
+      'channel_api.previous_secret',
+      'channel_api.secret_rotated_at',
+      'channel_api.additional_attributes',
+    ]);
+}
+
+/** An inbox of the account, or undefined (another account's id is "not found"). */
+export async function findInbox(db: Executor, accountId: number, inboxId: number): Promise<InboxWithChannel | undefined> {
+  return selectInbox(db).where('inboxes.account_id', '=', accountId).where('inboxes.id', '=', inboxId).executeTakeFirst();
+}
+
+/** The public client API finds API inboxes by their identifier only. */
+export async function findInboxByIdentifier(db: Executor, identifier: string): Promise<InboxWithChannel | undefined> {
+  return selectInbox(db).where('channel_api.identifier', '=', identifier).executeTakeFirst();
+}
+
+export async function listInboxes(db: Executor, accountId: number, onlyForUserId?: number): Promise<InboxWithChannel[]> {
+  let q = selectInbox(db).where('inboxes.account_id', '=', accountId).orderBy('inboxes.id');
+  if (onlyForUserId !== undefined) {
+    q = q.where('inboxes.id', 'in', (eb) => eb.selectFrom('inbox_members').select('inbox_id').where('user_id', '=', onlyForUserId));
+  }
+  return q.execute();
+}
+
+/** Inbox ids the user may see in the account: all for administrators, member inboxes for agents. */
+export async function visibleInboxIds(db: Executor, ctx: AccountContext): Promise<number[]> {
+  if (ctx.isAdmin) {
+    const rows = await db.selectFrom('inboxes').select('id').where('account_id', '=', ctx.accountId).execute();
+    return rows.map((r) => r.id);
+  }
+  const rows = await db
+    .selectFrom('inbox_members')
+    .innerJoin('inboxes', 'inboxes.id', 'inbox_members.inbox_id')
+    .select('inboxes.id')
+    .where('inboxes.account_id', '=', ctx.accountId)
+    .where('inbox_members.user_id', '=', ctx.user.id)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+export async function canAccessInbox(db: Executor, ctx: AccountContext, inboxId: number): Promise<boolean> {
+  if (ctx.isAdmin) return !!(await findInbox(db, ctx.accountId, inboxId));
+  const row = await db
+    .selectFrom('inbox_members')
+    .innerJoin('inboxes', 'inboxes.id', 'inbox_members.inbox_id')
+    .select('inboxes.id')
+    .where('inboxes.account_id', '=', ctx.accountId)
+    .where('inbox_members.inbox_id', '=', inboxId)
+    .where('inbox_members.user_id', '=', ctx.user.id)
+    .executeTakeFirst();
+  return !!row;
+}
+
+export type NewApiInbox = {
+  name: string;
+  webhook_url?: string | null;
+  hmac_mandatory?: boolean;
+  additional_attributes?: Record<string, unknown>;
+};
+
+/** Creates an inbox with its API channel (identifier, hmac_token and signing secret generated). */
+export async function insertApiInbox(db: Executor, accountId: number, input: NewApiInbox): Promise<number> {
+  const t = now();
+  const channel = await db
+    .insertInto('channel_api')
+    .values({
+      account_id: accountId,
+      webhook_url: input.webhook_url || null,
+      identifier: secureToken(18),
+      hmac_token: secureToken(18),
+      hmac_mandatory: bit(input.hmac_mandatory),
+      secret: webhookSecret(),
+      previous_secret: null,
+      secret_rotated_at: null,
+      additional_attributes: toJson(input.additional_attributes ?? {}),
+      created_at: t,
+      updated_at: t,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const inbox = await db
+    .insertInto('inboxes')
+    .values({
+      account_id: accountId,
+      name: input.name,
+      channel_type: 'Channel::Api',
+      channel_id: channel.id,
+      greeting_enabled: 0,
+      greeting_message: null,
+      enable_auto_assignment: 1,
+      working_hours_enabled: 0,
+      out_of_office_message: null,
+      timezone: 'UTC',
+      enable_email_collect: 1,
+      csat_survey_enabled: 0,
+      allow_messages_after_resolved: 1,
+      lock_to_single_conversation: 0,
+      sender_name_type: 0,
+      business_name: null,
+      created_at: t,
+      updated_at: t,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return inbox.id;
+}
+
+export async function addInboxMembers(db: Executor, inboxId: number, userIds: number[]) {
+  if (!userIds.length) return;
+  const t = now();
+  await db
+    .insertInto('inbox_members')
+    .values(userIds.map((user_id) => ({ inbox_id: inboxId, user_id, created_at: t })))
+    .onConflict((oc) => oc.columns(['inbox_id', 'user_id']).doNothing())
+    .execute();
+}

@@ -1,0 +1,143 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import type { DB } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+export type Db = Kysely<DB>;
+export type Tx = Transaction<DB>;
+/** Anything queries can run on: the database or an open transaction. */
+export type Executor = Kysely<DB> | Transaction<DB>;
+
+export type Database = {
+  db: Db;
+  dialect: Dialect;
+  /** Runs fn in a transaction; afterCommit hooks registered inside run only once it committed. */
+  transaction<T>(fn: (trx: Tx) => Promise<T>): Promise<T>;
+  /** Called after every commit that wrote outbox events (set by the dispatcher). */
+  onEventsCommitted: (() => void) | null;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+};
+
+// int8 (bigint) columns hold epoch-millisecond timestamps and counts: read them as numbers.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export type OpenOptions = {
+  /** PostgreSQL only: use this schema (created if missing) as search_path. Tests isolate files this way. */
+  pgSchema?: string;
+  poolSize?: number;
+};
+
+export function openDatabase(url: string, opts: OpenOptions = {}): Database {
+  let db: Db;
+  let dialect: Dialect;
+  if (url.startsWith('sqlite:')) {
+    dialect = 'sqlite';
+    const file = url.slice('sqlite:'.length) || './data/channelx.sqlite';
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const conn = new SQLite(file);
+    conn.pragma('journal_mode = WAL');
+    conn.pragma('foreign_keys = ON');
+    conn.pragma('busy_timeout = 5000');
+    // The outbox lives in this file: FULL keeps the last commits on power loss, not only on a crash.
+    conn.pragma('synchronous = FULL');
+    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: conn }) });
+  } else {
+    dialect = 'postgres';
+    const schema = opts.pgSchema;
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: opts.poolSize ?? 10,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
+    pool.on('error', () => {
+      /* an idle client died (server restart); the pool replaces it */
+    });
+    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  }
+
+  const database: Database = {
+    db,
+    dialect,
+    onEventsCommitted: null,
+    async transaction(fn) {
+      const state = { wroteEvents: false };
+      const result = await db.transaction().execute(async (trx) => {
+        txState.set(trx, state);
+        return fn(trx);
+      });
+      if (state.wroteEvents) database.onEventsCommitted?.();
+      return result;
+    },
+    async ping() {
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+  return database;
+}
+
+const txState = new WeakMap<object, { wroteEvents: boolean }>();
+
+/** Marks a transaction as having written outbox rows, so its commit wakes the dispatcher. */
+export function markEventsWritten(trx: Executor) {
+  const s = txState.get(trx);
+  if (s) s.wroteEvents = true;
+}
+
+/** Creates a PostgreSQL schema (tests isolate each file in its own). */
+export async function ensurePgSchema(url: string, schema: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`create schema if not exists "${schema.replace(/"/g, '')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropPgSchema(url: string, schema: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema.replace(/"/g, '')}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+export const now = () => Date.now();
+
+/** JSON columns are text on both dialects. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value ?? {});
+}
+export function fromJson<T = Record<string, unknown>>(text: string | null | undefined, fallback: T = {} as T): T {
+  if (text == null || text === '') return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+/** Booleans are integer 0/1 on both dialects (better-sqlite3 cannot bind booleans). */
+export const bit = (b: boolean | null | undefined) => (b ? 1 : 0);
+
+/** Unix seconds from epoch milliseconds (the wire format's timestamps). */
+export const unix = (ms: number | null | undefined) => (ms == null ? null : Math.floor(ms / 1000));
+
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(e?.message ?? '');
+}

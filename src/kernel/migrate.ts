@@ -1,0 +1,21 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { Database } from './db.js';
+import * as m0001 from './migrations/0001_init.js';
+
+/** Migrations are listed here in order; each is written once for both dialects. */
+const MIGRATIONS = { '0001_init': m0001 } as const;
+
+export async function migrate(database: Database): Promise<string[]> {
+  const pg = database.dialect === 'postgres';
+  const provider: MigrationProvider = {
+    async getMigrations() {
+      const out: Record<string, Migration> = {};
+      for (const [name, mod] of Object.entries(MIGRATIONS)) out[name] = { up: (db) => mod.up(db, pg) };
+      return out;
+    },
+  };
+  const migrator = new Migrator({ db: database.db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,11 @@
+import type { AppContext } from './context.js';
+
+/**
+ * Background work that runs beside the HTTP server: outbox listeners (webhooks, real-time) and the
+ * webhook delivery worker. Each capability registers here; `start` runs after the app is built.
+ */
+export type Worker = { name: string; start(): Promise<void> | void; stop(): Promise<void> | void };
+
+export function createWorkers(_ctx: AppContext): Worker[] {
+  return [];
+}
