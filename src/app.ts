@@ -1,4 +1,5 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -11,12 +12,12 @@ import { registerRoutes } from './routes.js';
 import pkg from '../package.json' with { type: 'json' };
 
 export type App = FastifyInstance;
-export type TypedApp = ReturnType<FastifyInstance['withTypeProvider<TypeBoxTypeProvider>']>;
+export type TypedApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
 /** Builds the HTTP + WebSocket application. Logging, DB and workers come from the context. */
 export async function buildApp(ctx: AppContext): Promise<App> {
-  const app = Fastify({
-    loggerInstance: ctx.log,
+  const app: App = Fastify({
+    loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimitBytes,
     trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
