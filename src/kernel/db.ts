@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Driver, type Transaction } from 'kysely';
 import type { DB } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -44,7 +44,7 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
     conn.pragma('busy_timeout = 5000');
     // The outbox lives in this file: FULL keeps the last commits on power loss, not only on a crash.
     conn.pragma('synchronous = FULL');
-    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: conn }) });
+    db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: conn }) });
   } else {
     dialect = 'postgres';
     const schema = opts.pgSchema;
@@ -85,6 +85,47 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
     },
   };
   return database;
+}
+
+/**
+ * better-sqlite3 has one connection that Kysely hands out under a mutex. A query issued on `db`
+ * while the same code path holds a transaction would wait forever; this turns that programming
+ * error into a clear exception instead of a hung request.
+ */
+class GuardedSqliteDialect extends SqliteDialect {
+  createDriver(): Driver {
+    const inner = super.createDriver();
+    const WAIT_MS = 15_000;
+    return new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop !== 'acquireConnection') {
+          const v = Reflect.get(target, prop, receiver);
+          return typeof v === 'function' ? v.bind(target) : v; // private fields need the real `this`
+        }
+        return async () => {
+          let timedOut = false;
+          const acquiring = target.acquireConnection();
+          void acquiring.then((c) => {
+            if (timedOut) void target.releaseConnection(c);
+          });
+          let timer: NodeJS.Timeout | undefined;
+          try {
+            return await Promise.race([
+              acquiring,
+              new Promise<never>((_, reject) => {
+                timer = setTimeout(() => {
+                  timedOut = true;
+                  reject(new Error('SQLite connection wait exceeded 15 s: a query on `db` inside a transaction? Use the transaction (trx).'));
+                }, WAIT_MS);
+              }),
+            ]);
+          } finally {
+            clearTimeout(timer);
+          }
+        };
+      },
+    });
+  }
 }
 
 const txState = new WeakMap<object, { wroteEvents: boolean }>();

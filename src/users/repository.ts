@@ -85,3 +85,54 @@ export async function userByAccessToken(db: Executor, presented: string): Promis
   if (!tok || !safeEqual(tok.token, presented)) return undefined;
   return findUserById(db, tok.owner_id);
 }
+
+/* ---- added for the profile, agents and invitations (issue 2) ---- */
+
+/** One account membership of a user, with the account fields the user JSON shows. */
+export type MembershipRow = {
+  account_id: number;
+  account_name: string;
+  account_status: number;
+  role: number;
+  inviter_id: number | null;
+  availability: number;
+  auto_offline: number;
+  active_at: number | null;
+};
+
+/** The user's memberships, the most recently active account first (that one is the user's current account). */
+export async function listMemberships(db: Executor, userId: number): Promise<MembershipRow[]> {
+  const rows = await db
+    .selectFrom('account_users')
+    .innerJoin('accounts', 'accounts.id', 'account_users.account_id')
+    .select([
+      'account_users.account_id',
+      'accounts.name as account_name',
+      'accounts.status as account_status',
+      'account_users.role',
+      'account_users.inviter_id',
+      'account_users.availability',
+      'account_users.auto_offline',
+      'account_users.active_at',
+    ])
+    .where('account_users.user_id', '=', userId)
+    .orderBy('account_users.account_id')
+    .execute();
+  return rows.sort((a, b) => Number(b.active_at ?? 0) - Number(a.active_at ?? 0) || a.account_id - b.account_id);
+}
+
+export type UserPatch = Partial<
+  Pick<UserRow, 'name' | 'display_name' | 'email' | 'password_hash' | 'message_signature' | 'ui_settings' | 'confirmed'>
+>;
+
+export async function updateUser(db: Executor, userId: number, patch: UserPatch): Promise<void> {
+  const values = { ...patch, ...(patch.email !== undefined ? { email: normalizeEmail(patch.email) } : {}), updated_at: now() };
+  await db.updateTable('users').set(values).where('id', '=', userId).execute();
+}
+
+/** Ends the user's dashboard sessions, except the one with the given digest (the caller's own). */
+export async function deleteSessionsOf(db: Executor, userId: number, exceptDigest?: string): Promise<void> {
+  let q = db.deleteFrom('user_sessions').where('user_id', '=', userId);
+  if (exceptDigest) q = q.where('token_digest', '!=', exceptDigest);
+  await q.execute();
+}

@@ -13,7 +13,9 @@ export default class SummaryReporter implements Reporter {
         else if (s === 'failed') failed++;
         else skipped++;
       }
-      if (m.state() === 'failed' && ![...m.children.allTests()].length) failed++;
+      // A suite whose hook failed leaves its tests "skipped": count the suite itself as a failure.
+      for (const suite of m.children.allSuites()) if (suite.errors().length) failed++;
+      if (m.errors().length) failed++;
     }
     console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
   }

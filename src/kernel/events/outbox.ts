@@ -58,6 +58,7 @@ export class Dispatcher {
   private listeners: Listener[] = [];
   private loops = new Map<string, { running: boolean; again: boolean }>();
   private timer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
   private stopped = true;
   private pgListener: { end(): Promise<void> } | null = null;
   private inFlight = new Set<Promise<void>>();
@@ -81,6 +82,8 @@ export class Dispatcher {
     this.database.onEventsCommitted = () => this.wake();
     this.timer = setInterval(() => this.wake(), this.opts.pollMs ?? 1000);
     this.timer.unref();
+    this.pruneTimer = setInterval(() => void this.prune().catch((err) => this.log.error({ err }, 'outbox prune failed')), 3600_000);
+    this.pruneTimer.unref();
     if (this.database.dialect === 'postgres' && this.opts.databaseUrl) await this.listenPg(this.opts.databaseUrl);
     this.wake();
   }
@@ -88,7 +91,8 @@ export class Dispatcher {
   async stop() {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.timer = this.pruneTimer = null;
     this.database.onEventsCommitted = null;
     await this.pgListener?.end().catch(() => {});
     this.pgListener = null;
@@ -112,6 +116,21 @@ export class Dispatcher {
       this.wake();
       await new Promise((r) => setTimeout(r, 5));
     }
+  }
+
+  /** Deletes events every listener has handled and that are older than the retention window. */
+  async prune(retentionMs = 7 * 24 * 3600 * 1000): Promise<number> {
+    const min = await this.database.db
+      .selectFrom('event_consumers')
+      .select((eb) => eb.fn.min('last_event_id').as('min'))
+      .executeTakeFirst();
+    if (min?.min == null) return 0;
+    const res = await this.database.db
+      .deleteFrom('events')
+      .where('id', '<=', Number(min.min))
+      .where('created_at', '<', now() - retentionMs)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows ?? 0);
   }
 
   private async maxEventId(): Promise<number> {
