@@ -16,9 +16,21 @@ export type Config = {
   webhookTimeoutMs: number;
   bodyLimitBytes: number;
   cookieSecure: boolean;
+  /** Honour X-Forwarded-For (only behind a reverse proxy you control; otherwise clients could spoof their IP). */
+  trustProxy: boolean;
   signInRateLimit: { perIp: number; perIpWindowS: number; perEmail: number; perEmailWindowS: number };
   publicRateLimit: { perIpPerMinute: number; perInboxPerMinute: number };
-  cable: { maxConnectionsPerIp: number; maxBufferedBytes: number; maxFrameBytes: number; authTimeoutMs: number };
+  cable: {
+    maxConnectionsPerIp: number;
+    maxBufferedBytes: number;
+    maxFrameBytes: number;
+    authTimeoutMs: number;
+    /** Prefix of the Redis pub/sub channels and presence keys (several installations can share one Redis). */
+    redisPrefix: string;
+    /** How long after its last update_presence a user / a contact counts as online (seconds). */
+    userPresenceS: number;
+    contactPresenceS: number;
+  };
 };
 
 export class ConfigError extends Error {}
@@ -82,6 +94,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 15000, problems),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, problems),
     cookieSecure: bool(env, 'COOKIE_SECURE', publicUrl.startsWith('https://'), problems),
+    trustProxy: bool(env, 'TRUST_PROXY', false, problems),
     signInRateLimit: {
       perIp: int(env, 'SIGN_IN_LIMIT_PER_IP', 5, problems),
       perIpWindowS: 300,
@@ -97,6 +110,9 @@ export function loadConfig(env: Env = process.env): Config {
       maxBufferedBytes: int(env, 'CABLE_MAX_BUFFERED_BYTES', 1024 * 1024, problems),
       maxFrameBytes: int(env, 'CABLE_MAX_FRAME_BYTES', 64 * 1024, problems),
       authTimeoutMs: int(env, 'CABLE_AUTH_TIMEOUT_MS', 5000, problems),
+      redisPrefix: env.CABLE_REDIS_PREFIX || 'channelx:cable:',
+      userPresenceS: int(env, 'PRESENCE_DURATION', 20, problems),
+      contactPresenceS: int(env, 'CONTACT_PRESENCE_DURATION', 90, problems),
     },
   };
   if (problems.length) throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);

@@ -1,4 +1,46 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
+import { admin, member, principal } from './guard.js';
+import { presentAccount } from './presenter.js';
+import { editAccount, getAccount } from './service.js';
+import { AccountJson, AccountParams, AccountUpdateBody, errorResponses } from './schemas.js';
 
-export async function register(_app: TypedApp, _ctx: AppContext) {}
+/** The account itself: any member reads it, administrators edit it. */
+export async function register(app: TypedApp, ctx: AppContext) {
+  app.get(
+    '/api/v1/accounts/:account_id',
+    {
+      preValidation: member(ctx),
+      schema: {
+        tags: ['Account'],
+        summary: 'Get the account',
+        params: AccountParams,
+        response: { 200: AccountJson, ...errorResponses(401, 404) },
+      },
+    },
+    async (req) => {
+      const auth = principal(req);
+      return presentAccount(await getAccount(ctx, auth));
+    },
+  );
+
+  for (const method of ['PATCH', 'PUT'] as const) {
+    app.route({
+      method,
+      url: '/api/v1/accounts/:account_id',
+      preValidation: admin(ctx),
+      schema: {
+        tags: ['Account'],
+        summary: 'Update the account (administrators); settings are merged',
+        params: AccountParams,
+        body: AccountUpdateBody,
+        response: { 200: AccountJson, ...errorResponses(401, 404, 422) },
+      },
+      handler: async (req) => {
+        const auth = principal(req);
+        const { account, ...flat } = req.body;
+        return presentAccount(await editAccount(ctx, auth, { ...flat, ...account }));
+      },
+    });
+  }
+}

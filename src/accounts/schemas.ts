@@ -35,8 +35,11 @@ export const ErrorBody = Type.Object(
   { error: Type.String(), message: Type.Optional(Type.String()), attributes: Type.Optional(Type.Array(Type.String())) },
   { additionalProperties: true },
 );
-export const errorResponses = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [c, ErrorBody])) as Record<number, TSchema>;
+export const errorResponses = <C extends number>(...codes: C[]) =>
+  Object.fromEntries(codes.map((c) => [c, ErrorBody])) as { [K in C]: typeof ErrorBody };
+
+/** `head :ok` in the reference: 200 with an empty body. */
+export const EmptyOk = Type.Unknown({ description: 'Empty body' });
 
 /** An object response that keeps every key the presenter built (responses may carry more keys). */
 export const Open = <T extends Record<string, TSchema>>(props: T, description?: string) =>

@@ -1,4 +1,94 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
+import { admin, member, principal } from '../accounts/guard.js';
+import { AccountIdParams, AccountParams, EmptyOk, errorResponses } from '../accounts/schemas.js';
+import { AgentSchema, presentAgent } from '../users/presenter.js';
+import { presenceOf } from '../users/service.js';
+import { agentsOf, createAgent, removeAgent, updateAgent } from './service.js';
+import { AgentCreateBody, AgentList, AgentUpdateBody, CreatedAgent } from './schemas.js';
 
-export async function register(_app: TypedApp, _ctx: AppContext) {}
+const BASE = '/api/v1/accounts/:account_id/agents';
+
+/** Agents of an account: every member lists them, administrators manage them. */
+export async function register(app: TypedApp, ctx: AppContext) {
+  app.get(
+    BASE,
+    {
+      preValidation: member(ctx),
+      schema: {
+        tags: ['Agents'],
+        summary: 'List the agents of the account (a bare array)',
+        params: AccountParams,
+        response: { 200: AgentList, ...errorResponses(401) },
+      },
+    },
+    async (req) => {
+      const auth = principal(req);
+      return (await agentsOf(ctx, auth)).map((a) => presentAgent(a, { presence: presenceOf(ctx) }));
+    },
+  );
+
+  app.post(
+    BASE,
+    {
+      preValidation: admin(ctx),
+      schema: {
+        tags: ['Agents'],
+        summary: 'Add an agent (administrators); without a password the response carries an invitation_url',
+        params: AccountParams,
+        body: AgentCreateBody,
+        response: { 200: CreatedAgent, ...errorResponses(401, 422, 429) },
+      },
+    },
+    async (req) => {
+      const auth = principal(req);
+      const { agent: wrapped, ...flat } = req.body;
+      const created = await createAgent(ctx, auth, { ...flat, ...wrapped });
+      const json = presentAgent(created.agent, { presence: presenceOf(ctx) });
+      if (!created.invitation) return json;
+      return {
+        ...json,
+        invitation_url: created.invitation.url,
+        invitation_expires_at: new Date(created.invitation.expiresAt).toISOString(),
+      };
+    },
+  );
+
+  for (const method of ['PATCH', 'PUT'] as const) {
+    app.route({
+      method,
+      url: `${BASE}/:id`,
+      preValidation: admin(ctx),
+      schema: {
+        tags: ['Agents'],
+        summary: "Update an agent's name, role, availability or auto_offline (administrators)",
+        params: AccountIdParams,
+        body: AgentUpdateBody,
+        response: { 200: AgentSchema, ...errorResponses(401, 404, 422) },
+      },
+      handler: async (req) => {
+        const auth = principal(req);
+        const { agent: wrapped, ...flat } = req.body;
+        return presentAgent(await updateAgent(ctx, auth, req.params.id, { ...flat, ...wrapped }), { presence: presenceOf(ctx) });
+      },
+    });
+  }
+
+  app.delete(
+    `${BASE}/:id`,
+    {
+      preValidation: admin(ctx),
+      schema: {
+        tags: ['Agents'],
+        summary: 'Remove an agent from the account (administrators; not yourself, not the last administrator)',
+        params: AccountIdParams,
+        response: { 200: EmptyOk, ...errorResponses(401, 404, 422, 429) },
+      },
+    },
+    async (req, reply) => {
+      const auth = principal(req);
+      await removeAgent(ctx, auth, req.params.id);
+      return reply.status(200).send(undefined);
+    },
+  );
+}

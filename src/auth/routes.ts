@@ -1,4 +1,95 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
+import { SESSION_COOKIE } from '../kernel/auth.js';
+import { errorResponses } from '../accounts/schemas.js';
+import { roleName } from '../users/presenter.js';
+import { signedInUserJson } from '../users/service.js';
+import { clearSessionCookie, setSessionCookie } from './session.js';
+import { acceptInvitation, pendingInvitation, signIn } from './service.js';
+import { AcceptInvitationBody, InvitationJson, InvitationParams, SignedInResponse, SignInBody, SignOutResponse } from './schemas.js';
 
-export async function register(_app: TypedApp, _ctx: AppContext) {}
+/** Dashboard authentication: sign-in/out with an HttpOnly session cookie, and invitation links. */
+export async function register(app: TypedApp, ctx: AppContext) {
+  app.post(
+    '/auth/sign_in',
+    {
+      schema: {
+        tags: ['Auth'],
+        summary: 'Sign in with email and password (sets the session cookie)',
+        description: `Rate-limited per IP (${ctx.config.signInRateLimit.perIp} per ${ctx.config.signInRateLimit.perIpWindowS} s) and per email (${ctx.config.signInRateLimit.perEmail} per ${ctx.config.signInRateLimit.perEmailWindowS} s).`,
+        security: [],
+        body: SignInBody,
+        response: { 200: SignedInResponse, ...errorResponses(401, 422, 429) },
+      },
+    },
+    async (req, reply) => {
+      const { user, sessionToken } = await signIn(ctx, { email: req.body.email, password: req.body.password, ip: req.ip });
+      setSessionCookie(reply, ctx.config, sessionToken);
+      const data = await signedInUserJson(ctx, user);
+      reply.header('uid', data.uid);
+      return { data };
+    },
+  );
+
+  app.delete(
+    '/auth/sign_out',
+    {
+      schema: {
+        tags: ['Auth'],
+        summary: 'Sign out (ends the cookie session)',
+        security: [],
+        response: { 200: SignOutResponse, 404: SignOutResponse },
+      },
+    },
+    async (req, reply) => {
+      const token = req.cookies?.[SESSION_COOKIE];
+      clearSessionCookie(reply, ctx.config);
+      if (!token) return reply.status(404).send({ success: false, error: 'User was not found or was not logged in.' });
+      await ctx.auth.destroySession(token);
+      return { success: true };
+    },
+  );
+
+  app.get(
+    '/auth/invitations/:token',
+    {
+      schema: {
+        tags: ['Auth'],
+        summary: 'Who an invitation link is for (404 when unknown, expired or used)',
+        security: [],
+        params: InvitationParams,
+        response: { 200: InvitationJson, ...errorResponses(404) },
+      },
+    },
+    async (req) => {
+      const inv = await pendingInvitation(ctx, req.params.token);
+      return {
+        email: inv.email,
+        name: inv.name,
+        account_id: inv.account_id,
+        account_name: inv.account_name,
+        role: roleName(inv.role),
+        expires_at: new Date(inv.expires_at).toISOString(),
+      };
+    },
+  );
+
+  app.post(
+    '/auth/invitations/:token',
+    {
+      schema: {
+        tags: ['Auth'],
+        summary: 'Accept an invitation: set a password and sign in',
+        security: [],
+        params: InvitationParams,
+        body: AcceptInvitationBody,
+        response: { 200: SignedInResponse, ...errorResponses(404, 422) },
+      },
+    },
+    async (req, reply) => {
+      const { user, sessionToken } = await acceptInvitation(ctx, req.params.token, req.body);
+      setSessionCookie(reply, ctx.config, sessionToken);
+      return { data: await signedInUserJson(ctx, user) };
+    },
+  );
+}

@@ -160,3 +160,80 @@ export async function addInboxMembers(db: Executor, inboxId: number, userIds: nu
     .onConflict((oc) => oc.columns(['inbox_id', 'user_id']).doNothing())
     .execute();
 }
+
+/* ---- added for the inbox API (issue 2): updates, deletion, secret rotation, member sets ---- */
+
+export type InboxPatch = Partial<{
+  name: string;
+  greeting_enabled: number;
+  greeting_message: string | null;
+  enable_auto_assignment: number;
+  working_hours_enabled: number;
+  out_of_office_message: string | null;
+  timezone: string;
+  enable_email_collect: number;
+  csat_survey_enabled: number;
+  allow_messages_after_resolved: number;
+  lock_to_single_conversation: number;
+  sender_name_type: number;
+  business_name: string | null;
+}>;
+
+export type ChannelPatch = Partial<{ webhook_url: string | null; hmac_mandatory: number; additional_attributes: string }>;
+
+export async function updateInboxRow(db: Executor, accountId: number, inboxId: number, patch: InboxPatch): Promise<void> {
+  if (!Object.keys(patch).length) return;
+  await db
+    .updateTable('inboxes')
+    .set({ ...patch, updated_at: now() })
+    .where('account_id', '=', accountId)
+    .where('id', '=', inboxId)
+    .execute();
+}
+
+export async function updateChannelRow(db: Executor, accountId: number, channelId: number, patch: ChannelPatch): Promise<void> {
+  if (!Object.keys(patch).length) return;
+  await db
+    .updateTable('channel_api')
+    .set({ ...patch, updated_at: now() })
+    .where('account_id', '=', accountId)
+    .where('id', '=', channelId)
+    .execute();
+}
+
+/** Replaces the signing secret, keeping the old one (with the rotation time) so deliveries can carry both for a while. */
+export async function rotateChannelSecret(db: Executor, accountId: number, channelId: number, oldSecret: string): Promise<string> {
+  const secret = webhookSecret();
+  const t = now();
+  await db
+    .updateTable('channel_api')
+    .set({ secret, previous_secret: oldSecret, secret_rotated_at: t, updated_at: t })
+    .where('account_id', '=', accountId)
+    .where('id', '=', channelId)
+    .execute();
+  return secret;
+}
+
+/** Deletes the inbox (its members, contact sessions, conversations and messages go with it) and its channel. */
+export async function deleteInboxRow(db: Executor, accountId: number, inboxId: number, channelId: number): Promise<void> {
+  await db.deleteFrom('inboxes').where('account_id', '=', accountId).where('id', '=', inboxId).execute();
+  await db.deleteFrom('channel_api').where('account_id', '=', accountId).where('id', '=', channelId).execute();
+}
+
+export async function inboxMemberIds(db: Executor, inboxId: number): Promise<number[]> {
+  const rows = await db.selectFrom('inbox_members').select('user_id').where('inbox_id', '=', inboxId).orderBy('user_id').execute();
+  return rows.map((r) => r.user_id);
+}
+
+export async function removeInboxMembers(db: Executor, inboxId: number, userIds: number[]): Promise<void> {
+  if (!userIds.length) return;
+  await db.deleteFrom('inbox_members').where('inbox_id', '=', inboxId).where('user_id', 'in', userIds).execute();
+}
+
+/** Makes the member set exactly `userIds`. */
+export async function setInboxMembers(db: Executor, inboxId: number, userIds: number[]): Promise<void> {
+  let q = db.deleteFrom('inbox_members').where('inbox_id', '=', inboxId);
+  if (userIds.length) q = q.where('user_id', 'not in', userIds);
+  await q.execute();
+  await addInboxMembers(db, inboxId, userIds);
+}

@@ -1,4 +1,121 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
+import { admin, member, principal } from '../accounts/guard.js';
+import { AccountParams, EmptyOk, errorResponses } from '../accounts/schemas.js';
+import { presentInbox } from './presenter.js';
+import { createInbox, deleteInbox, resetInboxSecret, updateInbox, visibleInbox, visibleInboxes } from './service.js';
+import { InboxCreateBody, InboxList, InboxParams, InboxSchema, InboxUpdateBody } from './schemas.js';
+import { registerMemberRoutes } from './member-routes.js';
 
-export async function register(_app: TypedApp, _ctx: AppContext) {}
+const BASE = '/api/v1/accounts/:account_id/inboxes';
+
+/** API-channel inboxes. Agents see their member inboxes; administrators see and manage all of the account's. */
+export async function register(app: TypedApp, ctx: AppContext) {
+  app.get(
+    BASE,
+    {
+      preValidation: member(ctx),
+      schema: {
+        tags: ['Inboxes'],
+        summary: 'List inboxes (agents: only inboxes they are members of)',
+        params: AccountParams,
+        response: { 200: InboxList, ...errorResponses(401) },
+      },
+    },
+    async (req) => {
+      const auth = principal(req);
+      return { payload: (await visibleInboxes(ctx, auth)).map((i) => presentInbox(i, { admin: auth.isAdmin })) };
+    },
+  );
+
+  app.get(
+    `${BASE}/:id`,
+    {
+      preValidation: member(ctx),
+      schema: {
+        tags: ['Inboxes'],
+        summary: 'Get an inbox (hmac_token and secret only for administrators)',
+        params: InboxParams,
+        response: { 200: InboxSchema, ...errorResponses(401, 404) },
+      },
+    },
+    async (req) => {
+      const auth = principal(req);
+      return presentInbox(await visibleInbox(ctx, auth, req.params.id), { admin: auth.isAdmin });
+    },
+  );
+
+  app.post(
+    BASE,
+    {
+      preValidation: admin(ctx),
+      schema: {
+        tags: ['Inboxes'],
+        summary: "Create an API-channel inbox (administrators): channel {type: 'api', webhook_url, hmac_mandatory}",
+        params: AccountParams,
+        body: InboxCreateBody,
+        response: { 200: InboxSchema, ...errorResponses(401, 422) },
+      },
+    },
+    async (req) => {
+      const auth = principal(req);
+      return presentInbox(await createInbox(ctx, auth, req.body), { admin: true });
+    },
+  );
+
+  for (const method of ['PATCH', 'PUT'] as const) {
+    app.route({
+      method,
+      url: `${BASE}/:id`,
+      preValidation: admin(ctx),
+      schema: {
+        tags: ['Inboxes'],
+        summary: 'Update an inbox and its channel (administrators)',
+        params: InboxParams,
+        body: InboxUpdateBody,
+        response: { 200: InboxSchema, ...errorResponses(401, 404, 422) },
+      },
+      handler: async (req) => {
+        const auth = principal(req);
+        return presentInbox(await updateInbox(ctx, auth, req.params.id, req.body), { admin: true });
+      },
+    });
+  }
+
+  app.delete(
+    `${BASE}/:id`,
+    {
+      preValidation: admin(ctx),
+      schema: {
+        tags: ['Inboxes'],
+        summary: 'Delete an inbox with its conversations (administrators)',
+        params: InboxParams,
+        response: { 200: EmptyOk, ...errorResponses(401, 404) },
+      },
+    },
+    async (req, reply) => {
+      const auth = principal(req);
+      await deleteInbox(ctx, auth, req.params.id);
+      return reply.status(200).send(undefined);
+    },
+  );
+
+  app.post(
+    `${BASE}/:id/reset_secret`,
+    {
+      preValidation: admin(ctx),
+      schema: {
+        tags: ['Inboxes'],
+        summary: 'Rotate the webhook signing secret (administrators); the old one stays valid for signing during the overlap',
+        params: InboxParams,
+        response: { 200: InboxSchema, ...errorResponses(401, 404) },
+      },
+    },
+    async (req) => {
+      const auth = principal(req);
+      return presentInbox(await resetInboxSecret(ctx, auth, req.params.id), { admin: true });
+    },
+  );
+
+  await registerMemberRoutes(app, ctx);
+}

@@ -102,6 +102,10 @@ export function registerErrorHandler(app: FastifyInstance) {
             : fe.message;
       return reply.status(fe.statusCode).send({ error: message });
     }
+    // busboy reports a truncated or garbled multipart body as a plain Error without a status.
+    if (request.isMultipart?.() && /multipart|part header|boundary/i.test(fe.message ?? '')) {
+      return reply.status(400).send({ error: 'Malformed multipart body' });
+    }
     request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send({ error: 'Internal server error', request_id: request.id });
   });

@@ -136,3 +136,13 @@ export async function deleteSessionsOf(db: Executor, userId: number, exceptDiges
   if (exceptDigest) q = q.where('token_digest', '!=', exceptDigest);
   await q.execute();
 }
+
+/** Makes the account the user's current one (the user JSON's account_id follows active_at). */
+export async function markAccountActive(db: Executor, accountId: number, userId: number): Promise<void> {
+  await db
+    .updateTable('account_users')
+    .set({ active_at: now() })
+    .where('account_id', '=', accountId)
+    .where('user_id', '=', userId)
+    .execute();
+}
