@@ -9,6 +9,7 @@ import type { AppContext } from './context.js';
 import { registerErrorHandler } from './kernel/errors.js';
 import { registerBodyParsers } from './kernel/http.js';
 import { registerRoutes } from './routes.js';
+import { errors } from './kernel/errors.js';
 import pkg from '../package.json' with { type: 'json' };
 
 export type App = FastifyInstance;
@@ -26,6 +27,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   });
 
   registerErrorHandler(app);
+  guardAccountRoutes(app, ctx);
   await app.register(cookie);
   await registerBodyParsers(app, ctx.config.bodyLimitBytes);
   await app.register(websocket, { options: { maxPayload: ctx.config.cable.maxFrameBytes } });
@@ -60,4 +62,28 @@ export async function buildApp(ctx: AppContext): Promise<App> {
 
   await registerRoutes(app.withTypeProvider<TypeBoxTypeProvider>(), ctx);
   return app;
+}
+
+const MAX_ID = 2_147_483_647;
+
+/**
+ * Every route under /api/v1/accounts/:account_id checks the caller's membership before the body is
+ * validated, so another account's user gets 401 (never a 422 that reveals the route's rules).
+ * The result is memoised on the request for the route's own authorization.
+ */
+function guardAccountRoutes(app: App, ctx: AppContext) {
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/v1/accounts/:account_id')) return;
+    const guard = async (req: import('fastify').FastifyRequest) => {
+      const raw = (req.params as Record<string, string | undefined>).account_id ?? '';
+      const id = Number(raw);
+      if (!/^\d+$/.test(raw) || id < 1 || id > MAX_ID) {
+        await ctx.auth.authenticate(req);
+        throw errors.notFound();
+      }
+      await ctx.auth.forAccount(req, id);
+    };
+    const existing = route.preValidation;
+    route.preValidation = existing ? [guard, ...(Array.isArray(existing) ? existing : [existing])] : [guard];
+  });
 }

@@ -52,8 +52,22 @@ export class Auth {
     throw errors.invalidToken();
   }
 
-  /** Authenticates and checks membership of the account in the path. Another account's id is a 401, as in the reference. */
-  async forAccount(req: FastifyRequest, accountId: number): Promise<AccountContext> {
+  private memo = new WeakMap<FastifyRequest, Map<number, Promise<AccountContext>>>();
+
+  /**
+   * Authenticates and checks membership of the account in the path. Another account's id is a 401,
+   * as in the reference. Memoised per request: the account guard (src/app.ts) runs it before body
+   * validation, and the route's own call reuses the result.
+   */
+  forAccount(req: FastifyRequest, accountId: number): Promise<AccountContext> {
+    let byAccount = this.memo.get(req);
+    if (!byAccount) this.memo.set(req, (byAccount = new Map()));
+    let p = byAccount.get(accountId);
+    if (!p) byAccount.set(accountId, (p = this.resolveAccount(req, accountId)));
+    return p;
+  }
+
+  private async resolveAccount(req: FastifyRequest, accountId: number): Promise<AccountContext> {
     const user = await this.authenticate(req);
     const row = await this.database.db
       .selectFrom('account_users')

@@ -5,7 +5,7 @@ import { freshIp, PASSWORD, sessionCookie, setCookieHeader, signIn } from './hel
 describeEachDb('sign-in, sessions, tokens and profile', (dialect) => {
   let h: TestServer;
   beforeAll(async () => {
-    h = await startTestServer(dialect, { SIGN_IN_LIMIT_PER_IP: '3', SIGN_IN_LIMIT_PER_EMAIL: '6' });
+    h = await startTestServer(dialect, { SIGN_IN_LIMIT_PER_IP: '3', SIGN_IN_LIMIT_PER_EMAIL: '6', TRUST_PROXY: 'true' });
   });
   afterAll(() => h.close());
 
