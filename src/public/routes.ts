@@ -1,4 +1,308 @@
+import type { FastifyRequest } from 'fastify';
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
+import { idempotent, type ScopeResolver } from '../kernel/idempotency.js';
+import { findInboxByIdentifier } from '../inboxes/repository.js';
+import { findContactInboxBySource } from '../contacts/repository.js';
+import { bodyLimits, rateLimitHook } from './limits.js';
+import { presentPublicContact, presentPublicConversation, presentPublicConversations, presentPublicInbox, presentPublicMessage, presentPublicMessages } from './presenters.js';
+import { createPublicContact, getPublicContact, updatePublicContact } from './contacts.js';
+import * as service from './service.js';
+import { presentedHashes } from './identity.js';
+import { resolveInbox } from './session.js';
+import * as s from './schemas.js';
 
-export async function register(_app: TypedApp, _ctx: AppContext) {}
+/**
+ * The client API (reference §3) under /public/api/v1/inboxes/:inbox_identifier. No token: the
+ * capability is the inbox identifier plus the contact's source_id, with HMAC identity validation
+ * (identity.ts). Every route is rate limited per IP and per inbox (limits.ts).
+ */
+
+const BASE = '/public/api/v1/inboxes/:inbox_identifier';
+const CONTACT = `${BASE}/contacts/:contact_identifier`;
+const CONVERSATION = `${CONTACT}/conversations/:conversation_id`;
+const tags = s.TAGS;
+const security: never[] = [];
+
+/** Idempotency-Key scope: the contact session (only sessions the identity rules let through). */
+function sessionScope(ctx: AppContext): ScopeResolver {
+  return async (req: FastifyRequest) => {
+    const p = req.params as Record<string, string>;
+    const db = ctx.database.db;
+    const inbox = await findInboxByIdentifier(db, String(p.inbox_identifier ?? ''));
+    if (!inbox) return null;
+    const session = await findContactInboxBySource(db, inbox.account_id, inbox.id, String(p.contact_identifier ?? ''));
+    if (!session || (inbox.hmac_mandatory && !session.hmac_verified)) return null;
+    return { accountId: inbox.account_id, scope: `contact_inbox:${session.id}` };
+  };
+}
+
+export async function register(app: TypedApp, ctx: AppContext) {
+  await app.register(async (scoped: TypedApp) => {
+    scoped.addHook('onRequest', rateLimitHook(ctx));
+    routes(scoped, ctx);
+  });
+}
+
+function routes(app: TypedApp, ctx: AppContext) {
+  const db = ctx.database.db;
+  const limits = bodyLimits(ctx.config.bodyLimitBytes);
+  const idem = idempotent(ctx.database, sessionScope(ctx));
+
+  app.get(
+    BASE,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "The inbox's public info (identity_validation_enabled = HMAC mandatory)",
+        params: s.InboxParams,
+        response: { 200: s.PublicInbox, ...s.errorResponses(404, 429) },
+      },
+    },
+    async (req) => presentPublicInbox(await resolveInbox(db, req.params.inbox_identifier)),
+  );
+
+  app.post(
+    `${BASE}/contacts`,
+    {
+      bodyLimit: limits.small,
+      schema: {
+        tags,
+        security,
+        summary: 'Create (or match) a contact and open a session: returns source_id and pubsub_token',
+        description:
+          'Matches an existing contact by identifier, then email, then phone, otherwise creates one. A valid identifier_hash ' +
+          '(HMAC-SHA256 of identifier with the inbox hmac_token) verifies the new session at once. On an inbox with HMAC ' +
+          'mandatory a missing or wrong hash is a 401 and nothing is written; a present-but-wrong hash is a 401 on every inbox.',
+        params: s.InboxParams,
+        body: s.ContactCreateBody,
+        response: { 200: s.PublicContact, ...s.errorResponses(401, 404, 422, 429) },
+      },
+    },
+    async (req) => {
+      const r = await createPublicContact(ctx, req.params.inbox_identifier, req.body);
+      return presentPublicContact(r.contact, r.session);
+    },
+  );
+
+  app.get(
+    CONTACT,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "The session's contact (identifier_hash in the query verifies the session)",
+        params: s.ContactParams,
+        querystring: s.HashQuery,
+        response: { 200: s.PublicContact, ...s.errorResponses(401, 404, 429) },
+      },
+    },
+    async (req) => {
+      const r = await getPublicContact(ctx, req.params.inbox_identifier, req.params.contact_identifier, req.query);
+      return presentPublicContact(r.contact, r.session);
+    },
+  );
+
+  for (const method of ['PATCH', 'PUT'] as const) {
+    app.route({
+      method,
+      url: CONTACT,
+      bodyLimit: limits.small,
+      schema: {
+        tags,
+        security,
+        summary: "Update the session's contact",
+        description:
+          'identifier_hash must be the hash of the identifier the contact has after the update (mandatory on HMAC-mandatory inboxes). ' +
+          'Changing an existing identifier needs an already verified session and the hash of the new one; an identifier, email or ' +
+          'phone held by another contact is a 422 (contacts are never merged).',
+        params: s.ContactParams,
+        querystring: s.HashQuery,
+        body: s.ContactUpdateBody,
+        response: { 200: s.PublicContact, ...s.errorResponses(401, 404, 422, 429) },
+      },
+      handler: async (req) => {
+        const r = await updatePublicContact(ctx, req.params.inbox_identifier, req.params.contact_identifier, req.body, req.query);
+        return presentPublicContact(r.contact, r.session);
+      },
+    });
+  }
+
+  app.get(
+    `${CONTACT}/conversations`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "The session's conversations (a verified session: those of every verified session of its contact in the inbox)",
+        params: s.ContactParams,
+        querystring: s.HashQuery,
+        response: { 200: s.PublicConversationList, ...s.errorResponses(401, 404, 429) },
+      },
+    },
+    async (req) => {
+      const r = await service.listConversations(ctx, req.params.inbox_identifier, req.params.contact_identifier, req.query);
+      return presentPublicConversations(db, r.conversations, r.session.contact);
+    },
+  );
+
+  app.post(
+    `${CONTACT}/conversations`,
+    {
+      bodyLimit: limits.small,
+      schema: {
+        tags,
+        security,
+        summary: 'Open a conversation (only custom_attributes are taken; inboxes locked to one conversation return it)',
+        params: s.ContactParams,
+        querystring: s.HashQuery,
+        body: s.ConversationCreateBody,
+        response: { 200: s.PublicConversation, ...s.errorResponses(401, 404, 409, 422, 429) },
+      },
+      ...idem,
+    },
+    async (req) => {
+      const r = await service.createConversation(ctx, req.params.inbox_identifier, req.params.contact_identifier, req.body, req.query);
+      return presentPublicConversation(db, r.conversation, r.session.contact);
+    },
+  );
+
+  app.get(
+    CONVERSATION,
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'One of the session’s conversations, by display_id',
+        params: s.ConversationParams,
+        querystring: s.HashQuery,
+        response: { 200: s.PublicConversation, ...s.errorResponses(401, 404, 429) },
+      },
+    },
+    async (req) => {
+      const r = await service.getConversation(ctx, req.params, presentedHashes(req.query));
+      return presentPublicConversation(db, r.conversation, r.session.contact);
+    },
+  );
+
+  app.post(
+    `${CONVERSATION}/toggle_status`,
+    {
+      bodyLimit: limits.small,
+      schema: {
+        tags,
+        security,
+        summary: 'Resolve the conversation (a contact can only resolve; already resolved stays as it is)',
+        params: s.ConversationParams,
+        querystring: s.HashQuery,
+        body: s.SessionBody,
+        response: { 200: s.PublicConversation, ...s.errorResponses(401, 404, 429) },
+      },
+    },
+    async (req) => {
+      const r = await service.resolveConversation(ctx, req.params, presentedHashes(req.body, req.query));
+      return presentPublicConversation(db, r.conversation, r.session.contact);
+    },
+  );
+
+  app.post(
+    `${CONVERSATION}/toggle_typing`,
+    {
+      bodyLimit: limits.small,
+      schema: {
+        tags,
+        security,
+        summary: 'Typing indicator of the contact: typing_status on or off (200, empty body)',
+        params: s.ConversationParams,
+        querystring: s.HashQuery,
+        body: s.TypingBody,
+        response: { 200: s.EmptyOk, ...s.errorResponses(401, 404, 422, 429) },
+      },
+    },
+    async (req, reply) => {
+      await service.toggleTyping(ctx, req.params, req.body, req.query);
+      return reply.status(200).send(undefined);
+    },
+  );
+
+  app.post(
+    `${CONVERSATION}/update_last_seen`,
+    {
+      bodyLimit: limits.small,
+      schema: {
+        tags,
+        security,
+        summary: 'The contact has seen the conversation: earlier outgoing messages become read (200, empty body)',
+        params: s.ConversationParams,
+        querystring: s.HashQuery,
+        body: s.SessionBody,
+        response: { 200: s.EmptyOk, ...s.errorResponses(401, 404, 429) },
+      },
+    },
+    async (req, reply) => {
+      await service.updateLastSeen(ctx, req.params, presentedHashes(req.body, req.query));
+      return reply.status(200).send(undefined);
+    },
+  );
+
+  app.get(
+    `${CONVERSATION}/messages`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Messages of the conversation, oldest first: the latest 20, or the 20 before `before` (no private notes or activity messages)',
+        params: s.ConversationParams,
+        querystring: s.MessagesQuery,
+        response: { 200: s.PublicMessageList, ...s.errorResponses(401, 404, 422, 429) },
+      },
+    },
+    async (req) => {
+      const r = await service.listMessages(ctx, req.params, req.query);
+      return presentPublicMessages(db, r.conversation, r.messages);
+    },
+  );
+
+  app.post(
+    `${CONVERSATION}/messages`,
+    {
+      bodyLimit: limits.message,
+      schema: {
+        tags,
+        security,
+        summary: 'Send a message as the contact (always incoming; echo_id is echoed back)',
+        params: s.ConversationParams,
+        querystring: s.HashQuery,
+        body: s.MessageCreateBody,
+        response: { 200: s.PublicMessage, ...s.errorResponses(401, 404, 409, 422, 429) },
+      },
+      ...idem,
+    },
+    async (req) => {
+      const r = await service.createMessage(ctx, req.params, req.body, req.query);
+      return presentPublicMessage(r.message, r.conversation.display_id, { type: 'contact', contact: r.session.contact });
+    },
+  );
+
+  app.patch(
+    `${CONVERSATION}/messages/:message_id`,
+    {
+      bodyLimit: limits.small,
+      schema: {
+        tags,
+        security,
+        summary: 'Answer a form, input_select or input_csat message (stored in content_attributes.submitted_values)',
+        params: s.MessageParams,
+        querystring: s.HashQuery,
+        body: s.MessageUpdateBody,
+        response: { 200: s.PublicMessage, ...s.errorResponses(401, 404, 422, 429) },
+      },
+    },
+    async (req) => {
+      const r = await service.submitValues(ctx, req.params, req.body, req.query);
+      const [m] = await presentPublicMessages(db, r.conversation, [r.message]);
+      return m;
+    },
+  );
+}
