@@ -1,0 +1,282 @@
+import type { Database, Executor, Tx } from '../kernel/db.js';
+import { fromJson, now, toJson } from '../kernel/db.js';
+import { recordEvent } from '../kernel/events/outbox.js';
+import type { DeliveryRow } from './repository.js';
+
+/** The delivery worker's queries: claiming due rows, endpoints, and writing attempt outcomes. */
+
+export type EndpointType = 'inbox' | 'webhook';
+
+export type ClaimedDelivery = Pick<
+  DeliveryRow,
+  'id' | 'delivery_id' | 'account_id' | 'endpoint_type' | 'endpoint_id' | 'event_name' | 'message_id' | 'payload' | 'attempts'
+> & {
+  lease_until: number;
+  /** Attempts already in the log (redelivery restarts `attempts`, the log keeps counting). */
+  logged: number;
+};
+
+export const endpointKey = (type: string, id: number) => `${type}:${id}`;
+
+/**
+ * Claims due deliveries in one short transaction: pending rows whose time has come, plus in-flight
+ * rows whose lease expired (their sender crashed). PostgreSQL locks the candidates with
+ * `FOR UPDATE SKIP LOCKED` so several nodes never claim the same row; SQLite has one writer.
+ * `take` picks which candidates to lease (per-endpoint caps); the others stay untouched.
+ */
+export async function claimDue(
+  database: Database,
+  opts: {
+    limit: number;
+    leaseMs: number;
+    saturated: Record<EndpointType, number[]>;
+    take: (rows: ClaimedDelivery[]) => ClaimedDelivery[];
+  },
+): Promise<{ claimed: ClaimedDelivery[]; more: boolean }> {
+  return database.transaction(async (trx) => {
+    const t = now();
+    const lease = t + opts.leaseMs;
+    const cols = ['id', 'delivery_id', 'account_id', 'endpoint_type', 'endpoint_id', 'event_name', 'message_id', 'attempts'] as const;
+    // Two index-friendly queries (status, next_attempt_at) rather than one OR: due pending rows, then expired leases.
+    const candidates = (status: 'pending' | 'in_flight') => {
+      let q = trx.selectFrom('webhook_deliveries').select(cols).where('status', '=', status);
+      q = status === 'pending' ? q.where('next_attempt_at', '<=', t).orderBy('next_attempt_at').orderBy('id') : q.where('lease_until', '<=', t);
+      for (const type of ['inbox', 'webhook'] as const) {
+        const ids = opts.saturated[type];
+        if (ids.length) q = q.where((eb) => eb.not(eb.and([eb('endpoint_type', '=', type), eb('endpoint_id', 'in', ids)])));
+      }
+      q = q.limit(opts.limit);
+      if (database.dialect === 'postgres') q = q.forUpdate().skipLocked();
+      return q.execute();
+    };
+    const expired = await candidates('in_flight');
+    const due = await candidates('pending');
+    // `more`: a query hit its limit, so due rows may remain beyond what was seen.
+    const more = expired.length === opts.limit || due.length === opts.limit;
+    const found = [...expired, ...due];
+    const rows = found.map((r) => ({ ...r, payload: '', lease_until: lease, logged: 0 }));
+    const kept = opts.take(rows);
+    if (!kept.length) return { claimed: [], more };
+    const ids = kept.map((r) => r.id);
+    await trx.updateTable('webhook_deliveries').set({ status: 'in_flight', lease_until: lease, updated_at: t }).where('id', 'in', ids).execute();
+    // Bodies are read only for the rows actually leased (candidates beyond the caps may be large).
+    const bodies = await trx.selectFrom('webhook_deliveries').select(['id', 'payload']).where('id', 'in', ids).execute();
+    const byId = new Map(bodies.map((b) => [b.id, b.payload]));
+    const counts = await trx
+      .selectFrom('webhook_attempts')
+      .select(['delivery_id', (eb) => eb.fn.countAll().as('n')])
+      .where('delivery_id', 'in', ids)
+      .groupBy('delivery_id')
+      .execute();
+    const logged = new Map(counts.map((c) => [c.delivery_id, Number(c.n)]));
+    for (const r of kept) {
+      r.payload = byId.get(r.id) ?? '';
+      r.logged = logged.get(r.id) ?? 0;
+    }
+    return { claimed: kept, more };
+  });
+}
+
+export type Endpoint = {
+  type: EndpointType;
+  id: number;
+  url: string | null;
+  secret: string;
+  previousSecret: string | null;
+  rotatedAt: number | null;
+  disabled: boolean;
+};
+
+/** Current URL and secrets of the endpoints of a claimed batch (a changed URL or secret applies to retries). */
+export async function loadEndpoints(db: Executor, keys: { inbox: number[]; webhook: number[] }): Promise<Map<string, Endpoint>> {
+  const out = new Map<string, Endpoint>();
+  if (keys.inbox.length) {
+    const rows = await db
+      .selectFrom('inboxes')
+      .innerJoin('channel_api', 'channel_api.id', 'inboxes.channel_id')
+      .select(['inboxes.id', 'channel_api.webhook_url', 'channel_api.secret', 'channel_api.previous_secret', 'channel_api.secret_rotated_at'])
+      .where('inboxes.id', 'in', keys.inbox)
+      .execute();
+    for (const r of rows) {
+      out.set(endpointKey('inbox', r.id), {
+        type: 'inbox',
+        id: r.id,
+        url: r.webhook_url || null,
+        secret: r.secret,
+        previousSecret: r.previous_secret,
+        rotatedAt: r.secret_rotated_at == null ? null : Number(r.secret_rotated_at),
+        disabled: false,
+      });
+    }
+  }
+  if (keys.webhook.length) {
+    const rows = await db.selectFrom('webhooks').selectAll().where('id', 'in', keys.webhook).execute();
+    for (const r of rows) {
+      out.set(endpointKey('webhook', r.id), {
+        type: 'webhook',
+        id: r.id,
+        url: r.url,
+        secret: r.secret,
+        previousSecret: r.previous_secret,
+        rotatedAt: r.secret_rotated_at == null ? null : Number(r.secret_rotated_at),
+        disabled: r.disabled_at != null,
+      });
+    }
+  }
+  return out;
+}
+
+export type Outcome = {
+  delivery: ClaimedDelivery;
+  /** Null when no request was made (endpoint gone or disabled). */
+  attempt: {
+    startedAt: number;
+    durationMs: number;
+    statusCode: number | null;
+    snippet: string | null;
+    error: string | null;
+  } | null;
+  status: 'succeeded' | 'pending' | 'failed';
+  nextAttemptAt: number | null;
+  error: string | null;
+  statusCode: number | null;
+  /** 410 Gone from an account webhook: disable it. */
+  disableWebhook?: string;
+};
+
+/**
+ * Writes the outcomes of finished sends in one transaction (group commit). A delivery row is
+ * updated only while it still carries the lease this worker set: a redelivery or a reclaim after
+ * an expired lease wins. Outgoing-message status follows `message_created` callback deliveries.
+ */
+export async function writeOutcomes(database: Database, outcomes: Outcome[]) {
+  await database.transaction(async (trx) => {
+    const t = now();
+    const logged = outcomes.filter((o) => o.attempt);
+    for (let i = 0; i < logged.length; i += 100) {
+      await trx
+        .insertInto('webhook_attempts')
+        .values(
+          logged.slice(i, i + 100).map((o) => ({
+            delivery_id: o.delivery.id,
+            attempt: o.delivery.logged + 1,
+            started_at: o.attempt!.startedAt,
+            duration_ms: o.attempt!.durationMs,
+            status_code: o.attempt!.statusCode,
+            response_snippet: o.attempt!.snippet,
+            error: o.attempt!.error,
+          })),
+        )
+        .execute();
+    }
+    for (const o of outcomes) {
+      const d = o.delivery;
+      const res = await trx
+        .updateTable('webhook_deliveries')
+        .set({
+          status: o.status,
+          attempts: o.attempt ? d.attempts + 1 : d.attempts,
+          next_attempt_at: o.nextAttemptAt,
+          lease_until: null,
+          last_status_code: o.statusCode,
+          last_error: o.error,
+          completed_at: o.status === 'pending' ? null : t,
+          updated_at: t,
+        })
+        .where('id', '=', d.id)
+        .where('status', '=', 'in_flight')
+        .where('lease_until', '=', d.lease_until)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) continue; // redelivered or reclaimed meanwhile
+      if (o.disableWebhook) await disableWebhook(trx, d.endpoint_id, o.disableWebhook, t);
+      if (d.endpoint_type === 'inbox' && d.event_name === 'message_created' && d.message_id != null) {
+        if (o.status === 'failed' && o.attempt) await markOutgoingMessage(trx, database.dialect, d.message_id, 'failed', o.error);
+        // Only a delivery that failed before can have marked its message failed.
+        if (o.status === 'succeeded' && d.logged > 0) await markOutgoingMessage(trx, database.dialect, d.message_id, 'sent', null);
+      }
+    }
+  });
+}
+
+async function disableWebhook(trx: Tx, webhookId: number, reason: string, t: number) {
+  await trx.updateTable('webhooks').set({ disabled_at: t, disabled_reason: reason, updated_at: t }).where('id', '=', webhookId).execute();
+  await trx
+    .updateTable('webhook_deliveries')
+    .set({ status: 'failed', last_error: `endpoint disabled: ${reason}`, next_attempt_at: null, completed_at: t, updated_at: t })
+    .where('endpoint_type', '=', 'webhook')
+    .where('endpoint_id', '=', webhookId)
+    .where('status', '=', 'pending')
+    .execute();
+}
+
+const MESSAGE_STATUS = { sent: 0, failed: 3 } as const;
+const STATUS_NAMES = ['sent', 'delivered', 'read', 'failed'];
+
+/**
+ * DESIGN §3: an exhausted callback delivery of an outgoing message marks it failed with
+ * `content_attributes.external_error`; a later success sets a failed message back to sent.
+ * Incoming (and any non-outgoing) messages are never touched. Records `message.updated`.
+ */
+async function markOutgoingMessage(trx: Tx, dialect: Database['dialect'], messageId: number, to: 'sent' | 'failed', error: string | null) {
+  const m = await trx
+    .selectFrom('messages')
+    .select(['id', 'account_id', 'conversation_id', 'message_type', 'status', 'content_attributes'])
+    .where('id', '=', messageId)
+    .executeTakeFirst();
+  if (!m || m.message_type !== 1) return;
+  if (to === 'sent' && m.status !== MESSAGE_STATUS.failed) return;
+  if (to === 'failed' && m.status === MESSAGE_STATUS.failed) return;
+  const attrs = fromJson<Record<string, unknown>>(m.content_attributes, {});
+  const previousError = attrs.external_error;
+  if (to === 'failed') attrs.external_error = error ?? 'webhook delivery failed';
+  else delete attrs.external_error;
+  const t = now();
+  await trx
+    .updateTable('messages')
+    .set({ status: MESSAGE_STATUS[to], content_attributes: toJson(attrs), updated_at: t })
+    .where('id', '=', m.id)
+    .execute();
+  await recordEvent(trx, dialect, m.account_id, 'message.updated', {
+    message_id: m.id,
+    conversation_id: m.conversation_id,
+    previous_changes: { status: [STATUS_NAMES[m.status] ?? m.status, to], external_error: [previousError ?? null, attrs.external_error ?? null] },
+  });
+}
+
+/** Shutdown: hand unfinished sends back as due now, without counting an attempt. */
+export async function releaseLeases(db: Executor, leased: { id: number; lease_until: number }[]) {
+  const t = now();
+  for (const r of leased) {
+    await db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', lease_until: null, next_attempt_at: t, updated_at: t })
+      .where('id', '=', r.id)
+      .where('status', '=', 'in_flight')
+      .where('lease_until', '=', r.lease_until)
+      .execute();
+  }
+}
+
+/**
+ * SQLite has exactly one delivering process: in-flight rows found at start are orphans of a
+ * crash and are due again at once (PostgreSQL nodes wait for the lease to expire instead).
+ */
+export async function recoverOrphans(db: Executor): Promise<number> {
+  const t = now();
+  const res = await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', lease_until: null, next_attempt_at: t, updated_at: t })
+    .where('status', '=', 'in_flight')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+/** Earliest time something becomes due (pending or an expiring lease), for the wake-up timer. */
+export async function nextDueAt(db: Executor): Promise<number | null> {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return row?.at == null ? null : Number(row.at);
+}

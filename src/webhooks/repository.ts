@@ -1,0 +1,259 @@
+import type { Selectable } from 'kysely';
+import type { Executor } from '../kernel/db.js';
+import { fromJson, now, toJson } from '../kernel/db.js';
+import type { WebhookAttemptsTable, WebhookDeliveriesTable, WebhooksTable } from '../kernel/schema.js';
+
+/** Account webhooks and the delivery log. Every query is scoped by account. */
+
+export type WebhookRow = Selectable<WebhooksTable>;
+export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type AttemptRow = Selectable<WebhookAttemptsTable>;
+export type WebhookWithInbox = WebhookRow & { inbox_name: string | null };
+
+function selectWebhook(db: Executor) {
+  return db
+    .selectFrom('webhooks')
+    .leftJoin('inboxes', 'inboxes.id', 'webhooks.inbox_id')
+    .selectAll('webhooks')
+    .select('inboxes.name as inbox_name');
+}
+
+export function listWebhooks(db: Executor, accountId: number): Promise<WebhookWithInbox[]> {
+  return selectWebhook(db).where('webhooks.account_id', '=', accountId).orderBy('webhooks.id').execute();
+}
+
+export function findWebhook(db: Executor, accountId: number, id: number): Promise<WebhookWithInbox | undefined> {
+  return selectWebhook(db).where('webhooks.account_id', '=', accountId).where('webhooks.id', '=', id).executeTakeFirst();
+}
+
+export async function webhookUrlTaken(db: Executor, accountId: number, url: string, exceptId?: number): Promise<boolean> {
+  let q = db.selectFrom('webhooks').select('id').where('account_id', '=', accountId).where('url', '=', url);
+  if (exceptId !== undefined) q = q.where('id', '!=', exceptId);
+  return !!(await q.executeTakeFirst());
+}
+
+export async function inboxInAccount(db: Executor, accountId: number, inboxId: number): Promise<boolean> {
+  const row = await db.selectFrom('inboxes').select('id').where('account_id', '=', accountId).where('id', '=', inboxId).executeTakeFirst();
+  return !!row;
+}
+
+export type WebhookFields = { url: string; name: string | null; inbox_id: number | null; subscriptions: string[] };
+
+export async function insertWebhook(db: Executor, accountId: number, f: WebhookFields, secret: string): Promise<number> {
+  const t = now();
+  const row = await db
+    .insertInto('webhooks')
+    .values({
+      account_id: accountId,
+      inbox_id: f.inbox_id,
+      url: f.url,
+      name: f.name,
+      subscriptions: toJson(f.subscriptions),
+      secret,
+      previous_secret: null,
+      secret_rotated_at: null,
+      disabled_at: null,
+      disabled_reason: null,
+      created_at: t,
+      updated_at: t,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** Updates the given fields; any update re-enables an endpoint that a 410 disabled. */
+export async function updateWebhook(db: Executor, accountId: number, id: number, f: Partial<WebhookFields>) {
+  await db
+    .updateTable('webhooks')
+    .set({
+      ...(f.url !== undefined ? { url: f.url } : {}),
+      ...(f.name !== undefined ? { name: f.name } : {}),
+      ...(f.inbox_id !== undefined ? { inbox_id: f.inbox_id } : {}),
+      ...(f.subscriptions !== undefined ? { subscriptions: toJson(f.subscriptions) } : {}),
+      disabled_at: null,
+      disabled_reason: null,
+      updated_at: now(),
+    })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function rotateWebhookSecret(db: Executor, accountId: number, id: number, current: string, next: string) {
+  const t = now();
+  await db
+    .updateTable('webhooks')
+    .set({ secret: next, previous_secret: current, secret_rotated_at: t, updated_at: t })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Deletes the webhook and its delivery log (attempts cascade). */
+export async function deleteWebhook(db: Executor, accountId: number, id: number) {
+  await db
+    .deleteFrom('webhook_deliveries')
+    .where('account_id', '=', accountId)
+    .where('endpoint_type', '=', 'webhook')
+    .where('endpoint_id', '=', id)
+    .execute();
+  await db.deleteFrom('webhooks').where('account_id', '=', accountId).where('id', '=', id).execute();
+}
+
+export const subscriptionsOf = (w: Pick<WebhookRow, 'subscriptions'>) => fromJson<string[]>(w.subscriptions, []);
+
+// ---------------------------------------------------------------- delivery log
+
+export const PAGE_SIZE = 25;
+
+export async function listDeliveries(
+  db: Executor,
+  accountId: number,
+  q: { endpointType: 'inbox' | 'webhook'; endpointId: number; status?: string; page: number },
+): Promise<{ rows: DeliveryRow[]; count: number }> {
+  let base = db
+    .selectFrom('webhook_deliveries')
+    .where('account_id', '=', accountId)
+    .where('endpoint_type', '=', q.endpointType)
+    .where('endpoint_id', '=', q.endpointId);
+  if (q.status) base = base.where('status', '=', q.status);
+  const total = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+  const rows = await base
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(PAGE_SIZE)
+    .offset((q.page - 1) * PAGE_SIZE)
+    .execute();
+  return { rows, count: Number(total?.n ?? 0) };
+}
+
+export async function attemptsOf(db: Executor, deliveryRowIds: number[]): Promise<Map<number, AttemptRow[]>> {
+  const out = new Map<number, AttemptRow[]>();
+  if (!deliveryRowIds.length) return out;
+  const rows = await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', deliveryRowIds).orderBy('id').execute();
+  for (const r of rows) {
+    const list = out.get(r.delivery_id) ?? [];
+    list.push(r);
+    out.set(r.delivery_id, list);
+  }
+  return out;
+}
+
+/** By row id (digits) or by delivery id (`msg_…`). */
+export function findDelivery(db: Executor, accountId: number, key: string): Promise<DeliveryRow | undefined> {
+  let q = db.selectFrom('webhook_deliveries').selectAll().where('account_id', '=', accountId);
+  q = /^\d+$/.test(key) ? q.where('id', '=', Number(key)) : q.where('delivery_id', '=', key);
+  return q.executeTakeFirst();
+}
+
+/** Back to pending, due now, with the retry schedule restarted; the delivery id stays the same. */
+export async function requeueDelivery(db: Executor, accountId: number, id: number) {
+  const t = now();
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', attempts: 0, next_attempt_at: t, lease_until: null, completed_at: null, updated_at: t })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .execute();
+}
+
+// ---------------------------------------------------------------- fan-out (outbox listener)
+
+/** What the listener needs to route a message event: its inbox, type and sender kind. */
+export function messageRouting(db: Executor, accountId: number, messageId: number) {
+  return db
+    .selectFrom('messages')
+    .select(['id', 'inbox_id', 'message_type', 'sender_type', 'conversation_id'])
+    .where('account_id', '=', accountId)
+    .where('id', '=', messageId)
+    .executeTakeFirst();
+}
+
+export function conversationInbox(db: Executor, accountId: number, conversationId: number) {
+  return db
+    .selectFrom('conversations')
+    .select(['id', 'inbox_id'])
+    .where('account_id', '=', accountId)
+    .where('id', '=', conversationId)
+    .executeTakeFirst();
+}
+
+/** The inboxes a contact has a session in (an inbox-filtered webhook hears about those contacts). */
+export async function contactInboxIds(db: Executor, accountId: number, contactId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('contact_inboxes')
+    .innerJoin('contacts', 'contacts.id', 'contact_inboxes.contact_id')
+    .select('contact_inboxes.inbox_id')
+    .where('contacts.account_id', '=', accountId)
+    .where('contacts.id', '=', contactId)
+    .execute();
+  return rows.map((r) => r.inbox_id);
+}
+
+/** The API-channel callback URL of an inbox of the account, or null. */
+export async function inboxCallbackUrl(db: Executor, accountId: number, inboxId: number): Promise<string | null> {
+  const row = await db
+    .selectFrom('inboxes')
+    .innerJoin('channel_api', 'channel_api.id', 'inboxes.channel_id')
+    .select('channel_api.webhook_url')
+    .where('inboxes.account_id', '=', accountId)
+    .where('inboxes.id', '=', inboxId)
+    .executeTakeFirst();
+  return row?.webhook_url || null;
+}
+
+/** Enabled account webhooks with their filters. */
+export async function activeWebhooks(db: Executor, accountId: number) {
+  const rows = await db
+    .selectFrom('webhooks')
+    .select(['id', 'inbox_id', 'subscriptions'])
+    .where('account_id', '=', accountId)
+    .where('disabled_at', 'is', null)
+    .execute();
+  return rows.map((r) => ({ id: r.id, inbox_id: r.inbox_id, subscriptions: new Set(subscriptionsOf(r)) }));
+}
+
+export function findUserBasics(db: Executor, userId: number) {
+  return db.selectFrom('users').select(['id', 'name', 'email']).where('id', '=', userId).executeTakeFirst();
+}
+
+export function findAccountBasics(db: Executor, accountId: number) {
+  return db.selectFrom('accounts').select(['id', 'name']).where('id', '=', accountId).executeTakeFirst();
+}
+
+export type NewDelivery = {
+  delivery_id: string;
+  account_id: number;
+  endpoint_type: 'inbox' | 'webhook';
+  endpoint_id: number;
+  event_id: number;
+  event_name: string;
+  message_id: number | null;
+  payload: string;
+};
+
+/** One pending row per (event, endpoint), due now; a re-run of the same event inserts nothing. */
+export async function insertDeliveries(db: Executor, rows: NewDelivery[]) {
+  const t = now();
+  for (let i = 0; i < rows.length; i += 100) {
+    await db
+      .insertInto('webhook_deliveries')
+      .values(
+        rows.slice(i, i + 100).map((r) => ({
+          ...r,
+          status: 'pending',
+          attempts: 0,
+          next_attempt_at: t,
+          lease_until: null,
+          last_status_code: null,
+          last_error: null,
+          completed_at: null,
+          created_at: t,
+          updated_at: t,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['event_id', 'endpoint_type', 'endpoint_id']).doNothing())
+      .execute();
+  }
+}

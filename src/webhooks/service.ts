@@ -1,0 +1,121 @@
+import type { AppContext } from '../context.js';
+import { isUniqueViolation } from '../kernel/db.js';
+import { errors } from '../kernel/errors.js';
+import { webhookSecret } from '../kernel/tokens.js';
+import * as repo from './repository.js';
+import { presentDelivery, presentDeliveryPage, presentWebhook } from './presenters.js';
+import { ALLOWED_SUBSCRIPTIONS, DEFAULT_SUBSCRIPTIONS } from './schemas.js';
+import { wakeDeliveries } from './worker.js';
+
+/** Account webhooks, the delivery log and redelivery. Callers have checked the administrator role. */
+
+export type WebhookInput = { url?: string; name?: string | null; inbox_id?: number | null; subscriptions?: string[] };
+
+const ALLOWED = new Set<string>(ALLOWED_SUBSCRIPTIONS);
+
+async function validate(ctx: AppContext, accountId: number, input: WebhookInput, exceptId?: number): Promise<Partial<repo.WebhookFields>> {
+  const db = ctx.database.db;
+  const out: Partial<repo.WebhookFields> = {};
+  if (input.url !== undefined) {
+    const url = input.url.trim();
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(url);
+    } catch {
+      /* invalid below */
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || !parsed.hostname) {
+      throw errors.invalid('Url is invalid', ['url']);
+    }
+    if (await repo.webhookUrlTaken(db, accountId, url, exceptId)) throw errors.invalid('Url has already been taken', ['url']);
+    out.url = url;
+  }
+  if (input.subscriptions !== undefined) {
+    const subs = [...new Set(input.subscriptions.map((s) => String(s).trim()))];
+    if (!subs.length || subs.some((s) => !ALLOWED.has(s))) throw errors.invalid('Subscriptions Invalid events', ['subscriptions']);
+    out.subscriptions = subs;
+  }
+  if (input.inbox_id !== undefined) {
+    if (input.inbox_id !== null && !(await repo.inboxInAccount(db, accountId, input.inbox_id))) {
+      throw errors.invalid('Inbox must belong to the account', ['inbox_id']);
+    }
+    out.inbox_id = input.inbox_id;
+  }
+  if (input.name !== undefined) out.name = input.name === '' ? null : input.name;
+  return out;
+}
+
+async function presentOne(ctx: AppContext, accountId: number, id: number) {
+  const w = await repo.findWebhook(ctx.database.db, accountId, id);
+  if (!w) throw errors.notFound();
+  return { payload: { webhook: presentWebhook(w) } };
+}
+
+function uniqueUrl<T>(p: Promise<T>): Promise<T> {
+  return p.catch((err) => {
+    throw isUniqueViolation(err) ? errors.invalid('Url has already been taken', ['url']) : err;
+  });
+}
+
+export async function listWebhooks(ctx: AppContext, accountId: number) {
+  const rows = await repo.listWebhooks(ctx.database.db, accountId);
+  return { payload: { webhooks: rows.map(presentWebhook) } };
+}
+
+export async function createWebhook(ctx: AppContext, accountId: number, input: WebhookInput) {
+  if (input.url === undefined) throw errors.invalid("Url can't be blank", ['url']);
+  const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as WebhookInput;
+  const f = await validate(ctx, accountId, { subscriptions: DEFAULT_SUBSCRIPTIONS, inbox_id: null, name: null, ...given });
+  const id = await uniqueUrl(repo.insertWebhook(ctx.database.db, accountId, f as repo.WebhookFields, webhookSecret()));
+  return presentOne(ctx, accountId, id);
+}
+
+export async function updateWebhook(ctx: AppContext, accountId: number, id: number, input: WebhookInput) {
+  if (!(await repo.findWebhook(ctx.database.db, accountId, id))) throw errors.notFound();
+  const f = await validate(ctx, accountId, input, id);
+  await uniqueUrl(repo.updateWebhook(ctx.database.db, accountId, id, f));
+  return presentOne(ctx, accountId, id);
+}
+
+export async function deleteWebhook(ctx: AppContext, accountId: number, id: number) {
+  if (!(await repo.findWebhook(ctx.database.db, accountId, id))) throw errors.notFound();
+  await ctx.database.transaction((trx) => repo.deleteWebhook(trx, accountId, id));
+}
+
+/** New secret; the old one keeps signing alongside it (webhook-signature) for 24 h. */
+export async function resetWebhookSecret(ctx: AppContext, accountId: number, id: number) {
+  const w = await repo.findWebhook(ctx.database.db, accountId, id);
+  if (!w) throw errors.notFound();
+  await repo.rotateWebhookSecret(ctx.database.db, accountId, id, w.secret, webhookSecret());
+  return presentOne(ctx, accountId, id);
+}
+
+async function page(ctx: AppContext, accountId: number, endpointType: 'inbox' | 'webhook', endpointId: number, q: { page?: number; status?: string }) {
+  const db = ctx.database.db;
+  const pageNo = q.page ?? 1;
+  const { rows, count } = await repo.listDeliveries(db, accountId, { endpointType, endpointId, status: q.status, page: pageNo });
+  const attempts = await repo.attemptsOf(db, rows.map((r) => r.id));
+  return presentDeliveryPage(rows, attempts, count, pageNo, repo.PAGE_SIZE);
+}
+
+export async function webhookDeliveries(ctx: AppContext, accountId: number, webhookId: number, q: { page?: number; status?: string }) {
+  if (!(await repo.findWebhook(ctx.database.db, accountId, webhookId))) throw errors.notFound();
+  return page(ctx, accountId, 'webhook', webhookId, q);
+}
+
+export async function inboxDeliveries(ctx: AppContext, accountId: number, inboxId: number, q: { page?: number; status?: string }) {
+  if (!(await repo.inboxInAccount(ctx.database.db, accountId, inboxId))) throw errors.notFound();
+  return page(ctx, accountId, 'inbox', inboxId, q);
+}
+
+/** Any status → pending now with the schedule restarted; the delivery id stays the same. */
+export async function redeliver(ctx: AppContext, accountId: number, key: string) {
+  const db = ctx.database.db;
+  const d = await repo.findDelivery(db, accountId, key);
+  if (!d) throw errors.notFound();
+  await repo.requeueDelivery(db, accountId, d.id);
+  wakeDeliveries(ctx.database);
+  const fresh = (await repo.findDelivery(db, accountId, String(d.id)))!;
+  const attempts = await repo.attemptsOf(db, [d.id]);
+  return presentDelivery(fresh, attempts.get(d.id) ?? []);
+}

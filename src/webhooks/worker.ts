@@ -1,0 +1,362 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Database } from '../kernel/db.js';
+import { now } from '../kernel/db.js';
+import pkg from '../../package.json' with { type: 'json' };
+import { WebhookHttpClient, type SendResult } from './http-client.js';
+import { signedHeaders } from './signer.js';
+import { webhookListener } from './listener.js';
+import type { Listener } from '../kernel/events/outbox.js';
+import {
+  claimDue,
+  endpointKey,
+  loadEndpoints,
+  recoverOrphans,
+  releaseLeases,
+  writeOutcomes,
+  type ClaimedDelivery,
+  type Endpoint,
+  type EndpointType,
+  type Outcome,
+} from './delivery-repository.js';
+
+export const USER_AGENT = `ChannelX-Webhooks/${pkg.version}`;
+const DAY_MS = 24 * 3600 * 1000;
+
+export type DeliveryWorkerOptions = {
+  /** Sends in flight at once on this node. */
+  concurrency?: number;
+  /** Sends in flight at once per endpoint, so one slow endpoint never holds every slot. */
+  perEndpoint?: number;
+  /** Fallback poll (other nodes' work, expired leases); in-process work wakes the worker directly. */
+  pollMs?: number;
+  /** Lease = 2 × timeout + this: a claimed row may queue behind one send of its endpoint, then send and be recorded. */
+  leaseGraceMs?: number;
+  /** On stop, how long in-flight sends may finish before they are cancelled and handed back. */
+  stopGraceMs?: number;
+  /** How long finished sends wait to be written together (group commit). */
+  lingerMs?: number;
+};
+
+type Deps = { database: Database; config: Config; log: Logger };
+
+type Slot = { d: ClaimedDelivery; ep: Endpoint | undefined };
+type EndpointState = { active: number; held: number; waiting: Slot[] };
+
+/**
+ * Delivers `webhook_deliveries` rows. Everything pending lives in the database: the worker holds at
+ * most 2 × `concurrency` claimed rows in memory (at most 2 × `perEndpoint` per endpoint, half of
+ * them sending), claims in bounded batches, and a crash loses nothing (leases expire; on SQLite the
+ * orphans are re-queued at start). Outcomes are written in group commits.
+ */
+export class DeliveryWorker {
+  private readonly client: WebhookHttpClient;
+  private readonly concurrency: number;
+  private readonly perEndpoint: number;
+  private readonly leaseMs: number;
+  private readonly endpoints = new Map<string, EndpointState>();
+  private readonly sends = new Set<Promise<void>>();
+  private held = 0;
+  private active = 0;
+  private outcomes: { outcome: Outcome; done: () => void }[] = [];
+  private flushing: Promise<void> | null = null;
+  private pumping = false;
+  private again = false;
+  private stopped = true;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private wakeAt = Infinity;
+  private readonly cancel = new AbortController();
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly opts: DeliveryWorkerOptions = {},
+  ) {
+    this.concurrency = opts.concurrency ?? 64;
+    this.perEndpoint = opts.perEndpoint ?? 8;
+    // A claimed row may wait for one send of its endpoint before its own: two timeouts plus grace.
+    this.leaseMs = 2 * deps.config.webhookTimeoutMs + (opts.leaseGraceMs ?? 10_000);
+    this.client = new WebhookHttpClient({
+      allowPrivateNetwork: deps.config.webhookAllowPrivateNetwork,
+      timeoutMs: deps.config.webhookTimeoutMs,
+      // Never below the node's own caps: two endpoints on one origin must not queue behind each other in undici.
+      connectionsPerOrigin: this.concurrency,
+    });
+  }
+
+  async start() {
+    this.stopped = false;
+    if (this.deps.database.dialect === 'sqlite') {
+      const n = await recoverOrphans(this.deps.database.db);
+      if (n) this.deps.log.info({ count: n }, 'webhook deliveries re-queued after an unclean stop');
+    }
+    this.pollTimer = setInterval(() => this.wake(), this.opts.pollMs ?? 1000);
+    this.pollTimer.unref();
+    this.wake();
+  }
+
+  async stop() {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.pollTimer = this.wakeTimer = null;
+    while (this.pumping) await new Promise((r) => setTimeout(r, 5));
+    // Claimed rows that never started go back to the database at once.
+    const waiting = [...this.endpoints.values()].flatMap((s) => s.waiting.splice(0));
+    if (waiting.length) await releaseLeases(this.deps.database.db, waiting.map((w) => w.d)).catch(() => {});
+    const grace = new Promise((r) => setTimeout(r, this.opts.stopGraceMs ?? 3000).unref());
+    await Promise.race([Promise.allSettled([...this.sends]), grace]);
+    this.cancel.abort();
+    await Promise.allSettled([...this.sends]);
+    await this.flushing;
+    await this.client.close();
+  }
+
+  /** Something may be due: claim now (coalesced while a claim round runs). */
+  wake() {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    void this.pump();
+  }
+
+  get stats() {
+    const endpoints: Record<string, { held: number; sending: number }> = {};
+    for (const [key, s] of this.endpoints) endpoints[key] = { held: s.held, sending: s.active };
+    return { held: this.held, sending: this.active, queuedOutcomes: this.outcomes.length, endpoints };
+  }
+
+  private maxHeld() {
+    return 2 * this.concurrency;
+  }
+
+  /**
+   * Claimed rows per endpoint: its sending slots plus as many queued behind them, refilled when
+   * half empty. (A deeper queue would need a longer lease: a queued row waits for one send.)
+   */
+  private perEndpointHeld() {
+    return Math.min(2 * this.perEndpoint, this.maxHeld());
+  }
+
+  private async pump() {
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        // Another round only when the last one hit its limit: a round that saw every due row is final.
+        while (!this.stopped && this.held < this.maxHeld() && (await this.claimRound())) {
+          /* fill free room while there is due work */
+        }
+      } while (this.again && !this.stopped);
+    } catch (err) {
+      this.deps.log.error({ err }, 'webhook claim failed; will retry');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private state(key: string): EndpointState {
+    let s = this.endpoints.get(key);
+    if (!s) this.endpoints.set(key, (s = { active: 0, held: 0, waiting: [] }));
+    return s;
+  }
+
+  /** Claims one bounded batch; true when more due rows may be waiting. */
+  private async claimRound(): Promise<boolean> {
+    const free = this.maxHeld() - this.held;
+    const perEndpointHeld = this.perEndpointHeld();
+    const saturated: Record<EndpointType, number[]> = { inbox: [], webhook: [] };
+    for (const [key, s] of this.endpoints) {
+      if (s.held < perEndpointHeld) continue;
+      const [type, id] = key.split(':');
+      saturated[type as EndpointType].push(Number(id));
+    }
+    const { claimed, more } = await claimDue(this.deps.database, {
+      limit: Math.min(free, 128),
+      leaseMs: this.leaseMs,
+      saturated,
+      take: (rows) => {
+        const added = new Map<string, number>();
+        const kept: ClaimedDelivery[] = [];
+        for (const r of rows) {
+          if (kept.length >= free) break;
+          const key = endpointKey(r.endpoint_type, r.endpoint_id);
+          const n = (this.endpoints.get(key)?.held ?? 0) + (added.get(key) ?? 0);
+          if (n >= perEndpointHeld) continue;
+          added.set(key, (added.get(key) ?? 0) + 1);
+          kept.push(r);
+        }
+        return kept;
+      },
+    });
+    if (!claimed.length) return more;
+    const endpoints = await loadEndpoints(this.deps.database.db, {
+      inbox: [...new Set(claimed.filter((d) => d.endpoint_type === 'inbox').map((d) => d.endpoint_id))],
+      webhook: [...new Set(claimed.filter((d) => d.endpoint_type === 'webhook').map((d) => d.endpoint_id))],
+    });
+    for (const d of claimed) {
+      const key = endpointKey(d.endpoint_type, d.endpoint_id);
+      const s = this.state(key);
+      s.held++;
+      this.held++;
+      s.waiting.push({ d, ep: endpoints.get(key) });
+    }
+    this.startSends();
+    return more;
+  }
+
+  /** Starts waiting rows while their endpoint and the node have free send slots. */
+  private startSends() {
+    for (const s of this.endpoints.values()) {
+      while (!this.stopped && s.waiting.length && s.active < this.perEndpoint && this.active < this.concurrency) {
+        const slot = s.waiting.shift()!;
+        s.active++;
+        this.active++;
+        const p = this.deliver(slot, s);
+        this.sends.add(p);
+        void p.finally(() => this.sends.delete(p));
+      }
+    }
+  }
+
+  private async deliver({ d, ep }: Slot, s: EndpointState) {
+    let outcome: Outcome | null = null;
+    try {
+      if (!ep || !ep.url || ep.disabled) {
+        const why = !ep ? 'endpoint no longer exists' : ep.disabled ? 'endpoint disabled' : 'callback URL removed';
+        outcome = { delivery: d, attempt: null, status: 'failed', nextAttemptAt: null, error: why, statusCode: null };
+      } else {
+        const startedAt = now();
+        const headers = signedHeaders({
+          deliveryId: d.delivery_id,
+          event: d.event_name,
+          body: d.payload,
+          secrets: { secret: ep.secret, previousSecret: ep.previousSecret, rotatedAt: ep.rotatedAt },
+          userAgent: USER_AGENT,
+          at: startedAt,
+        });
+        const r = await this.client.post(ep.url, headers, d.payload, this.cancel.signal);
+        if (this.cancel.signal.aborted && r.error) {
+          // Shutting down mid-send: not an attempt; the row is due again at the next start.
+          await releaseLeases(this.deps.database.db, [d]).catch(() => {});
+        } else {
+          outcome = this.decide(d, ep, r, startedAt);
+          this.deps.log.info(
+            {
+              delivery_id: d.delivery_id,
+              endpoint: endpointKey(d.endpoint_type, d.endpoint_id),
+              event: d.event_name,
+              attempt: d.attempts + 1,
+              status: r.statusCode,
+              ms: r.durationMs,
+              ...(r.error ? { error: r.error } : {}),
+              outcome: outcome.status,
+            },
+            'webhook attempt',
+          );
+        }
+      }
+    } catch (err) {
+      this.deps.log.error({ err, delivery_id: d.delivery_id }, 'webhook delivery crashed; the lease will expire and it is retried');
+    } finally {
+      s.active--;
+      this.active--;
+      this.startSends();
+    }
+    try {
+      if (outcome) {
+        await this.record(outcome);
+        if (outcome.status === 'pending' && outcome.nextAttemptAt != null) this.wakeBy(outcome.nextAttemptAt);
+      }
+    } finally {
+      const wasFull = this.held >= this.maxHeld();
+      s.held--;
+      this.held--;
+      if (!s.held && !s.active && !s.waiting.length) this.endpoints.delete(endpointKey(d.endpoint_type, d.endpoint_id));
+      // Refill in batches: when this endpoint's queue is half empty, or room opened on a full node
+      // (waking on every outcome would re-scan the due index once per delivery). New events wake
+      // the worker themselves; the poll covers the rest.
+      if (s.held <= this.perEndpointHeld() / 2 || wasFull) this.wake();
+    }
+  }
+
+  /** Success, retry per schedule (±10 % jitter, Retry-After honoured), or dead letter. */
+  private decide(d: ClaimedDelivery, ep: Endpoint, r: SendResult, startedAt: number): Outcome {
+    const attempt = { startedAt, durationMs: r.durationMs, statusCode: r.statusCode, snippet: r.snippet, error: r.error };
+    const base = { delivery: d, attempt, error: r.error, statusCode: r.statusCode };
+    if (!r.error) return { ...base, status: 'succeeded', nextAttemptAt: null };
+    if (r.statusCode === 410) {
+      return { ...base, status: 'failed', nextAttemptAt: null, ...(ep.type === 'webhook' ? { disableWebhook: '410 Gone' } : {}) };
+    }
+    const schedule = this.deps.config.webhookRetrySchedule;
+    const made = d.attempts + 1;
+    if (made > schedule.length) return { ...base, status: 'failed', nextAttemptAt: null };
+    let delay = schedule[made - 1] * 1000 * (0.9 + Math.random() * 0.2);
+    if (r.retryAfterMs != null) delay = Math.max(delay, Math.min(r.retryAfterMs, DAY_MS));
+    return { ...base, status: 'pending', nextAttemptAt: now() + Math.round(delay) };
+  }
+
+  /**
+   * Queues an outcome for the next group commit; resolves once it is written. A short linger
+   * gathers the outcomes of concurrent sends into one transaction (one fsync) instead of one each.
+   */
+  private record(outcome: Outcome): Promise<void> {
+    return new Promise((done) => {
+      this.outcomes.push({ outcome, done });
+      if (this.flushing) return;
+      const linger = this.outcomes.length >= 64 || this.stopped ? 0 : (this.opts.lingerMs ?? 2);
+      this.flushing = new Promise<void>((r) => setTimeout(r, linger))
+        .then(() => this.flush())
+        .finally(() => (this.flushing = null));
+    });
+  }
+
+  private async flush() {
+    while (this.outcomes.length) {
+      const batch = this.outcomes.splice(0, 256);
+      try {
+        await writeOutcomes(this.deps.database, batch.map((b) => b.outcome));
+      } catch (err) {
+        // The rows stay leased; when the lease expires they are sent again (at least once).
+        this.deps.log.error({ err, count: batch.length }, 'writing webhook outcomes failed');
+      }
+      for (const b of batch) b.done();
+    }
+  }
+
+  private wakeBy(at: number) {
+    if (this.stopped || at >= this.wakeAt) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeAt = Infinity;
+      this.wakeTimer = null;
+      this.wake();
+    }, Math.max(0, at - now()) + 5);
+    this.wakeTimer.unref();
+  }
+}
+
+const workers = new WeakMap<Database, DeliveryWorker>();
+
+/** The worker of a database handle (set by createWorkers), so routes and listeners can wake it. */
+export function bindWorker(database: Database, worker: DeliveryWorker) {
+  workers.set(database, worker);
+}
+export function wakeDeliveries(database: Database) {
+  workers.get(database)?.wake();
+}
+
+/**
+ * The webhooks capability for src/workers.ts: registers the outbox listener (outbox →
+ * webhook_deliveries) and runs the delivery worker.
+ */
+export function webhooksWorker(ctx: { database: Database; config: Config; log: Logger; dispatcher: { register(l: Listener): void } }) {
+  const worker = new DeliveryWorker({ database: ctx.database, config: ctx.config, log: ctx.log });
+  bindWorker(ctx.database, worker);
+  ctx.dispatcher.register(webhookListener({ log: ctx.log, wake: () => worker.wake() }));
+  return { name: 'webhooks', start: () => worker.start(), stop: () => worker.stop(), worker };
+}
