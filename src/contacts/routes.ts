@@ -1,4 +1,161 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
+import { idempotent, userScope } from '../kernel/idempotency.js';
+import { presentConversations } from '../conversations/presenters.js';
+import { presentContact, presentContactInbox, presentInboxRecord } from './presenters.js';
+import * as s from './schemas.js';
+import * as service from './service.js';
 
-export async function register(_app: TypedApp, _ctx: AppContext) {}
+const BASE = '/api/v1/accounts/:account_id/contacts';
+const tags = ['Contacts'];
+
+export async function register(app: TypedApp, ctx: AppContext) {
+  const idem = idempotent(ctx.database, userScope(ctx.auth));
+
+  const withInboxes = async (auth: Parameters<typeof service.visibleContactInboxes>[1], contact: Parameters<typeof presentContact>[0]) => {
+    const cis = await service.visibleContactInboxes(ctx, auth, [contact.id]);
+    return presentContact(contact, { contactInboxes: cis.get(contact.id) ?? [] });
+  };
+
+  app.post(
+    BASE,
+    {
+      schema: {
+        tags,
+        summary: 'Create a contact (with inbox_id: and its session in that inbox)',
+        description:
+          'With `inbox_id` the contact_inbox is created in the same transaction; its `source_id` (a UUID when absent) identifies the session. Email, phone number and identifier are unique per account: a conflict is a 422 naming the existing contact.',
+        params: s.AccountParams,
+        body: s.ContactCreateBody,
+      },
+      ...idem,
+    },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const { contact, contactInbox, inbox } = await service.createContact(ctx, auth, req.body);
+      return {
+        payload: {
+          contact: await withInboxes(auth, contact),
+          contact_inbox: {
+            inbox: inbox ? presentInboxRecord(inbox) : null,
+            source_id: contactInbox?.source_id ?? null,
+            pubsub_token: contactInbox?.pubsub_token ?? null,
+          },
+        },
+      };
+    },
+  );
+
+  app.get(
+    BASE,
+    {
+      schema: {
+        tags,
+        summary: 'List contacts (15 per page; contacts with an email, phone number or identifier)',
+        params: s.AccountParams,
+        querystring: s.ContactListQuery,
+      },
+    },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const page = await service.listContacts(ctx, auth, req.query);
+      return {
+        meta: { count: page.count, current_page: page.page, total_pages: page.totalPages },
+        payload: page.rows.map((c) => presentContact(c, page.contactInboxes ? { contactInboxes: page.contactInboxes.get(c.id) ?? [] } : {})),
+      };
+    },
+  );
+
+  app.get(
+    `${BASE}/search`,
+    {
+      schema: {
+        tags,
+        summary: 'Search contacts by name, email, phone number (case-insensitive) or identifier',
+        params: s.AccountParams,
+        querystring: s.ContactSearchQuery,
+      },
+    },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const page = await service.listContacts(ctx, auth, req.query, true);
+      return {
+        meta: { count: page.count, current_page: page.page, total_pages: page.totalPages, has_more: page.page < page.totalPages },
+        payload: page.rows.map((c) => presentContact(c, page.contactInboxes ? { contactInboxes: page.contactInboxes.get(c.id) ?? [] } : {})),
+      };
+    },
+  );
+
+  app.get(
+    `${BASE}/:id`,
+    { schema: { tags, summary: 'Show a contact with its contact inboxes', params: s.AccountIdParams } },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const contact = await service.getContact(ctx, auth, req.params.id);
+      return { payload: await withInboxes(auth, contact) };
+    },
+  );
+
+  for (const method of ['put', 'patch'] as const) {
+    app[method](
+      `${BASE}/:id`,
+      {
+        schema: {
+          tags,
+          summary: 'Update a contact (additional_attributes and custom_attributes are merged)',
+          params: s.AccountIdParams,
+          body: s.ContactUpdateBody,
+        },
+      },
+      async (req) => {
+        const auth = await ctx.auth.forAccount(req, req.params.account_id);
+        const contact = await service.updateContact(ctx, auth.accountId, req.params.id, req.body);
+        return { payload: await withInboxes(auth, contact) };
+      },
+    );
+  }
+
+  app.delete(
+    `${BASE}/:id`,
+    {
+      schema: {
+        tags,
+        summary: 'Delete a contact with its sessions and conversations (administrators; 200 with an empty body)',
+        params: s.AccountIdParams,
+      },
+    },
+    async (req, reply) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      await service.deleteContact(ctx, auth, req.params.id);
+      return reply.status(200).send();
+    },
+  );
+
+  app.get(
+    `${BASE}/:id/conversations`,
+    { schema: { tags, summary: "The contact's 20 most recent conversations (in inboxes you can see)", params: s.AccountIdParams } },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const convs = await service.contactConversations(ctx, auth, req.params.id);
+      return { payload: await presentConversations(ctx.database.db, convs) };
+    },
+  );
+
+  app.post(
+    `${BASE}/:id/contact_inboxes`,
+    {
+      schema: {
+        tags,
+        summary: 'Create a session of the contact in an inbox (returned unchanged if it exists)',
+        params: s.AccountIdParams,
+        body: s.ContactInboxBody,
+      },
+      ...idem,
+    },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const ci = await service.addContactInbox(ctx, auth, req.params.id, req.body);
+      return presentContactInbox(ci);
+    },
+  );
+}

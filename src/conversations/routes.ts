@@ -1,4 +1,184 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
+import { unix } from '../kernel/db.js';
+import { idempotent, userScope } from '../kernel/idempotency.js';
+import { presentAgent } from '../users/presenter.js';
+import * as actions from './actions.js';
+import { conversationCounts, listConversations } from './listing.js';
+import { presentConversations, presentOneConversation } from './presenters.js';
+import { statusName } from './repository.js';
+import * as s from './schemas.js';
+import { conversationFor, createConversation } from './service.js';
 
-export async function register(_app: TypedApp, _ctx: AppContext) {}
+const BASE = '/api/v1/accounts/:account_id/conversations';
+const ONE = `${BASE}/:conversation_id`;
+const tags = ['Conversations'];
+
+export async function register(app: TypedApp, ctx: AppContext) {
+  const idem = idempotent(ctx.database, userScope(ctx.auth));
+  const db = ctx.database.db;
+
+  app.post(
+    BASE,
+    {
+      schema: {
+        tags,
+        summary: 'Create a conversation in a contact session (source_id, or inbox_id + contact_id), optionally with a first message',
+        params: s.AccountParams,
+        body: s.ConversationCreateBody,
+      },
+      ...idem,
+    },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const conv = await createConversation(ctx, auth, req.body);
+      return presentOneConversation(db, conv);
+    },
+  );
+
+  app.get(
+    BASE,
+    {
+      schema: {
+        tags,
+        summary: 'List conversations (25 per page) with counts per assignee type, current_page and total_pages',
+        description: 'The counts are computed before the assignee_type filter. Agents see the conversations of their inboxes.',
+        params: s.AccountParams,
+        querystring: s.ConversationListQuery,
+      },
+    },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const page = await listConversations(ctx, auth, req.query);
+      return {
+        data: {
+          meta: { ...page.counts, current_page: page.page, total_pages: page.totalPages },
+          payload: await presentConversations(db, page.rows),
+        },
+      };
+    },
+  );
+
+  app.get(
+    `${BASE}/meta`,
+    {
+      schema: { tags, summary: 'Conversation counts per assignee type (same filters as the list)', params: s.AccountParams, querystring: s.ConversationListQuery },
+    },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      return { meta: await conversationCounts(ctx, auth, req.query) };
+    },
+  );
+
+  app.get(ONE, { schema: { tags, summary: 'Show a conversation (by display id)', params: s.ConversationParams } }, async (req) => {
+    const auth = await ctx.auth.forAccount(req, req.params.account_id);
+    return presentOneConversation(db, await conversationFor(ctx, auth, req.params.conversation_id));
+  });
+
+  app.patch(
+    ONE,
+    { schema: { tags, summary: 'Update a conversation (priority only)', params: s.ConversationParams, body: s.ConversationUpdateBody } },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      const updated = req.body.priority !== undefined ? await actions.setPriority(ctx, auth, conv, req.body.priority) : conv;
+      return presentOneConversation(db, updated);
+    },
+  );
+
+  app.post(
+    `${ONE}/toggle_status`,
+    {
+      schema: {
+        tags,
+        summary: 'Set the status (open, resolved, pending, snoozed + snoozed_until) or toggle open ↔ resolved',
+        params: s.ConversationParams,
+        body: s.ToggleStatusBody,
+      },
+      ...idem,
+    },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const conv = await actions.toggleStatus(ctx, auth, await conversationFor(ctx, auth, req.params.conversation_id), req.body);
+      return {
+        meta: {},
+        payload: { success: true, conversation_id: conv.display_id, current_status: statusName(conv.status), snoozed_until: unix(conv.snoozed_until) },
+      };
+    },
+  );
+
+  app.post(
+    `${ONE}/toggle_priority`,
+    { schema: { tags, summary: 'Set the priority (low, medium, high, urgent; null clears); 200 with an empty body', params: s.ConversationParams, body: s.TogglePriorityBody }, ...idem },
+    async (req, reply) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      await actions.setPriority(ctx, auth, await conversationFor(ctx, auth, req.params.conversation_id), req.body.priority);
+      return reply.status(200).send();
+    },
+  );
+
+  app.post(
+    `${ONE}/toggle_typing_status`,
+    { schema: { tags, summary: 'Tell the contact (and other agents) that you are typing; 200 with an empty body', params: s.ConversationParams, body: s.TypingBody }, ...idem },
+    async (req, reply) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      await actions.toggleTyping(ctx, auth, await conversationFor(ctx, auth, req.params.conversation_id), req.body);
+      return reply.status(200).send();
+    },
+  );
+
+  app.post(
+    `${ONE}/assignments`,
+    {
+      schema: {
+        tags: ['Conversation Assignments'],
+        summary: 'Assign an agent (null or 0 unassigns); returns the agent, or null',
+        params: s.ConversationParams,
+        body: s.AssignmentBody,
+      },
+      ...idem,
+    },
+    async (req, reply) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      const agent = await actions.assign(ctx, auth, conv, req.body.assignee_id);
+      if (!agent) return reply.type('application/json; charset=utf-8').send('null');
+      return presentAgent(agent);
+    },
+  );
+
+  app.get(
+    `${ONE}/labels`,
+    { schema: { tags: ['Conversation Labels'], summary: "The conversation's labels", params: s.ConversationParams } },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      return { payload: await actions.getLabels(ctx, await conversationFor(ctx, auth, req.params.conversation_id)) };
+    },
+  );
+
+  app.post(
+    `${ONE}/labels`,
+    {
+      schema: { tags: ['Conversation Labels'], summary: 'Replace the label list', params: s.ConversationParams, body: s.LabelsBody },
+      ...idem,
+    },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      return { payload: await actions.setLabels(ctx, auth, conv, req.body.labels) };
+    },
+  );
+
+  app.post(
+    `${ONE}/custom_attributes`,
+    {
+      schema: { tags, summary: 'Merge custom attributes into the conversation', params: s.ConversationParams, body: s.CustomAttributesBody },
+      ...idem,
+    },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      return { custom_attributes: await actions.mergeCustomAttributes(ctx, auth, conv, req.body.custom_attributes) };
+    },
+  );
+}

@@ -1,4 +1,86 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
+import { idempotent, userScope } from '../kernel/idempotency.js';
+import { conversationFor } from '../conversations/service.js';
+import { presentMessageIn, presentMessages, presentMessagesMeta } from './presenters.js';
+import * as s from './schemas.js';
+import * as service from './service.js';
 
-export async function register(_app: TypedApp, _ctx: AppContext) {}
+const BASE = '/api/v1/accounts/:account_id/conversations/:conversation_id/messages';
+const tags = ['Messages'];
+
+export async function register(app: TypedApp, ctx: AppContext) {
+  const idem = idempotent(ctx.database, userScope(ctx.auth));
+  const db = ctx.database.db;
+
+  app.get(
+    BASE,
+    {
+      schema: {
+        tags,
+        summary: 'Messages of a conversation, oldest first: the latest 20, or paged by id with before / after',
+        params: s.MessagesParams,
+        querystring: s.MessageListQuery,
+      },
+    },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      const rows = await service.conversationMessages(ctx, conv, req.query);
+      return {
+        meta: await presentMessagesMeta(db, conv),
+        payload: await presentMessages(db, conv, rows),
+      };
+    },
+  );
+
+  app.post(
+    BASE,
+    {
+      schema: {
+        tags,
+        summary: 'Create a message (outgoing by you, or incoming from the contact on API inboxes)',
+        description:
+          'An incoming message whose source_id was already used in this inbox is not created again: the existing message is returned (200). Send an Idempotency-Key header to make any retry safe.',
+        params: s.MessagesParams,
+        body: s.MessageCreateBody,
+      },
+      ...idem,
+    },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      const { message } = await service.createMessage(ctx, auth, conv, req.body);
+      return presentMessageIn(db, conv, message);
+    },
+  );
+
+  app.patch(
+    `${BASE}/:message_id`,
+    {
+      schema: {
+        tags,
+        summary: 'Report the delivery status of a message (API inboxes): sent, delivered, read or failed + external_error',
+        params: s.MessageParams,
+        body: s.MessageStatusBody,
+      },
+    },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      const message = await service.updateMessageStatus(ctx, conv, req.params.message_id, req.body);
+      return presentMessageIn(db, conv, message);
+    },
+  );
+
+  app.delete(
+    `${BASE}/:message_id`,
+    { schema: { tags, summary: 'Delete a message (soft: its content becomes "This message was deleted")', params: s.MessageParams } },
+    async (req) => {
+      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      const message = await service.deleteMessage(ctx, conv, req.params.message_id);
+      return presentMessageIn(db, conv, message);
+    },
+  );
+}

@@ -1,0 +1,218 @@
+import { sql, type Selectable } from 'kysely';
+import type { Executor } from '../kernel/db.js';
+import { now } from '../kernel/db.js';
+import type { ContactInboxesTable, ContactsTable } from '../kernel/schema.js';
+
+/** Every query on contacts and contact_inboxes; each one is scoped by account. */
+
+export type ContactRow = Selectable<ContactsTable>;
+export type ContactInboxRow = Selectable<ContactInboxesTable>;
+/** A contact_inbox with the inbox columns the slim inbox JSON needs. */
+export type ContactInboxWithInbox = ContactInboxRow & {
+  inbox_name: string;
+  inbox_channel_id: number;
+  inbox_channel_type: string;
+  inbox_account_id: number;
+};
+
+export async function findContact(db: Executor, accountId: number, id: number): Promise<ContactRow | undefined> {
+  return db.selectFrom('contacts').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+}
+
+/** Internal lookup by id (presenters/loaders, which work from event payloads). */
+export async function findContactById(db: Executor, id: number): Promise<ContactRow | undefined> {
+  return db.selectFrom('contacts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findContactsByIds(db: Executor, ids: number[]): Promise<ContactRow[]> {
+  if (!ids.length) return [];
+  return db.selectFrom('contacts').selectAll().where('id', 'in', [...new Set(ids)]).execute();
+}
+
+export type UniqueKeys = { email?: string | null; phone_number?: string | null; identifier?: string | null };
+
+/** The first contact of the account holding one of these unique values, and which ones it holds. */
+export async function findConflict(
+  db: Executor,
+  accountId: number,
+  keys: UniqueKeys,
+  exceptId?: number,
+): Promise<{ contact: ContactRow; attributes: (keyof UniqueKeys)[] } | undefined> {
+  const wanted = (['email', 'phone_number', 'identifier'] as const).filter((k) => keys[k] != null && keys[k] !== '');
+  if (!wanted.length) return undefined;
+  let q = db
+    .selectFrom('contacts')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where((eb) => eb.or(wanted.map((k) => eb(k, '=', keys[k] as string))));
+  if (exceptId !== undefined) q = q.where('id', '!=', exceptId);
+  const rows = await q.orderBy('id').execute();
+  if (!rows.length) return undefined;
+  const contact = rows[0];
+  return { contact, attributes: wanted.filter((k) => contact[k] === keys[k]) };
+}
+
+export type NewContact = {
+  name: string;
+  email: string | null;
+  phone_number: string | null;
+  identifier: string | null;
+  additional_attributes: string;
+  custom_attributes: string;
+  blocked: number;
+};
+
+export async function insertContact(db: Executor, accountId: number, values: NewContact): Promise<ContactRow> {
+  const t = now();
+  return db
+    .insertInto('contacts')
+    .values({ account_id: accountId, ...values, contact_type: 0, last_activity_at: null, created_at: t, updated_at: t })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export type ContactPatch = Partial<NewContact & { last_activity_at: number | null }>;
+
+export async function updateContact(db: Executor, accountId: number, id: number, patch: ContactPatch): Promise<ContactRow | undefined> {
+  return db
+    .updateTable('contacts')
+    .set({ ...patch, updated_at: now() })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function touchContactActivity(db: Executor, id: number, at: number): Promise<void> {
+  await db.updateTable('contacts').set({ last_activity_at: at }).where('id', '=', id).execute();
+}
+
+/** Deletes the contact; its contact_inboxes, conversations and messages go with it (ON DELETE CASCADE). */
+export async function deleteContact(db: Executor, accountId: number, id: number): Promise<boolean> {
+  const res = await db.deleteFrom('contacts').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
+}
+
+export const CONTACT_SORTS = ['email', 'name', 'phone_number', 'last_activity_at', 'created_at'] as const;
+export type ContactListQuery = {
+  page: number;
+  perPage: number;
+  sort?: { column: (typeof CONTACT_SORTS)[number]; desc: boolean };
+  /** ILIKE on name, email, phone; LIKE on identifier. */
+  q?: string;
+};
+
+/** "Resolved" contacts only (with an email, phone or identifier), as the reference lists them. */
+function listBase(db: Executor, accountId: number, q?: string) {
+  let query = db
+    .selectFrom('contacts')
+    .where('account_id', '=', accountId)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('email', 'is not', null), eb('email', '!=', '')]),
+        eb.and([eb('phone_number', 'is not', null), eb('phone_number', '!=', '')]),
+        eb.and([eb('identifier', 'is not', null), eb('identifier', '!=', '')]),
+      ]),
+    );
+  if (q) {
+    const pattern = `%${escapeLike(q.toLowerCase())}%`;
+    const exact = `%${escapeLike(q)}%`;
+    query = query.where(
+      sql<boolean>`(lower(name) like ${pattern} escape '\\' or lower(email) like ${pattern} escape '\\' or lower(phone_number) like ${pattern} escape '\\' or identifier like ${exact} escape '\\')`,
+    );
+  }
+  return query;
+}
+
+export async function listContacts(db: Executor, accountId: number, query: ContactListQuery): Promise<{ rows: ContactRow[]; count: number }> {
+  const base = listBase(db, accountId, query.q);
+  const countRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  let rows = base.selectAll();
+  if (query.sort) {
+    const col = query.sort.column;
+    // Nulls last in both directions, on both dialects.
+    rows = rows.orderBy(sql`case when ${sql.ref(col)} is null then 1 else 0 end`).orderBy(col, query.sort.desc ? 'desc' : 'asc');
+  } else {
+    rows = rows.orderBy(sql`case when last_activity_at is null then 1 else 0 end`).orderBy('last_activity_at', 'desc');
+  }
+  const list = await rows
+    .orderBy('id', 'desc')
+    .limit(query.perPage)
+    .offset((query.page - 1) * query.perPage)
+    .execute();
+  return { rows: list, count: Number(countRow?.n ?? 0) };
+}
+
+export function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/* ---------------- contact inboxes ---------------- */
+
+function contactInboxSelect(db: Executor) {
+  return db
+    .selectFrom('contact_inboxes')
+    .innerJoin('inboxes', 'inboxes.id', 'contact_inboxes.inbox_id')
+    .selectAll('contact_inboxes')
+    .select([
+      'inboxes.name as inbox_name',
+      'inboxes.channel_id as inbox_channel_id',
+      'inboxes.channel_type as inbox_channel_type',
+      'inboxes.account_id as inbox_account_id',
+    ]);
+}
+
+/** The contact_inboxes of these contacts, optionally only those in the given inboxes. */
+export async function contactInboxesOf(db: Executor, contactIds: number[], inboxIds?: number[]): Promise<ContactInboxWithInbox[]> {
+  if (!contactIds.length || (inboxIds && !inboxIds.length)) return [];
+  let q = contactInboxSelect(db).where('contact_inboxes.contact_id', 'in', [...new Set(contactIds)]);
+  if (inboxIds) q = q.where('contact_inboxes.inbox_id', 'in', inboxIds);
+  return q.orderBy('contact_inboxes.id').execute();
+}
+
+export async function findContactInboxById(db: Executor, id: number): Promise<ContactInboxWithInbox | undefined> {
+  return contactInboxSelect(db).where('contact_inboxes.id', '=', id).executeTakeFirst();
+}
+
+/** A session by source_id in one inbox of the account. */
+export async function findContactInboxBySource(
+  db: Executor,
+  accountId: number,
+  inboxId: number,
+  sourceId: string,
+): Promise<ContactInboxWithInbox | undefined> {
+  return contactInboxSelect(db)
+    .where('inboxes.account_id', '=', accountId)
+    .where('contact_inboxes.inbox_id', '=', inboxId)
+    .where('contact_inboxes.source_id', '=', sourceId)
+    .executeTakeFirst();
+}
+
+/** Sessions with this source_id in any inbox of the account (the legacy lookup by source_id alone). */
+export async function findContactInboxesBySourceAnyInbox(db: Executor, accountId: number, sourceId: string): Promise<ContactInboxWithInbox[]> {
+  return contactInboxSelect(db)
+    .where('inboxes.account_id', '=', accountId)
+    .where('contact_inboxes.source_id', '=', sourceId)
+    .orderBy('contact_inboxes.id')
+    .limit(2)
+    .execute();
+}
+
+export type NewContactInbox = { contact_id: number; inbox_id: number; source_id: string; hmac_verified: number; pubsub_token: string };
+
+export async function insertContactInbox(db: Executor, values: NewContactInbox): Promise<ContactInboxRow> {
+  const t = now();
+  return db
+    .insertInto('contact_inboxes')
+    .values({ ...values, created_at: t, updated_at: t })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function setContactInboxVerified(db: Executor, id: number): Promise<void> {
+  await db.updateTable('contact_inboxes').set({ hmac_verified: 1, updated_at: now() }).where('id', '=', id).execute();
+}
+
+export async function findAccountRef(db: Executor, accountId: number): Promise<{ id: number; name: string } | undefined> {
+  return db.selectFrom('accounts').select(['id', 'name']).where('id', '=', accountId).executeTakeFirst();
+}

@@ -1,0 +1,299 @@
+import crypto from 'node:crypto';
+import type { AppContext } from '../context.js';
+import type { AccountContext } from '../kernel/auth.js';
+import { requireAdmin } from '../kernel/auth.js';
+import type { Executor, Tx } from '../kernel/db.js';
+import { bit, fromJson, isUniqueViolation, toJson } from '../kernel/db.js';
+import { errors } from '../kernel/errors.js';
+import { jsonObject } from '../kernel/http.js';
+import { secureToken } from '../kernel/tokens.js';
+import { canAccessInbox, findInbox, visibleInboxIds, type InboxWithChannel } from '../inboxes/repository.js';
+import { conversationsOfContact } from '../conversations/repository.js';
+import { contactWebhookData } from './presenters.js';
+import * as repo from './repository.js';
+import type { ContactInboxWithInbox, ContactRow, NewContact } from './repository.js';
+
+/** Contact use cases. Actor-free building blocks (`buildContactInbox`, `insertNewContact`) are reusable by the client API. */
+
+export const CONTACTS_PER_PAGE = 15;
+const EMAIL_RE = /^[^@\s]+@[^@\s]+$/;
+const E164_RE = /^\+[1-9]\d{1,14}$/;
+
+export type ContactFields = {
+  name?: string;
+  email?: string | null;
+  phone_number?: string | null;
+  identifier?: string | null;
+  blocked?: boolean;
+  additional_attributes?: unknown;
+  custom_attributes?: unknown;
+};
+
+const blankToNull = (v: string | null | undefined) => (v == null ? v : v.trim() === '' ? null : v.trim());
+
+/** Validates and normalises contact input (email lowercased, "" → null); 422 `{message, attributes}` on bad values. */
+export function normalizeContactFields(input: ContactFields) {
+  const out: { name?: string; email?: string | null; phone_number?: string | null; identifier?: string | null; blocked?: boolean } = {};
+  const problems: string[] = [];
+  const attributes: string[] = [];
+  if (input.name !== undefined) out.name = input.name.trim();
+  if (input.email !== undefined) {
+    out.email = blankToNull(input.email)?.toLowerCase() ?? null;
+    if (out.email && !EMAIL_RE.test(out.email)) (problems.push('Email is invalid'), attributes.push('email'));
+  }
+  if (input.phone_number !== undefined) {
+    out.phone_number = blankToNull(input.phone_number) ?? null;
+    if (out.phone_number && !E164_RE.test(out.phone_number)) {
+      problems.push('Phone number should be in e164 format');
+      attributes.push('phone_number');
+    }
+  }
+  if (input.identifier !== undefined) out.identifier = blankToNull(input.identifier) ?? null;
+  if (input.blocked !== undefined) out.blocked = input.blocked;
+  const additional = jsonObject(input.additional_attributes, 'additional_attributes');
+  const custom = jsonObject(input.custom_attributes, 'custom_attributes');
+  if (problems.length) throw errors.invalid(problems.join(', '), attributes);
+  return { ...out, additional, custom };
+}
+
+const CONFLICT_LABEL = { email: 'Email', phone_number: 'Phone number', identifier: 'Identifier' } as const;
+
+/** 422 naming the existing contact when email, phone or identifier is taken in the account. */
+async function assertUnique(db: Executor, accountId: number, keys: repo.UniqueKeys, exceptId?: number) {
+  const hit = await repo.findConflict(db, accountId, keys, exceptId);
+  if (!hit) return;
+  const message = hit.attributes.map((a) => `${CONFLICT_LABEL[a]} has already been taken`).join(', ');
+  const c = hit.contact;
+  throw errors.invalid(message, hit.attributes, {
+    contact: { id: c.id, name: c.name, email: c.email, phone_number: c.phone_number, identifier: c.identifier },
+  });
+}
+
+/** Turns a unique-index race into the same 422 the pre-check gives. */
+async function uniqueRace<T>(ctx: AppContext, accountId: number, keys: repo.UniqueKeys, exceptId: number | undefined, fn: () => Promise<T>) {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    await assertUnique(ctx.database.db, accountId, keys, exceptId);
+    throw errors.invalid('Source has already been taken', ['source_id']);
+  }
+}
+
+/**
+ * Finds or creates the contact's session in an inbox: the row for (inbox, source_id) is returned
+ * unchanged when it is the contact's; a source_id used by another contact is a 422. A blank source_id
+ * becomes a UUID. Runs in the caller's transaction.
+ */
+export async function buildContactInbox(
+  trx: Executor,
+  input: { accountId: number; contactId: number; inboxId: number; sourceId?: string | null; hmacVerified?: boolean },
+): Promise<ContactInboxWithInbox> {
+  const sourceId = input.sourceId?.trim() || crypto.randomUUID();
+  const existing = await repo.findContactInboxBySource(trx, input.accountId, input.inboxId, sourceId);
+  if (existing) {
+    if (existing.contact_id !== input.contactId) throw errors.invalid('Source has already been taken', ['source_id']);
+    return existing;
+  }
+  const row = await repo.insertContactInbox(trx, {
+    contact_id: input.contactId,
+    inbox_id: input.inboxId,
+    source_id: sourceId,
+    hmac_verified: bit(input.hmacVerified),
+    pubsub_token: secureToken(24),
+  });
+  return (await repo.findContactInboxById(trx, row.id))!;
+}
+
+/** The inbox of the account an actor may use: another account's inbox is a 404, a non-member agent a 401. */
+export async function accessibleInbox(ctx: AppContext, auth: AccountContext, inboxId: number): Promise<InboxWithChannel> {
+  const inbox = await findInbox(ctx.database.db, auth.accountId, inboxId);
+  if (!inbox) throw errors.notFound();
+  if (!auth.isAdmin && !(await canAccessInbox(ctx.database.db, auth, inboxId))) throw errors.notAuthorized();
+  return inbox;
+}
+
+/** Inserts a contact and records `contact.created`, in the caller's transaction. */
+export async function insertNewContact(ctx: AppContext, trx: Tx, accountId: number, values: NewContact): Promise<ContactRow> {
+  const contact = await repo.insertContact(trx, accountId, values);
+  await ctx.events(trx, accountId, 'contact.created', { contact_id: contact.id });
+  return contact;
+}
+
+export type CreateContactInput = ContactFields & { inbox_id?: number; source_id?: string };
+
+export async function createContact(ctx: AppContext, auth: AccountContext, input: CreateContactInput) {
+  const f = normalizeContactFields(input);
+  const inbox = input.inbox_id !== undefined ? await accessibleInbox(ctx, auth, input.inbox_id) : undefined;
+  const db = ctx.database.db;
+  const keys = { email: f.email, phone_number: f.phone_number, identifier: f.identifier };
+  await assertUnique(db, auth.accountId, keys);
+  if (inbox && input.source_id?.trim() && (await repo.findContactInboxBySource(db, auth.accountId, inbox.id, input.source_id.trim()))) {
+    throw errors.invalid('Source has already been taken', ['source_id']);
+  }
+  const values: NewContact = {
+    name: f.name ?? '',
+    email: f.email ?? null,
+    phone_number: f.phone_number ?? null,
+    identifier: f.identifier ?? null,
+    additional_attributes: toJson(f.additional ?? {}),
+    custom_attributes: toJson(f.custom ?? {}),
+    blocked: bit(f.blocked),
+  };
+  return uniqueRace(ctx, auth.accountId, keys, undefined, () =>
+    ctx.database.transaction(async (trx) => {
+      const contact = await insertNewContact(ctx, trx, auth.accountId, values);
+      const contactInbox = inbox
+        ? await buildContactInbox(trx, { accountId: auth.accountId, contactId: contact.id, inboxId: inbox.id, sourceId: input.source_id })
+        : null;
+      return { contact, contactInbox, inbox: inbox ?? null };
+    }),
+  );
+}
+
+export async function getContact(ctx: AppContext, auth: AccountContext, id: number): Promise<ContactRow> {
+  const c = await repo.findContact(ctx.database.db, auth.accountId, id);
+  if (!c) throw errors.notFound();
+  return c;
+}
+
+type Change = Record<string, { previous_value: unknown; current_value: unknown }>;
+
+/** Updates a contact (attributes merged), recording `contact.updated` with what changed, if anything did. */
+export async function updateContact(ctx: AppContext, accountId: number, id: number, input: ContactFields): Promise<ContactRow> {
+  const f = normalizeContactFields(input);
+  const db = ctx.database.db;
+  const current = await repo.findContact(db, accountId, id);
+  if (!current) throw errors.notFound();
+  const keys = { email: f.email, phone_number: f.phone_number, identifier: f.identifier };
+  await assertUnique(db, accountId, keys, id);
+  const patch: repo.ContactPatch = {};
+  if (f.name !== undefined) patch.name = f.name;
+  if (f.email !== undefined) patch.email = f.email;
+  if (f.phone_number !== undefined) patch.phone_number = f.phone_number;
+  if (f.identifier !== undefined) patch.identifier = f.identifier;
+  if (f.blocked !== undefined) patch.blocked = bit(f.blocked);
+  if (f.additional) patch.additional_attributes = toJson({ ...fromJson<Record<string, unknown>>(current.additional_attributes), ...f.additional });
+  if (f.custom) patch.custom_attributes = toJson({ ...fromJson<Record<string, unknown>>(current.custom_attributes), ...f.custom });
+  const changes: Change[] = [];
+  for (const [k, v] of Object.entries(patch) as [keyof repo.ContactPatch, unknown][]) {
+    const before = current[k as keyof ContactRow];
+    if (before === v) {
+      delete patch[k];
+      continue;
+    }
+    const json = k === 'additional_attributes' || k === 'custom_attributes';
+    changes.push({
+      [k]: {
+        previous_value: json ? fromJson(before as string) : k === 'blocked' ? !!before : before,
+        current_value: json ? fromJson(v as string) : k === 'blocked' ? !!v : v,
+      },
+    });
+  }
+  if (!changes.length) return current;
+  return uniqueRace(ctx, accountId, keys, id, () =>
+    ctx.database.transaction(async (trx) => {
+      const row = await repo.updateContact(trx, accountId, id, patch);
+      if (!row) throw errors.notFound();
+      await ctx.events(trx, accountId, 'contact.updated', { contact_id: id, changed_attributes: changes });
+      return row;
+    }),
+  );
+}
+
+/** Administrators only. The event carries a snapshot: the row (and its conversations) are gone afterwards. */
+export async function deleteContact(ctx: AppContext, auth: AccountContext, id: number): Promise<void> {
+  requireAdmin(auth);
+  await ctx.database.transaction(async (trx) => {
+    const c = await repo.findContact(trx, auth.accountId, id);
+    if (!c) throw errors.notFound();
+    const account = await repo.findAccountRef(trx, auth.accountId);
+    await repo.deleteContact(trx, auth.accountId, id);
+    await ctx.events(trx, auth.accountId, 'contact.deleted', {
+      contact_id: id,
+      contact: contactWebhookData(c, account ?? { id: auth.accountId, name: '' }),
+    });
+  });
+}
+
+function parseSort(sort: string | undefined): repo.ContactListQuery['sort'] {
+  if (!sort) return undefined;
+  const desc = sort.startsWith('-');
+  const column = sort.replace(/^-/, '') as (typeof repo.CONTACT_SORTS)[number];
+  if (!repo.CONTACT_SORTS.includes(column)) {
+    throw errors.invalid(`sort must be one of ${repo.CONTACT_SORTS.join(', ')} (prefix - for descending)`, ['sort']);
+  }
+  return { column, desc };
+}
+
+export type ContactPage = {
+  rows: ContactRow[];
+  count: number;
+  page: number;
+  totalPages: number;
+  contactInboxes: Map<number, ContactInboxWithInbox[]> | null;
+};
+
+/** Lists (or searches, with `q`) the account's contacts, 15 per page. */
+export async function listContacts(
+  ctx: AppContext,
+  auth: AccountContext,
+  query: { page?: number; sort?: string; q?: string; include_contact_inboxes?: boolean },
+  search = false,
+): Promise<ContactPage> {
+  if (search && !query.q?.trim()) throw errors.unprocessable('Specify search string with parameter q');
+  const page = query.page ?? 1;
+  const db = ctx.database.db;
+  const { rows, count } = await repo.listContacts(db, auth.accountId, {
+    page,
+    perPage: CONTACTS_PER_PAGE,
+    sort: parseSort(query.sort),
+    q: search ? query.q!.trim() : undefined,
+  });
+  const contactInboxes = query.include_contact_inboxes === false ? null : await visibleContactInboxes(ctx, auth, rows.map((r) => r.id));
+  return { rows, count, page, totalPages: Math.ceil(count / CONTACTS_PER_PAGE), contactInboxes };
+}
+
+/** Contact inboxes of these contacts that the actor may see (agents: their inboxes only). */
+export async function visibleContactInboxes(ctx: AppContext, auth: AccountContext, contactIds: number[]) {
+  const db = ctx.database.db;
+  const inboxIds = auth.isAdmin ? undefined : await visibleInboxIds(db, auth);
+  const out = new Map<number, ContactInboxWithInbox[]>();
+  for (const ci of await repo.contactInboxesOf(db, contactIds, inboxIds)) {
+    if (ci.inbox_account_id !== auth.accountId) continue;
+    out.set(ci.contact_id, [...(out.get(ci.contact_id) ?? []), ci]);
+  }
+  return out;
+}
+
+/** The contact's 20 most recent conversations in the inboxes the actor may see. */
+export async function contactConversations(ctx: AppContext, auth: AccountContext, contactId: number) {
+  const contact = await getContact(ctx, auth, contactId);
+  const db = ctx.database.db;
+  return conversationsOfContact(db, auth.accountId, contact.id, await visibleInboxIds(db, auth));
+}
+
+/** POST /contacts/:id/contact_inboxes. */
+export async function addContactInbox(
+  ctx: AppContext,
+  auth: AccountContext,
+  contactId: number,
+  input: { inbox_id: number; source_id?: string; hmac_verified?: boolean },
+): Promise<ContactInboxWithInbox> {
+  await getContact(ctx, auth, contactId);
+  const inbox = await accessibleInbox(ctx, auth, input.inbox_id);
+  try {
+    return await ctx.database.transaction((trx) =>
+      buildContactInbox(trx, {
+        accountId: auth.accountId,
+        contactId,
+        inboxId: inbox.id,
+        sourceId: input.source_id,
+        hmacVerified: input.hmac_verified,
+      }),
+    );
+  } catch (err) {
+    if (isUniqueViolation(err)) throw errors.invalid('Source has already been taken', ['source_id']);
+    throw err;
+  }
+}

@@ -1,0 +1,147 @@
+import type { AppContext } from '../context.js';
+import type { AccountContext } from '../kernel/auth.js';
+import type { Tx } from '../kernel/db.js';
+import { fromJson, now, toJson } from '../kernel/db.js';
+import { errors } from '../kernel/errors.js';
+import { jsonObject } from '../kernel/http.js';
+import type { AgentRow } from '../users/presenter.js';
+import { checkAttributeValues, parseSnoozedUntil, recordConversationChanges, stateOf, type Performer } from './changes.js';
+import { assertAssignable, parseAssigneeId } from './service.js';
+import * as repo from './repository.js';
+
+/** Conversation state changes on an already authorized conversation. Each records its events in its transaction. */
+
+const performerOf = (auth: AccountContext): Performer => ({ type: 'user', id: auth.user.id });
+
+/** Read-modify-write of one conversation under a row lock (PostgreSQL; SQLite serialises transactions). */
+async function mutate<T>(
+  ctx: AppContext,
+  conv: repo.ConversationRow,
+  fn: (trx: Tx, current: repo.ConversationRow) => Promise<{ patch: repo.ConversationPatch; labels?: [string[], string[]]; result: T }>,
+  performer: Performer,
+): Promise<{ conversation: repo.ConversationRow; result: T }> {
+  return ctx.database.transaction(async (trx) => {
+    const current = await repo.lockConversation(trx, ctx.database.dialect === 'postgres', conv.id);
+    if (!current) throw errors.notFound();
+    const { patch, labels, result } = await fn(trx, current);
+    const after = Object.keys(patch).length ? await repo.updateConversation(trx, current.id, patch) : current;
+    await recordConversationChanges(ctx, trx, current, stateOf(current, labels?.[0]), stateOf(after, labels?.[1]), performer);
+    return { conversation: after, result };
+  });
+}
+
+export function parseStatus(value: string): repo.ConversationStatus {
+  if (!(repo.CONVERSATION_STATUSES as readonly string[]).includes(value)) {
+    throw errors.invalid(`status must be one of ${repo.CONVERSATION_STATUSES.join(', ')}`, ['status']);
+  }
+  return value as repo.ConversationStatus;
+}
+
+/**
+ * toggle_status: with `status` (and `snoozed_until` for snoozed) sets it; without, open → resolved and
+ * anything else → open. When a conversation ends up open by an agent's hand, that agent becomes its assignee.
+ */
+export async function toggleStatus(ctx: AppContext, auth: AccountContext, conv: repo.ConversationRow, body: { status?: string; snoozed_until?: unknown }) {
+  const requested = body.status ? parseStatus(body.status) : undefined;
+  const snoozedUntil = parseSnoozedUntil(body.snoozed_until);
+  const { conversation } = await mutate(
+    ctx,
+    conv,
+    async (_trx, current) => {
+      const next = requested ? repo.STATUS[requested] : current.status === repo.STATUS.open ? repo.STATUS.resolved : repo.STATUS.open;
+      const patch: repo.ConversationPatch = {};
+      if (next !== current.status) {
+        patch.status = next;
+        patch.status_changed_at = now();
+      }
+      const snooze = next === repo.STATUS.snoozed ? (snoozedUntil !== undefined ? snoozedUntil : current.snoozed_until) : null;
+      if (snooze !== current.snoozed_until) patch.snoozed_until = snooze;
+      if (next === repo.STATUS.open && !auth.isAdmin && current.assignee_id !== auth.user.id) patch.assignee_id = auth.user.id;
+      return { patch, result: null };
+    },
+    performerOf(auth),
+  );
+  return conversation;
+}
+
+export function parsePriority(value: string | null | undefined): number | null {
+  if (value == null || value === '' || value === 'none') return null;
+  const i = (repo.PRIORITIES as readonly string[]).indexOf(value);
+  if (i < 0) throw errors.invalid(`priority must be one of ${repo.PRIORITIES.join(', ')} (or null)`, ['priority']);
+  return i;
+}
+
+/** toggle_priority and PATCH /conversations/:id (which accepts only priority). */
+export async function setPriority(ctx: AppContext, auth: AccountContext, conv: repo.ConversationRow, value: string | null | undefined) {
+  const priority = parsePriority(value);
+  const { conversation } = await mutate(
+    ctx,
+    conv,
+    async (_trx, current) => ({ patch: priority !== current.priority ? { priority } : {}, result: null }),
+    performerOf(auth),
+  );
+  return conversation;
+}
+
+/** toggle_typing_status: records conversation.typing_on/off (no row changes). */
+export async function toggleTyping(ctx: AppContext, auth: AccountContext, conv: repo.ConversationRow, body: { typing_status: string; is_private?: boolean }) {
+  const status = body.typing_status?.toLowerCase();
+  if (status !== 'on' && status !== 'off') throw errors.invalid('typing_status must be on or off', ['typing_status']);
+  await ctx.database.transaction(async (trx) => {
+    await ctx.events(trx, conv.account_id, status === 'on' ? 'conversation.typing_on' : 'conversation.typing_off', {
+      conversation_id: conv.id,
+      typist: { type: 'user', id: auth.user.id },
+      is_private: !!body.is_private,
+    });
+  });
+}
+
+/** Assigns (or with null/0 unassigns) the conversation. Returns the new assignee, or null. */
+export async function assign(ctx: AppContext, auth: AccountContext, conv: repo.ConversationRow, rawAssigneeId: unknown): Promise<AgentRow | null> {
+  const assigneeId = parseAssigneeId(rawAssigneeId) ?? null;
+  const agent = assigneeId ? await assertAssignable(ctx, auth.accountId, conv.inbox_id, assigneeId) : null;
+  await mutate(
+    ctx,
+    conv,
+    async (_trx, current) => ({ patch: current.assignee_id !== assigneeId ? { assignee_id: assigneeId } : {}, result: null }),
+    performerOf(auth),
+  );
+  return agent;
+}
+
+export async function getLabels(ctx: AppContext, conv: repo.ConversationRow): Promise<string[]> {
+  return (await repo.labelsOf(ctx.database.db, [conv.id])).get(conv.id) ?? [];
+}
+
+/** Replaces the whole label list (trimmed, de-duplicated, order kept). */
+export async function setLabels(ctx: AppContext, auth: AccountContext, conv: repo.ConversationRow, labels: string[] | undefined): Promise<string[]> {
+  const next = [...new Set((labels ?? []).map((l) => String(l).trim()).filter(Boolean))];
+  await mutate(
+    ctx,
+    conv,
+    async (trx, current) => {
+      const before = (await repo.labelsOf(trx, [current.id])).get(current.id) ?? [];
+      const same = before.length === next.length && before.every((l, i) => l === next[i]);
+      if (!same) await repo.replaceLabels(trx, current.account_id, current.id, next);
+      return { patch: same ? {} : { updated_at: now() }, labels: [before, next], result: null };
+    },
+    performerOf(auth),
+  );
+  return next;
+}
+
+/** Merges custom attributes into the conversation's. */
+export async function mergeCustomAttributes(ctx: AppContext, auth: AccountContext, conv: repo.ConversationRow, raw: unknown) {
+  const attrs = jsonObject(raw, 'custom_attributes') ?? {};
+  checkAttributeValues(attrs, 'custom_attributes');
+  const { conversation } = await mutate(
+    ctx,
+    conv,
+    async (_trx, current) => {
+      const merged = toJson({ ...fromJson<Record<string, unknown>>(current.custom_attributes), ...attrs });
+      return { patch: merged !== current.custom_attributes ? { custom_attributes: merged } : {}, result: null };
+    },
+    performerOf(auth),
+  );
+  return fromJson<Record<string, unknown>>(conversation.custom_attributes);
+}

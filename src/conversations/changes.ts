@@ -1,0 +1,93 @@
+import type { AppContext } from '../context.js';
+import type { Tx } from '../kernel/db.js';
+import { fromJson, unix } from '../kernel/db.js';
+import { errors } from '../kernel/errors.js';
+import { priorityName, statusName, type ConversationRow } from './repository.js';
+
+/**
+ * The one place conversation changes become domain events, so every write path (API, client API,
+ * message ingestion) records the same ones in its transaction:
+ * - `conversation.status_changed` when the status changed,
+ * - `assignee.changed` when the assignee changed,
+ * - `conversation.updated` with `changed_attributes: [{attr: {previous_value, current_value}}]`
+ *   whenever a tracked attribute changed (status, snoozed_until, assignee_id, priority,
+ *   custom_attributes, additional_attributes, label_list).
+ */
+
+export type Performer = { type: 'user' | 'contact'; id: number };
+export type ConversationState = Pick<
+  ConversationRow,
+  'status' | 'assignee_id' | 'priority' | 'snoozed_until' | 'custom_attributes' | 'additional_attributes'
+> & { labels?: string[] };
+
+type Changed = Record<string, { previous_value: unknown; current_value: unknown }>;
+
+export function diffConversation(before: ConversationState, after: ConversationState): Changed[] {
+  const out: Changed[] = [];
+  const add = (attr: string, prev: unknown, cur: unknown) => out.push({ [attr]: { previous_value: prev, current_value: cur } });
+  if (before.status !== after.status) add('status', statusName(before.status), statusName(after.status));
+  if (Number(before.snoozed_until ?? 0) !== Number(after.snoozed_until ?? 0)) add('snoozed_until', unix(before.snoozed_until), unix(after.snoozed_until));
+  if (before.assignee_id !== after.assignee_id) add('assignee_id', before.assignee_id, after.assignee_id);
+  if (before.priority !== after.priority) add('priority', priorityName(before.priority), priorityName(after.priority));
+  for (const k of ['custom_attributes', 'additional_attributes'] as const) {
+    if (before[k] !== after[k]) add(k, fromJson(before[k]), fromJson(after[k]));
+  }
+  if (before.labels && after.labels && before.labels.join('\u0000') !== after.labels.join('\u0000')) add('label_list', before.labels, after.labels);
+  return out;
+}
+
+export async function recordConversationChanges(
+  ctx: AppContext,
+  trx: Tx,
+  conv: Pick<ConversationRow, 'id' | 'account_id'>,
+  before: ConversationState,
+  after: ConversationState,
+  performer?: Performer,
+): Promise<Changed[]> {
+  const changed = diffConversation(before, after);
+  if (!changed.length) return changed;
+  const base = { conversation_id: conv.id, ...(performer ? { performer } : {}) };
+  if (before.status !== after.status) {
+    await ctx.events(trx, conv.account_id, 'conversation.status_changed', { ...base, changed_attributes: changed });
+  }
+  if (before.assignee_id !== after.assignee_id) {
+    await ctx.events(trx, conv.account_id, 'assignee.changed', { ...base, previous_assignee_id: before.assignee_id });
+  }
+  await ctx.events(trx, conv.account_id, 'conversation.updated', { ...base, changed_attributes: changed });
+  return changed;
+}
+
+/** Conversation attribute values: strings under 1500 characters, integers under 9 999 999 999. */
+export function checkAttributeValues(obj: Record<string, unknown> | undefined, field: string) {
+  if (!obj) return;
+  for (const [k, v] of Object.entries(obj)) {
+    if (typeof v === 'string' && v.length >= 1500) throw errors.invalid(`${field}.${k} must be shorter than 1500 characters`, [field]);
+    if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) >= 9_999_999_999) {
+      throw errors.invalid(`${field}.${k} must be less than 9999999999`, [field]);
+    }
+  }
+}
+
+/** `snoozed_until` as unix seconds (number or numeric string) or an ISO date-time; epoch ms out. */
+export function parseSnoozedUntil(value: unknown): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || value === '') return null;
+  let ms = NaN;
+  if (typeof value === 'number') ms = Math.round(value * 1000);
+  else if (typeof value === 'string') ms = /^\d+(\.\d+)?$/.test(value.trim()) ? Math.round(Number(value) * 1000) : Date.parse(value);
+  // Up to the year 9999.
+  if (Number.isFinite(ms) && ms >= 0 && ms <= 253_402_300_799_000) return ms;
+  throw errors.invalid('snoozed_until must be unix seconds or an ISO 8601 date-time', ['snoozed_until']);
+}
+
+export function stateOf(c: ConversationRow, labels?: string[]): ConversationState {
+  return {
+    status: c.status,
+    assignee_id: c.assignee_id,
+    priority: c.priority,
+    snoozed_until: c.snoozed_until,
+    custom_attributes: c.custom_attributes,
+    additional_attributes: c.additional_attributes,
+    ...(labels ? { labels } : {}),
+  };
+}

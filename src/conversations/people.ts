@@ -1,0 +1,87 @@
+import type { Executor } from '../kernel/db.js';
+import { availabilityStatus, type AgentRow } from '../users/presenter.js';
+import { findContactsByIds, type ContactRow } from '../contacts/repository.js';
+import type { MessageRow, Sender } from '../messages/format.js';
+
+/** Loads the people around conversations: agents of an account (assignees) and message senders. */
+
+/** Users of the account by id, with their membership (removed agents are absent). */
+export async function accountAgents(db: Executor, accountId: number, ids: number[]): Promise<Map<number, AgentRow>> {
+  const unique = [...new Set(ids.filter((x): x is number => x != null))];
+  if (!unique.length) return new Map();
+  const rows = await db
+    .selectFrom('users')
+    .innerJoin('account_users', 'account_users.user_id', 'users.id')
+    .select([
+      'users.id',
+      'users.name',
+      'users.display_name',
+      'users.email',
+      'users.confirmed',
+      'account_users.account_id',
+      'account_users.role',
+      'account_users.availability',
+      'account_users.auto_offline',
+    ])
+    .where('account_users.account_id', '=', accountId)
+    .where('users.id', 'in', unique)
+    .execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/**
+ * An account member who may be assigned a conversation of this inbox: an administrator, or an agent
+ * who is a member of the inbox.
+ */
+export async function findAssignableAgent(db: Executor, accountId: number, inboxId: number, userId: number): Promise<AgentRow | undefined> {
+  const agent = (await accountAgents(db, accountId, [userId])).get(userId);
+  if (!agent) return undefined;
+  if (agent.role === 1) return agent;
+  const member = await db
+    .selectFrom('inbox_members')
+    .select('id')
+    .where('inbox_id', '=', inboxId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return member ? agent : undefined;
+}
+
+export const agentSender = (a: AgentRow): Sender => ({
+  type: 'user',
+  user: a,
+  availability: availabilityStatus(a.availability, a.auto_offline, false),
+});
+
+/** Resolves the senders of these messages in a few queries; `known` contacts are not fetched again. */
+export async function loadSenders(
+  db: Executor,
+  accountId: number,
+  messages: MessageRow[],
+  known: ContactRow[] = [],
+): Promise<(m: MessageRow) => Sender> {
+  const contacts = new Map(known.map((c) => [c.id, c]));
+  const wantContacts = messages.filter((m) => m.sender_type === 'Contact' && m.sender_id != null && !contacts.has(m.sender_id));
+  for (const c of await findContactsByIds(db, wantContacts.map((m) => m.sender_id!))) contacts.set(c.id, c);
+  const userIds = messages.filter((m) => m.sender_type === 'User' && m.sender_id != null).map((m) => m.sender_id!);
+  const agents = await accountAgents(db, accountId, userIds);
+  const missing = userIds.filter((id) => !agents.has(id));
+  const formerUsers = new Map<number, { id: number; name: string; display_name: string | null; email: string }>();
+  if (missing.length) {
+    const rows = await db.selectFrom('users').select(['id', 'name', 'display_name', 'email']).where('id', 'in', [...new Set(missing)]).execute();
+    for (const r of rows) formerUsers.set(r.id, r);
+  }
+  return (m) => {
+    if (m.sender_id == null) return null;
+    if (m.sender_type === 'Contact') {
+      const c = contacts.get(m.sender_id);
+      return c ? { type: 'contact', contact: c } : null;
+    }
+    if (m.sender_type === 'User') {
+      const a = agents.get(m.sender_id);
+      if (a) return agentSender(a);
+      const u = formerUsers.get(m.sender_id);
+      return u ? { type: 'user', user: u, availability: 'offline' } : null;
+    }
+    return null;
+  };
+}

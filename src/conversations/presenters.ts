@@ -1,0 +1,154 @@
+import type { Executor } from '../kernel/db.js';
+import { fromJson, unix } from '../kernel/db.js';
+import { presentAgent, userPushData, availabilityStatus } from '../users/presenter.js';
+import { contactInboxRecord, contactPushData, presentContact } from '../contacts/presenters.js';
+import { findAccountRef } from '../contacts/repository.js';
+import { messagePushData, normalizeWebhookContent, type MessageConversationRef, type MessageRow } from '../messages/format.js';
+import { loadBundle, loadBundles, type ConversationBundle } from './bundle.js';
+import { findConversationById, priorityName, statusName, type ConversationRow } from './repository.js';
+
+/**
+ * Conversation JSON, one builder per audience: the Application API (`_conversation`), push data
+ * (socket frames) and webhook data. The ids in every shape are display_ids. Push and webhook data
+ * carry the contact_inbox record without its pubsub_token.
+ */
+
+export function canReply(b: ConversationBundle, at = Date.now()): boolean {
+  if (b.inbox.reply_window_hours == null) return true;
+  return b.lastIncomingAt != null && at - b.lastIncomingAt < b.inbox.reply_window_hours * 3600_000;
+}
+
+export function messageConversationRef(b: Pick<ConversationBundle, 'conv' | 'unreadCount' | 'contactInbox'>): MessageConversationRef {
+  return {
+    displayId: b.conv.display_id,
+    assignee_id: b.conv.assignee_id,
+    unread_count: b.unreadCount,
+    last_activity_at: b.conv.last_activity_at,
+    source_id: b.contactInbox?.source_id ?? null,
+  };
+}
+
+function pushOf(b: ConversationBundle, m: MessageRow | null) {
+  return m ? messagePushData(m, messageConversationRef(b), b.senderOf(m)) : null;
+}
+
+const toI = (ms: number | null | undefined) => unix(ms) ?? 0;
+const assigneeType = (b: ConversationBundle) => (b.conv.assignee_id != null ? 'User' : null);
+
+/** `_conversation`: the Application API conversation (list, show, create). */
+export function presentConversation(b: ConversationBundle) {
+  const c = b.conv;
+  const last = pushOf(b, b.lastMessage);
+  return {
+    meta: {
+      sender: presentContact(b.contact),
+      channel: b.inbox.channel_type,
+      assignee: b.assignee ? presentAgent(b.assignee) : null,
+      assignee_type: assigneeType(b),
+      team: null,
+      hmac_verified: !!b.contactInbox?.hmac_verified,
+    },
+    id: c.display_id,
+    messages: last ? [last] : [],
+    account_id: c.account_id,
+    uuid: c.uuid,
+    additional_attributes: fromJson(c.additional_attributes),
+    agent_last_seen_at: toI(c.agent_last_seen_at),
+    assignee_last_seen_at: toI(c.assignee_last_seen_at),
+    can_reply: canReply(b),
+    contact_last_seen_at: toI(c.contact_last_seen_at),
+    custom_attributes: fromJson(c.custom_attributes),
+    inbox_id: c.inbox_id,
+    labels: b.labels,
+    muted: false,
+    snoozed_until: unix(c.snoozed_until),
+    status: statusName(c.status),
+    created_at: unix(c.created_at),
+    updated_at: Number(c.updated_at) / 1000,
+    timestamp: unix(c.last_activity_at),
+    first_reply_created_at: toI(c.first_reply_created_at),
+    unread_count: b.unreadCount,
+    last_non_activity_message: pushOf(b, b.lastNonActivity),
+    last_activity_at: unix(c.last_activity_at),
+    priority: priorityName(c.priority),
+    waiting_since: toI(c.waiting_since),
+    sla_policy_id: null,
+  };
+}
+export type ConversationJson = ReturnType<typeof presentConversation>;
+
+/** Conversation push data (reference §5 / Chatwoot's conversation event data). */
+export function conversationPushData(b: ConversationBundle, opts: { normalizeContent?: boolean } = {}) {
+  const c = b.conv;
+  let chat = pushOf(b, b.lastChat);
+  if (chat && opts.normalizeContent) {
+    const content = normalizeWebhookContent(chat.content as string | null);
+    chat = { ...chat, content, processed_message_content: content };
+  }
+  return {
+    additional_attributes: fromJson(c.additional_attributes),
+    can_reply: canReply(b),
+    channel: b.inbox.channel_type,
+    contact_inbox: b.contactInbox ? contactInboxRecord(b.contactInbox) : null,
+    id: c.display_id,
+    account_id: c.account_id,
+    uuid: c.uuid,
+    inbox_id: c.inbox_id,
+    messages: chat ? [chat] : [],
+    labels: b.labels,
+    meta: {
+      sender: contactPushData(b.contact),
+      assignee: b.assignee
+        ? userPushData(b.assignee, availabilityStatus(b.assignee.availability, b.assignee.auto_offline, false))
+        : null,
+      assignee_type: assigneeType(b),
+      team: null,
+      hmac_verified: !!b.contactInbox?.hmac_verified,
+    },
+    status: statusName(c.status),
+    custom_attributes: fromJson(c.custom_attributes),
+    snoozed_until: unix(c.snoozed_until),
+    unread_count: b.unreadCount,
+    first_reply_created_at: unix(c.first_reply_created_at),
+    priority: priorityName(c.priority),
+    waiting_since: toI(c.waiting_since),
+    agent_last_seen_at: toI(c.agent_last_seen_at),
+    contact_last_seen_at: toI(c.contact_last_seen_at),
+    last_activity_at: unix(c.last_activity_at),
+    timestamp: unix(c.last_activity_at),
+    created_at: unix(c.created_at),
+    updated_at: Number(c.updated_at) / 1000,
+  };
+}
+
+/** `conversation.webhook_data`: push data (message content normalized) plus `account{id,name}`. */
+export function conversationWebhookData(b: ConversationBundle, account: { id: number; name: string }) {
+  return { ...conversationPushData(b, { normalizeContent: true }), account: { id: account.id, name: account.name } };
+}
+
+/** Presents a page of conversations with batched loading. */
+export async function presentConversations(db: Executor, convs: ConversationRow[]) {
+  return (await loadBundles(db, convs)).map(presentConversation);
+}
+
+export async function presentOneConversation(db: Executor, conv: ConversationRow) {
+  const b = await loadBundle(db, conv);
+  if (!b) throw new Error(`conversation ${conv.id} vanished while presenting it`);
+  return presentConversation(b);
+}
+
+/** Conversation push data by internal id, or null when the conversation is gone. */
+export async function loadConversationPushData(db: Executor, conversationId: number): Promise<Record<string, unknown> | null> {
+  const conv = await findConversationById(db, conversationId);
+  if (!conv) return null;
+  const b = await loadBundle(db, conv);
+  return b ? conversationPushData(b) : null;
+}
+
+/** Conversation webhook data by internal id, or null when the conversation is gone. */
+export async function loadConversationWebhookData(db: Executor, conversationId: number): Promise<Record<string, unknown> | null> {
+  const conv = await findConversationById(db, conversationId);
+  if (!conv) return null;
+  const [b, account] = [await loadBundle(db, conv), await findAccountRef(db, conv.account_id)];
+  return b && account ? conversationWebhookData(b, account) : null;
+}

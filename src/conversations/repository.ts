@@ -1,0 +1,201 @@
+import { sql, type Selectable } from 'kysely';
+import type { Executor } from '../kernel/db.js';
+import { now } from '../kernel/db.js';
+import type { ConversationsTable } from '../kernel/schema.js';
+
+/** Every query on conversations and their labels; each one is scoped by account. */
+
+export type ConversationRow = Selectable<ConversationsTable>;
+/** A conversation with the type of its inbox's channel (checked by message writes). */
+export type ConversationWithChannel = ConversationRow & { channel_type: string };
+
+export const CONVERSATION_STATUSES = ['open', 'resolved', 'pending', 'snoozed'] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+export const STATUS = { open: 0, resolved: 1, pending: 2, snoozed: 3 } as const;
+export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const statusName = (n: number): ConversationStatus => CONVERSATION_STATUSES[n] ?? 'open';
+export const priorityName = (n: number | null): Priority | null => (n == null ? null : (PRIORITIES[n] ?? null));
+
+function withChannel(db: Executor) {
+  return db
+    .selectFrom('conversations')
+    .innerJoin('inboxes', 'inboxes.id', 'conversations.inbox_id')
+    .selectAll('conversations')
+    .select('inboxes.channel_type');
+}
+
+/** A conversation by its per-account display_id (the id of every path and JSON). */
+export async function findConversation(db: Executor, accountId: number, displayId: number): Promise<ConversationWithChannel | undefined> {
+  return withChannel(db)
+    .where('conversations.account_id', '=', accountId)
+    .where('conversations.display_id', '=', displayId)
+    .executeTakeFirst();
+}
+
+/** Internal lookup by primary key (loaders work from event payloads). */
+export async function findConversationById(db: Executor, id: number): Promise<ConversationWithChannel | undefined> {
+  return withChannel(db).where('conversations.id', '=', id).executeTakeFirst();
+}
+
+/** Locks the row on PostgreSQL for a read-modify-write inside a transaction. */
+export async function lockConversation(db: Executor, pg: boolean, id: number): Promise<ConversationRow | undefined> {
+  let q = db.selectFrom('conversations').selectAll().where('id', '=', id);
+  if (pg) q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+/**
+ * Allocates the next display_id of the account inside the caller's transaction. The row update
+ * serialises concurrent creations per account on both dialects.
+ */
+export async function allocateDisplayId(db: Executor, accountId: number): Promise<number> {
+  const row = await db
+    .updateTable('accounts')
+    .set((eb) => ({ last_display_id: eb('last_display_id', '+', 1) }))
+    .where('id', '=', accountId)
+    .returning('last_display_id')
+    .executeTakeFirstOrThrow();
+  return Number(row.last_display_id);
+}
+
+export type NewConversation = Omit<ConversationRow, 'id' | 'created_at' | 'updated_at'>;
+
+export async function insertConversation(db: Executor, values: NewConversation): Promise<ConversationRow> {
+  const t = now();
+  return db
+    .insertInto('conversations')
+    .values({ ...values, created_at: t, updated_at: t })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export type ConversationPatch = Partial<Omit<ConversationRow, 'id' | 'account_id' | 'display_id' | 'uuid' | 'created_at'>>;
+
+export async function updateConversation(db: Executor, id: number, patch: ConversationPatch): Promise<ConversationRow> {
+  return db
+    .updateTable('conversations')
+    .set({ updated_at: now(), ...patch })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** The latest conversation of a contact session (inboxes locked to a single conversation reuse it). */
+export async function latestConversationOf(db: Executor, contactInboxId: number): Promise<ConversationRow | undefined> {
+  return db
+    .selectFrom('conversations')
+    .selectAll()
+    .where('contact_inbox_id', '=', contactInboxId)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** The contact's 20 most recent conversations in the given inboxes. */
+export async function conversationsOfContact(db: Executor, accountId: number, contactId: number, inboxIds: number[]): Promise<ConversationRow[]> {
+  if (!inboxIds.length) return [];
+  return db
+    .selectFrom('conversations')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('contact_id', '=', contactId)
+    .where('inbox_id', 'in', inboxIds)
+    .orderBy('last_activity_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(20)
+    .execute();
+}
+
+/* ---------------- labels ---------------- */
+
+export async function labelsOf(db: Executor, conversationIds: number[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  if (!conversationIds.length) return out;
+  const rows = await db
+    .selectFrom('conversation_labels')
+    .select(['conversation_id', 'label'])
+    .where('conversation_id', 'in', [...new Set(conversationIds)])
+    .orderBy('id')
+    .execute();
+  for (const r of rows) {
+    const list = out.get(r.conversation_id) ?? [];
+    list.push(r.label);
+    out.set(r.conversation_id, list);
+  }
+  return out;
+}
+
+export async function replaceLabels(db: Executor, accountId: number, conversationId: number, labels: string[]): Promise<void> {
+  await db.deleteFrom('conversation_labels').where('conversation_id', '=', conversationId).execute();
+  if (!labels.length) return;
+  await db
+    .insertInto('conversation_labels')
+    .values(labels.map((label) => ({ conversation_id: conversationId, account_id: accountId, label })))
+    .execute();
+}
+
+/* ---------------- message summaries ---------------- */
+
+export type MessageSummary = {
+  conversation_id: number;
+  last_id: number | null;
+  last_non_activity_id: number | null;
+  last_chat_id: number | null;
+  last_incoming_at: number | null;
+};
+
+/**
+ * Per conversation: the last message, last non-activity message, last public chat message and last
+ * incoming time. Correlated "latest row" subqueries walk the (conversation_id, id) index backwards,
+ * so the cost does not grow with the conversation's length.
+ */
+export async function messageSummaries(db: Executor, conversationIds: number[]): Promise<Map<number, MessageSummary>> {
+  const out = new Map<number, MessageSummary>();
+  if (!conversationIds.length) return out;
+  const latest = (column: 'id' | 'created_at', where: ReturnType<typeof sql>) =>
+    sql<number | null>`(select m.${sql.ref(column)} from messages m where m.conversation_id = conversations.id ${where} order by m.id desc limit 1)`;
+  const rows = await db
+    .selectFrom('conversations')
+    .select([
+      'conversations.id as conversation_id',
+      latest('id', sql``).as('last_id'),
+      latest('id', sql`and m.message_type <> 2`).as('last_non_activity_id'),
+      latest('id', sql`and m.message_type <> 2 and m.private = 0`).as('last_chat_id'),
+      latest('created_at', sql`and m.message_type = 0`).as('last_incoming_at'),
+    ])
+    .where('conversations.id', 'in', [...new Set(conversationIds)])
+    .execute();
+  const n = (v: number | null) => (v == null ? null : Number(v));
+  for (const r of rows) {
+    if (r.last_id == null) continue;
+    out.set(r.conversation_id, {
+      conversation_id: r.conversation_id,
+      last_id: n(r.last_id),
+      last_non_activity_id: n(r.last_non_activity_id),
+      last_chat_id: n(r.last_chat_id),
+      last_incoming_at: n(r.last_incoming_at),
+    });
+  }
+  return out;
+}
+
+/** Unread counts stop at this number, so reading them stays cheap however long a conversation is. */
+export const UNREAD_COUNT_CAP = 1000;
+
+/** Incoming messages newer than the agents' last visit, per conversation (capped at UNREAD_COUNT_CAP). */
+export async function unreadCounts(db: Executor, conversations: Pick<ConversationRow, 'id' | 'agent_last_seen_at'>[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  if (!conversations.length) return out;
+  const rows = await db
+    .selectFrom('conversations')
+    .select([
+      'conversations.id',
+      sql<number>`(select count(*) from (select 1 from messages m where m.conversation_id = conversations.id and m.message_type = 0 and m.created_at > coalesce(conversations.agent_last_seen_at, 0) limit ${sql.lit(UNREAD_COUNT_CAP)}) unread)`.as('n'),
+    ])
+    .where('conversations.id', 'in', [...new Set(conversations.map((c) => c.id))])
+    .execute();
+  for (const r of rows) out.set(r.id, Number(r.n));
+  return out;
+}

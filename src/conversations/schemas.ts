@@ -1,0 +1,78 @@
+import { Type, type Static } from 'typebox';
+import { AccountParams, Id, JsonObject, Text } from '../accounts/schemas.js';
+import { MessageCreateBody } from '../messages/schemas.js';
+
+/** Request schemas of the conversation routes: validation, TypeScript types and the OpenAPI document. */
+
+export { AccountParams };
+export const ConversationParams = Type.Object({ account_id: Id, conversation_id: Id });
+
+const StatusName = Type.Union([Type.Literal('open'), Type.Literal('resolved'), Type.Literal('pending'), Type.Literal('snoozed')]);
+const SnoozedUntil = Type.Unknown({ description: 'Unix seconds (or an ISO 8601 date-time); used with status snoozed' });
+const AssigneeId = Type.Unknown({ description: 'A user id of the account with access to the inbox; null or 0 unassigns' });
+
+export const ConversationCreateBody = Type.Object({
+  source_id: Type.Optional(Text(255, { description: 'The contact session (contact_inbox) to open the conversation in' })),
+  inbox_id: Type.Optional(Id),
+  contact_id: Type.Optional(Id),
+  additional_attributes: Type.Optional(JsonObject()),
+  custom_attributes: Type.Optional(JsonObject()),
+  status: Type.Optional(StatusName),
+  assignee_id: Type.Optional(AssigneeId),
+  team_id: Type.Optional(Type.Unknown({ description: 'Accepted and ignored (no teams yet)' })),
+  snoozed_until: Type.Optional(SnoozedUntil),
+  hmac_verified: Type.Optional(Type.Boolean()),
+  message: Type.Optional(MessageCreateBody),
+});
+export type ConversationCreateBody = Static<typeof ConversationCreateBody>;
+
+export const ConversationListQuery = Type.Object({
+  status: Type.Optional(
+    Type.Union([StatusName, Type.Literal('all')], { description: 'open (default), resolved, pending, snoozed or all' }),
+  ),
+  assignee_type: Type.Optional(
+    Type.Union([Type.Literal('me'), Type.Literal('unassigned'), Type.Literal('assigned'), Type.Literal('all')]),
+  ),
+  inbox_id: Type.Optional(Id),
+  labels: Type.Optional(Type.Array(Text(255), { description: 'Conversations with any of these labels' })),
+  q: Type.Optional(Text(255, { description: 'Text searched in incoming and outgoing message content' })),
+  source_id: Type.Optional(Text(255)),
+  sort_by: Type.Optional(
+    Text(64, {
+      description:
+        'last_activity_at_desc (default), last_activity_at_asc, created_at_desc, created_at_asc, priority_desc, priority_asc, waiting_since_asc, waiting_since_desc',
+    }),
+  ),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
+});
+export type ConversationListQuery = Static<typeof ConversationListQuery>;
+
+export const ConversationUpdateBody = Type.Object({
+  priority: Type.Optional(Type.Union([Text(32), Type.Null()], { description: 'low, medium, high, urgent; null or "" clears it' })),
+});
+
+export const ToggleStatusBody = Type.Object({
+  status: Type.Optional(Text(32, { description: 'open, resolved, pending or snoozed; without it open ↔ resolved' })),
+  snoozed_until: Type.Optional(SnoozedUntil),
+});
+export type ToggleStatusBody = Static<typeof ToggleStatusBody>;
+
+export const TogglePriorityBody = Type.Object({
+  priority: Type.Optional(Type.Union([Text(32), Type.Null()], { description: 'low, medium, high, urgent; null, "" or none clears it' })),
+});
+
+export const TypingBody = Type.Object({
+  typing_status: Text(32, { description: 'on or off' }),
+  is_private: Type.Optional(Type.Boolean()),
+});
+export type TypingBody = Static<typeof TypingBody>;
+
+export const AssignmentBody = Type.Object({ assignee_id: Type.Optional(AssigneeId), team_id: Type.Optional(Type.Unknown()) });
+
+export const LabelsBody = Type.Object({
+  labels: Type.Optional(Type.Array(Text(255), { description: 'Replaces the whole label list', maxItems: 100 })),
+});
+
+export const CustomAttributesBody = Type.Object({
+  custom_attributes: JsonObject('Merged into the existing custom attributes'),
+});

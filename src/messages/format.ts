@@ -1,0 +1,134 @@
+import type { Selectable } from 'kysely';
+import { fromJson, unix } from '../kernel/db.js';
+import type { MessagesTable } from '../kernel/schema.js';
+import type { ContactRow } from '../contacts/repository.js';
+import { contactPushData, contactWebhookData } from '../contacts/presenters.js';
+import { userPushData, userWebhookData, type Availability } from '../users/presenter.js';
+
+/** Message enums and the pure message JSON builders (no queries here; loaders live in presenters.ts). */
+
+export type MessageRow = Selectable<MessagesTable>;
+
+export const MESSAGE_TYPES = ['incoming', 'outgoing', 'activity', 'template'] as const;
+export type MessageTypeName = (typeof MESSAGE_TYPES)[number];
+export const MESSAGE_STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
+export type MessageStatusName = (typeof MESSAGE_STATUSES)[number];
+export const CONTENT_TYPES = [
+  'text',
+  'input_text',
+  'input_textarea',
+  'input_email',
+  'input_select',
+  'cards',
+  'form',
+  'article',
+  'incoming_email',
+  'input_csat',
+  'integrations',
+  'sticker',
+  'voice_call',
+] as const;
+export const INCOMING = 0;
+export const OUTGOING = 1;
+export const ACTIVITY = 2;
+export const DELETED_CONTENT = 'This message was deleted';
+
+export const messageTypeName = (n: number): MessageTypeName => MESSAGE_TYPES[n] ?? 'outgoing';
+export const messageStatusName = (n: number): MessageStatusName => MESSAGE_STATUSES[n] ?? 'sent';
+
+/** Who sent a message, loaded by the caller. */
+export type Sender =
+  | { type: 'contact'; contact: ContactRow }
+  | { type: 'user'; user: { id: number; name: string; display_name: string | null; email: string }; availability: Availability }
+  | null;
+
+export function senderPushData(s: Sender) {
+  if (!s) return undefined;
+  return s.type === 'contact' ? contactPushData(s.contact) : userPushData(s.user, s.availability);
+}
+
+/** Webhook sender: a user's webhook data, or the contact's webhook data plus `type: 'contact'` (the seed's example has it). */
+export function senderWebhookData(s: Sender, account: { id: number; name: string }) {
+  if (!s) return null;
+  if (s.type === 'user') return userWebhookData(s.user);
+  return { ...contactWebhookData(s.contact, account), type: 'contact' as const };
+}
+
+/**
+ * `_message`: the Application API message. Every key of the seed's example is present with its type
+ * (`content_type` stays null when none was given, `message_type` is the integer).
+ */
+export function presentMessage(m: MessageRow, ctx: { conversationDisplayId: number; sender: Sender }) {
+  const out: Record<string, unknown> = {
+    id: m.id,
+    content: m.content,
+    inbox_id: m.inbox_id,
+    conversation_id: ctx.conversationDisplayId,
+    message_type: m.message_type,
+    content_type: m.content_type,
+    status: messageStatusName(m.status),
+    content_attributes: fromJson(m.content_attributes),
+    created_at: unix(m.created_at),
+    private: !!m.private,
+    source_id: m.source_id,
+  };
+  if (m.echo_id) out.echo_id = m.echo_id;
+  const sender = senderPushData(ctx.sender);
+  if (sender) out.sender = sender;
+  return out;
+}
+export type MessageJson = ReturnType<typeof presentMessage>;
+
+/** The conversation summary inside message push data. */
+export type MessageConversationRef = {
+  displayId: number;
+  assignee_id: number | null;
+  unread_count: number;
+  last_activity_at: number;
+  source_id: string | null;
+};
+
+/**
+ * Message push data (reference §5): the message columns, `created_at` unix, integer `message_type`,
+ * `conversation_id` as display_id, `conversation{assignee_id, unread_count, last_activity_at,
+ * contact_inbox{source_id}}`, the sender's push data and `echo_id` when present.
+ */
+export function messagePushData(m: MessageRow, conv: MessageConversationRef, sender: Sender) {
+  const data: Record<string, unknown> = {
+    id: m.id,
+    content: m.content,
+    account_id: m.account_id,
+    inbox_id: m.inbox_id,
+    conversation_id: conv.displayId,
+    message_type: m.message_type,
+    created_at: unix(m.created_at),
+    updated_at: new Date(Number(m.updated_at)).toISOString(),
+    private: !!m.private,
+    status: messageStatusName(m.status),
+    source_id: m.source_id,
+    content_type: m.content_type,
+    content_attributes: fromJson(m.content_attributes),
+    sender_type: m.sender_type,
+    sender_id: m.sender_id,
+    external_source_ids: {},
+    additional_attributes: fromJson(m.additional_attributes),
+    processed_message_content: m.content,
+    sentiment: {},
+    conversation: {
+      assignee_id: conv.assignee_id,
+      unread_count: conv.unread_count,
+      last_activity_at: unix(conv.last_activity_at),
+      contact_inbox: { source_id: conv.source_id },
+    },
+  };
+  if (m.echo_id) data.echo_id = m.echo_id;
+  const s = senderPushData(sender);
+  if (s) data.sender = s;
+  return data;
+}
+
+/** Webhook text: markdown hard-break backslashes become plain newlines; trailing newlines are dropped. */
+export function normalizeWebhookContent(content: string | null): string | null {
+  if (!content) return content;
+  return content.replace(/\\\r?\n/g, '\n').replace(/(\r?\n)+$/, '');
+}

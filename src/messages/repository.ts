@@ -1,0 +1,70 @@
+import type { Executor } from '../kernel/db.js';
+import { now } from '../kernel/db.js';
+import type { MessageRow } from './format.js';
+
+/** Every query on messages; each is scoped by account or by a conversation already scoped by account. */
+
+export async function findMessage(db: Executor, accountId: number, conversationId: number, id: number): Promise<MessageRow | undefined> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('conversation_id', '=', conversationId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Internal lookup by id (loaders work from event payloads). */
+export async function findMessageById(db: Executor, id: number): Promise<MessageRow | undefined> {
+  return db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The incoming message already ingested with this source_id in this inbox (idempotent ingestion). */
+export async function findIncomingBySource(db: Executor, inboxId: number, sourceId: string): Promise<MessageRow | undefined> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('inbox_id', '=', inboxId)
+    .where('source_id', '=', sourceId)
+    .where('message_type', '=', 0)
+    .executeTakeFirst();
+}
+
+export type NewMessage = Omit<MessageRow, 'id' | 'created_at' | 'updated_at'>;
+
+export async function insertMessage(db: Executor, values: NewMessage, at = now()): Promise<MessageRow> {
+  return db
+    .insertInto('messages')
+    .values({ ...values, created_at: at, updated_at: at })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export type MessagePatch = Partial<Pick<MessageRow, 'content' | 'content_attributes' | 'status'>>;
+
+export async function updateMessage(db: Executor, id: number, patch: MessagePatch): Promise<MessageRow> {
+  return db
+    .updateTable('messages')
+    .set({ ...patch, updated_at: now() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export type MessagePage = { before?: number; after?: number; filterInternal?: boolean };
+
+/**
+ * A page of a conversation's messages, oldest first, paged by id as the reference does: the latest
+ * 20; `before` → the 20 before; `after` → up to 100 after; both → up to 1000 in [after, before).
+ */
+export async function listMessages(db: Executor, conversationId: number, page: MessagePage): Promise<MessageRow[]> {
+  let q = db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId);
+  if (page.filterInternal) q = q.where('private', '=', 0).where('message_type', '!=', 2);
+  if (page.after !== undefined && page.before !== undefined) {
+    return q.where('id', '>=', page.after).where('id', '<', page.before).orderBy('id', 'asc').limit(1000).execute();
+  }
+  if (page.after !== undefined) return q.where('id', '>', page.after).orderBy('id', 'asc').limit(100).execute();
+  if (page.before !== undefined) q = q.where('id', '<', page.before);
+  const rows = await q.orderBy('id', 'desc').limit(20).execute();
+  return rows.reverse();
+}

@@ -1,0 +1,45 @@
+import { Type, type Static } from 'typebox';
+import { Id } from '../accounts/schemas.js';
+
+/** Request schemas of the message routes: validation, TypeScript types and the OpenAPI document. */
+
+export const MessagesParams = Type.Object({ account_id: Id, conversation_id: Id });
+export const MessageParams = Type.Object({ account_id: Id, conversation_id: Id, message_id: Id });
+
+export const MAX_CONTENT = 150_000;
+/** PostgreSQL text cannot hold NUL characters: refuse them at the edge (422, never a 500). */
+const NO_NUL = '^[^\\u0000]*$';
+const Str = (opts: Record<string, unknown> = {}) => Type.String({ pattern: NO_NUL, ...opts });
+const MAX_ID = 2_147_483_647;
+
+export const MessageCreateBody = Type.Object({
+  content: Type.Optional(Type.Union([Str(), Type.Null()], { description: `At most ${MAX_CONTENT} characters` })),
+  message_type: Type.Optional(
+    Type.Unknown({ description: 'outgoing (default) or incoming (API inboxes only); also 1 / 0' }),
+  ),
+  private: Type.Optional(Type.Boolean({ description: 'A private note (agents only; outgoing only)' })),
+  content_type: Type.Optional(Type.Union([Str({ maxLength: 32 }), Type.Null()], { description: 'text, input_select, cards, form, article, …; null when absent' })),
+  content_attributes: Type.Optional(Type.Unknown({ description: 'An object, or the same object as a JSON string' })),
+  source_id: Type.Optional(
+    Type.Union([Str({ maxLength: 255 }), Type.Null()], {
+      description: 'Your id for the message; an incoming message whose source_id was already used in this inbox returns the existing message',
+    }),
+  ),
+  echo_id: Type.Optional(Type.Union([Str({ maxLength: 255 }), Type.Null()], { description: 'Echoed back in the message and its socket frames' })),
+  campaign_id: Type.Optional(Type.Unknown()),
+  template_params: Type.Optional(Type.Unknown()),
+});
+export type MessageCreateBody = Static<typeof MessageCreateBody>;
+
+export const MessageListQuery = Type.Object({
+  before: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_ID, description: 'The 20 messages before this id' })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_ID, description: 'Up to 100 messages after this id (up to 1000 with before)' })),
+  filter_internal_messages: Type.Optional(Type.Boolean({ description: 'Drop private notes and activity messages' })),
+});
+export type MessageListQuery = Static<typeof MessageListQuery>;
+
+export const MessageStatusBody = Type.Object({
+  status: Type.Optional(Str({ maxLength: 32, description: 'sent, delivered, read or failed (read → delivered is ignored)' })),
+  external_error: Type.Optional(Type.Union([Type.String({ maxLength: 20_000 }), Type.Null()], { description: 'Stored only with status failed' })),
+});
+export type MessageStatusBody = Static<typeof MessageStatusBody>;
