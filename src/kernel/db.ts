@@ -44,7 +44,7 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
     conn.pragma('busy_timeout = 5000');
     // The outbox lives in this file: FULL keeps the last commits on power loss, not only on a crash.
     conn.pragma('synchronous = FULL');
-    db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: conn }) });
+    db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: withStatementCache(conn) }) });
   } else {
     dialect = 'postgres';
     const schema = opts.pgSchema;
@@ -85,6 +85,34 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
     },
   };
   return database;
+}
+
+/**
+ * Kysely prepares every statement anew; the same SQL text recurs constantly, so keep the prepared
+ * statements (bounded, least recently used evicted). Safe: Kysely runs one statement at a time.
+ */
+function withStatementCache(conn: SQLite.Database, max = 500): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = conn.prepare.bind(conn);
+  return new Proxy(conn, {
+    get(target, prop) {
+      if (prop === 'prepare') {
+        return (source: string) => {
+          let stmt = cache.get(source);
+          if (stmt) {
+            cache.delete(source);
+          } else {
+            stmt = prepare(source);
+            if (cache.size >= max) cache.delete(cache.keys().next().value!);
+          }
+          cache.set(source, stmt);
+          return stmt;
+        };
+      }
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
 
 /**
