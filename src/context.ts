@@ -5,6 +5,7 @@ import type { Auth } from './kernel/auth.js';
 import type { EventSink, Dispatcher } from './kernel/events/outbox.js';
 import type { RateLimiter } from './kernel/ratelimit.js';
 import type { Mailer } from './kernel/mailer.js';
+import type { Realtime } from './realtime/index.js';
 
 /**
  * Everything a route module or service needs, built once at boot (src/server.ts) and passed down.
@@ -20,4 +21,6 @@ export type AppContext = {
   dispatcher: Dispatcher;
   limiter: RateLimiter;
   mailer: Mailer;
+  /** Real-time (/cable, pub/sub, presence); set when the realtime module is created (src/realtime/index.ts). */
+  realtime?: Realtime;
 };

@@ -1,4 +1,6 @@
 import type { AppContext } from './context.js';
+import { realtimeWorker } from './realtime/index.js';
+import { webhooksWorker } from './webhooks/worker.js';
 
 /**
  * Background work that runs beside the HTTP server: outbox listeners (webhooks, real-time) and the
@@ -6,6 +8,6 @@ import type { AppContext } from './context.js';
  */
 export type Worker = { name: string; start(): Promise<void> | void; stop(): Promise<void> | void };
 
-export function createWorkers(_ctx: AppContext): Worker[] {
-  return [];
+export function createWorkers(ctx: AppContext): Worker[] {
+  return [realtimeWorker(ctx), webhooksWorker(ctx)];
 }

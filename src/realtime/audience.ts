@@ -1,0 +1,78 @@
+import type { Executor } from '../kernel/db.js';
+
+/**
+ * Who may see an event, computed on the server from current memberships (never trusted from a
+ * client): agents = the account's administrators plus the members of the conversation's inbox;
+ * contact = the conversation's contact_inbox session, or every hmac-verified session of that
+ * contact when this one is verified (the reference's rule).
+ */
+
+export type ConversationRef = {
+  id: number;
+  accountId: number;
+  inboxId: number;
+  contactId: number;
+  contactInboxId: number;
+  hmacVerified: boolean;
+};
+
+export async function findConversationRef(db: Executor, conversationId: number): Promise<ConversationRef | null> {
+  const row = await db
+    .selectFrom('conversations')
+    .innerJoin('contact_inboxes', 'contact_inboxes.id', 'conversations.contact_inbox_id')
+    .select([
+      'conversations.id',
+      'conversations.account_id',
+      'conversations.inbox_id',
+      'conversations.contact_id',
+      'conversations.contact_inbox_id',
+      'contact_inboxes.hmac_verified',
+    ])
+    .where('conversations.id', '=', conversationId)
+    .executeTakeFirst();
+  if (!row) return null;
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    inboxId: row.inbox_id,
+    contactId: row.contact_id,
+    contactInboxId: row.contact_inbox_id,
+    hmacVerified: !!row.hmac_verified,
+  };
+}
+
+/** User ids of the account's administrators and of the inbox's members who belong to the account. */
+export async function agentAudience(db: Executor, accountId: number, inboxId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('account_users')
+    .select('account_users.user_id')
+    .where('account_users.account_id', '=', accountId)
+    .where((eb) =>
+      eb.or([
+        eb('account_users.role', '=', 1),
+        eb.exists(
+          eb
+            .selectFrom('inbox_members')
+            .select('inbox_members.id')
+            .whereRef('inbox_members.user_id', '=', 'account_users.user_id')
+            .where('inbox_members.inbox_id', '=', inboxId),
+        ),
+      ]),
+    )
+    .execute();
+  return rows.map((r) => r.user_id);
+}
+
+/** contact_inbox ids that receive the conversation's public events. */
+export async function contactAudience(db: Executor, conv: ConversationRef): Promise<number[]> {
+  if (!conv.hmacVerified) return [conv.contactInboxId];
+  const rows = await db
+    .selectFrom('contact_inboxes')
+    .select('id')
+    .where('contact_id', '=', conv.contactId)
+    .where('hmac_verified', '=', 1)
+    .execute();
+  const ids = rows.map((r) => r.id);
+  if (!ids.includes(conv.contactInboxId)) ids.push(conv.contactInboxId);
+  return ids;
+}

@@ -1,0 +1,77 @@
+import type { AppContext } from '../context.js';
+import type { Worker } from '../workers.js';
+import { Hub } from './hub.js';
+import { Rooms, type Targets } from './rooms.js';
+import { Commands } from './commands.js';
+import { Presence } from './presence.js';
+import { MemoryPubSub, RedisPubSub, type PubSub } from './pubsub.js';
+import { realtimeListener } from './listener.js';
+
+/**
+ * The real-time module of one node: sockets (hub), subscriptions per account (rooms), pub/sub
+ * (in process, or Redis with REDIS_URL), presence, and the outbox listener that publishes events.
+ */
+export class Realtime {
+  readonly pubsub: PubSub;
+  readonly presence: Presence;
+  readonly hub: Hub;
+  readonly rooms: Rooms;
+  private redis: RedisPubSub | null = null;
+  private started = false;
+  private stopped = false;
+
+  constructor(ctx: Pick<AppContext, 'config' | 'log' | 'database'>) {
+    const { cable, redisUrl } = ctx.config;
+    const log = ctx.log.child({ module: 'cable' });
+    if (redisUrl) this.redis = new RedisPubSub(redisUrl, log);
+    this.pubsub = this.redis ?? new MemoryPubSub();
+    this.presence = new Presence(
+      { user: cable.userPresenceS * 1000, contact: cable.contactPresenceS * 1000 },
+      this.redis ? { client: this.redis.publisher, prefix: cable.redisPrefix } : null,
+    );
+    this.hub = new Hub(cable, log);
+    this.rooms = new Rooms(this.pubsub, cable.redisPrefix, (conn, frame) => this.hub.send(conn, frame), log);
+    this.hub.setSink(new Commands(ctx.database.db, this.hub, this.rooms, this.presence, log));
+    this.hub.onTick = () => this.presence.prune();
+  }
+
+  /** Publishes one event to the given recipients on every node. */
+  publish(accountId: number, targets: Targets, event: string, data: unknown): Promise<void> {
+    return this.rooms.publish(accountId, targets, event, data);
+  }
+
+  async start() {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    await this.redis?.connect();
+    this.hub.start();
+  }
+
+  /** Sends `server_restart` to every socket, closes them, then the pub/sub connections. Idempotent. */
+  async stop() {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.hub.stop();
+    await this.pubsub.close();
+  }
+}
+
+const instances = new WeakMap<object, Realtime>();
+
+/** The node's Realtime, created on first use (by the /cable route or the worker, whichever comes first). */
+export function realtimeFor(ctx: AppContext): Realtime {
+  let rt = instances.get(ctx);
+  if (!rt) {
+    rt = new Realtime(ctx);
+    instances.set(ctx, rt);
+    ctx.realtime = rt;
+  }
+  return rt;
+}
+
+/** The worker of src/workers.ts: registers the outbox listener, starts and stops the module. */
+export function realtimeWorker(ctx: AppContext): Worker {
+  const rt = realtimeFor(ctx);
+  ctx.dispatcher.register({ ...realtimeListener(ctx, rt), durable: false });
+  return { name: 'realtime', start: () => rt.start(), stop: () => rt.stop() };
+}

@@ -1,0 +1,165 @@
+import type { AppContext } from '../context.js';
+import type { Tx } from '../kernel/db.js';
+import type { Listener, OutboxEvent } from '../kernel/events/outbox.js';
+import { loadMessagePushData } from '../messages/presenters.js';
+import { loadConversationPushData } from '../conversations/presenters.js';
+import { loadContactPushData } from '../contacts/presenters.js';
+import { accountAgents } from '../conversations/people.js';
+import { availabilityStatus, userPushData } from '../users/presenter.js';
+import { agentAudience, contactAudience, findConversationRef, type ConversationRef } from './audience.js';
+import type { Targets } from './rooms.js';
+import type { Realtime } from './index.js';
+
+/** Events older than this when the listener sees them (a node was down) are not replayed to sockets. */
+const STALE_MS = 60_000;
+const ACTIVITY = 2;
+
+type Delivery = { event: string; data: Record<string, unknown>; targets: Targets };
+type Ref = { type: 'user' | 'contact'; id: number };
+
+const num = (v: unknown) => (typeof v === 'number' ? v : Number(v));
+const ref = (v: unknown): Ref | null => {
+  const r = v as Partial<Ref> | null | undefined;
+  return r && (r.type === 'user' || r.type === 'contact') && Number.isInteger(num(r.id)) ? { type: r.type, id: num(r.id) } : null;
+};
+
+/**
+ * Keys that never go out on a socket, whatever a presenter returns (defence in depth). Free-form
+ * user data (`*_attributes`) is left as it is.
+ */
+const SECRET_KEYS = new Set(['pubsub_token', 'hmac_token', 'access_token', 'secret', 'identifier_hash', 'password_hash']);
+function scrub(v: unknown): void {
+  if (Array.isArray(v)) for (const x of v) scrub(x);
+  else if (v && typeof v === 'object') {
+    for (const k of Object.keys(v)) {
+      if (SECRET_KEYS.has(k)) delete (v as Record<string, unknown>)[k];
+      else if (!k.endsWith('_attributes')) scrub((v as Record<string, unknown>)[k]);
+    }
+  }
+}
+
+/**
+ * The 'realtime' outbox listener: for each event, loads the push data once, computes who receives
+ * it (reference §5 audience table) and publishes one envelope to the account's pub/sub channel.
+ * Runs on one node per batch (the dispatcher's cursor lock on PostgreSQL); every node's sockets
+ * receive it through the pub/sub. Contacts get only their own conversations' public events.
+ */
+export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Listener {
+  const log = ctx.log.child({ module: 'cable' });
+
+  async function userPush(trx: Tx, accountId: number, userId: number) {
+    const agent = (await accountAgents(trx, accountId, [userId])).get(userId);
+    if (!agent) return null;
+    return userPushData(agent, availabilityStatus(agent.availability, agent.auto_offline, rt.presence.isPresent(accountId, userId)));
+  }
+
+  async function personPush(trx: Tx, accountId: number, who: Ref) {
+    return who.type === 'user' ? userPush(trx, accountId, who.id) : loadContactPushData(trx, who.id);
+  }
+
+  async function conversationEvent(trx: Tx, ev: OutboxEvent, toContacts: boolean): Promise<Delivery | null> {
+    const conv = await findConversationRef(trx, num(ev.payload.conversation_id));
+    const data = conv && (await loadConversationPushData(trx, conv.id));
+    if (!conv || !data) return null;
+    return { event: ev.name, data, targets: await targetsFor(trx, conv, toContacts) };
+  }
+
+  // Agents per inbox, computed once per batch (a burst of messages in one inbox costs one query).
+  let agentsByInbox = new Map<number, Promise<number[]>>();
+  const agentsOf = (trx: Tx, conv: ConversationRef) => {
+    let p = agentsByInbox.get(conv.inboxId);
+    if (!p) agentsByInbox.set(conv.inboxId, (p = agentAudience(trx, conv.accountId, conv.inboxId)));
+    return p;
+  };
+
+  async function targetsFor(trx: Tx, conv: ConversationRef, toContacts: boolean, excludeUser?: number): Promise<Targets> {
+    let users = await agentsOf(trx, conv);
+    if (excludeUser !== undefined) users = users.filter((id) => id !== excludeUser);
+    return { users, contacts: toContacts ? await contactAudience(trx, conv) : [] };
+  }
+
+  async function build(trx: Tx, ev: OutboxEvent): Promise<Delivery | null> {
+    const p = ev.payload;
+    switch (ev.name) {
+      case 'message.created':
+      case 'message.updated': {
+        const messageId = num(p.message_id);
+        const msg = await trx.selectFrom('messages').select(['conversation_id', 'private', 'message_type']).where('id', '=', messageId).executeTakeFirst();
+        const conv = msg && (await findConversationRef(trx, msg.conversation_id));
+        const data = conv && (await loadMessagePushData(trx, messageId));
+        if (!msg || !conv || !data) return null;
+        if (ev.name === 'message.created' && typeof p.echo_id === 'string' && p.echo_id) data.echo_id = p.echo_id;
+        if (ev.name === 'message.updated') data.previous_changes = p.previous_changes ?? null;
+        const isPublic = !msg.private && msg.message_type !== ACTIVITY;
+        return { event: ev.name, data, targets: await targetsFor(trx, conv, isPublic) };
+      }
+      case 'conversation.created':
+      case 'conversation.updated':
+      case 'conversation.status_changed':
+        return conversationEvent(trx, ev, true);
+      case 'conversation.read':
+      case 'assignee.changed':
+        return conversationEvent(trx, ev, false);
+      case 'conversation.typing_on':
+      case 'conversation.typing_off': {
+        const typist = ref(p.typist);
+        const conv = await findConversationRef(trx, num(p.conversation_id));
+        const conversation = conv && (await loadConversationPushData(trx, conv.id));
+        if (!typist || !conv || !conversation) return null;
+        const isPrivate = p.is_private === true || p.is_private === 'true';
+        // The typist never receives their own typing; a private (note) typing never reaches the contact.
+        const toContacts = !isPrivate && typist.type === 'user';
+        const targets = await targetsFor(trx, conv, toContacts, typist.type === 'user' ? typist.id : undefined);
+        const user = await personPush(trx, conv.accountId, typist);
+        return { event: ev.name, data: { conversation, user, is_private: isPrivate }, targets };
+      }
+      case 'contact.created':
+      case 'contact.updated': {
+        const data = await loadContactPushData(trx, num(p.contact_id));
+        return data ? { event: ev.name, data, targets: { allUsers: true } } : null;
+      }
+      case 'contact.deleted':
+        return { event: ev.name, data: { id: num(p.contact_id) }, targets: { allUsers: true } };
+      default:
+        return null;
+    }
+  }
+
+  return {
+    name: 'realtime',
+    async handle(events, trx) {
+      agentsByInbox = new Map();
+      const publishing: Promise<unknown>[] = [];
+      let failure: unknown = null;
+      const cutoff = Date.now() - STALE_MS;
+      // Accounts nobody is subscribed to (on any node) cost nothing: no push data is loaded for them.
+      const audience = new Map<number, Promise<boolean>>();
+      for (const ev of events) {
+        if (ev.createdAt < cutoff) continue;
+        let listening = audience.get(ev.accountId);
+        if (!listening) audience.set(ev.accountId, (listening = rt.rooms.hasAudience(ev.accountId)));
+        if (!(await listening)) continue;
+        let out: Delivery | null;
+        try {
+          out = await build(trx, ev);
+          if (out) {
+            const performer = ref(ev.payload.performer);
+            if (performer && out.event !== 'conversation.typing_on' && out.event !== 'conversation.typing_off')
+              out.data.performer = await personPush(trx, ev.accountId, performer);
+            out.data.account_id = ev.accountId;
+            scrub(out.data);
+          }
+        } catch (err) {
+          // A presenter bug must not stall real-time for everyone: log and skip this event.
+          log.error({ err, event: ev.name, eventId: ev.id }, 'realtime: could not build the event');
+          continue;
+        }
+        // Handled at once (not only by the Promise.all below), so a failure is never an unhandled rejection.
+        if (out) publishing.push(rt.publish(ev.accountId, out.targets, out.event, out.data).catch((err) => (failure ??= err)));
+      }
+      await Promise.all(publishing);
+      // A pub/sub failure fails the batch: the cursor stays, and the batch is published again later.
+      if (failure) throw failure;
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import type { Redis } from 'ioredis';
+import type { Executor } from '../kernel/db.js';
+import { availabilityStatus } from '../users/presenter.js';
+
+export type PresenceKind = 'user' | 'contact';
+
+/**
+ * Who pinged recently (`update_presence`), per account: users count as online for
+ * `userPresenceS` (default 20 s), contacts for `contactPresenceS` (default 90 s) after their last
+ * ping. Always kept in process (for synchronous lookups by presenters on this node); also in a Redis
+ * sorted set per account and kind when Redis is configured, so every node sees every node's pings.
+ */
+export class Presence {
+  private local = new Map<string, Map<number, number>>();
+
+  constructor(
+    private readonly ttlMs: { user: number; contact: number },
+    private readonly redis: { client: Redis; prefix: string } | null = null,
+  ) {}
+
+  async touch(accountId: number, kind: PresenceKind, id: number, at = Date.now()): Promise<void> {
+    const k = `${accountId}:${kind}`;
+    let m = this.local.get(k);
+    if (!m) this.local.set(k, (m = new Map()));
+    m.set(id, at);
+    if (!this.redis) return;
+    const key = this.redisKey(accountId, kind);
+    const ttl = this.ttlMs[kind];
+    await this.redis.client
+      .multi()
+      .zadd(key, at, String(id))
+      .zremrangebyscore(key, '-inf', at - ttl)
+      .pexpire(key, ttl * 2)
+      .exec();
+  }
+
+  /** Ids present in the account right now (every node's view when Redis is configured). */
+  async online(accountId: number, kind: PresenceKind, at = Date.now()): Promise<number[]> {
+    const since = at - this.ttlMs[kind];
+    if (this.redis) {
+      const ids = await this.redis.client.zrangebyscore(this.redisKey(accountId, kind), since, '+inf');
+      return ids.map(Number).filter(Number.isInteger);
+    }
+    const m = this.local.get(`${accountId}:${kind}`);
+    if (!m) return [];
+    const ids: number[] = [];
+    for (const [id, t] of m) if (t >= since) ids.push(id);
+    return ids;
+  }
+
+  /** Synchronous lookup from this node's own pings (the `PresenceLookup` of src/users/presenter.ts). */
+  isPresent = (accountId: number, userId: number, kind: PresenceKind = 'user'): boolean => {
+    const t = this.local.get(`${accountId}:${kind}`)?.get(userId);
+    return t !== undefined && t >= Date.now() - this.ttlMs[kind];
+  };
+
+  /** Drops expired entries from the in-process map (called from the hub's periodic tick). */
+  prune(at = Date.now()) {
+    for (const [k, m] of this.local) {
+      const ttl = this.ttlMs[k.endsWith(':user') ? 'user' : 'contact'];
+      for (const [id, t] of m) if (t < at - ttl) m.delete(id);
+      if (!m.size) this.local.delete(k);
+    }
+  }
+
+  private redisKey(accountId: number, kind: PresenceKind) {
+    return `${this.redis!.prefix}presence:${accountId}:${kind}`;
+  }
+}
+
+const ONLINE = 'online';
+
+/**
+ * The `presence.update` data: `{account_id, users:{id: availability}, contacts:{id:'online'}}`.
+ * Users: those present (their chosen availability) plus those with auto_offline off (always their
+ * chosen availability). Contacts only for agents.
+ */
+export async function presenceData(db: Executor, presence: Presence, accountId: number, forAgent: boolean) {
+  const [userIds, contactIds] = await Promise.all([
+    presence.online(accountId, 'user'),
+    forAgent ? presence.online(accountId, 'contact') : Promise.resolve([]),
+  ]);
+  const rows = await db
+    .selectFrom('account_users')
+    .select(['user_id', 'availability', 'auto_offline'])
+    .where('account_id', '=', accountId)
+    .where((eb) => (userIds.length ? eb.or([eb('auto_offline', '=', 0), eb('user_id', 'in', userIds)]) : eb('auto_offline', '=', 0)))
+    .execute();
+  const present = new Set(userIds);
+  const users: Record<string, string> = {};
+  for (const r of rows) users[r.user_id] = availabilityStatus(r.availability, r.auto_offline, present.has(r.user_id));
+  const data: { account_id: number; users: Record<string, string>; contacts?: Record<string, string> } = { account_id: accountId, users };
+  if (forAgent) {
+    const contacts: Record<string, string> = {};
+    for (const id of contactIds) contacts[id] = ONLINE;
+    data.contacts = contacts;
+  }
+  return data;
+}
