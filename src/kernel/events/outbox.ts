@@ -44,6 +44,13 @@ export type Listener = {
   handle(events: OutboxEvent[], trx: Tx): Promise<void>;
   /** Runs after the batch's transaction committed (wake a worker, etc.). */
   afterCommit?(events: OutboxEvent[]): void;
+  /**
+   * false for listeners without durable effects (real-time fan-out: after a crash the sockets are
+   * gone anyway). On SQLite their cursor then lives in memory and is saved at most once a second,
+   * saving a commit (an fsync) per batch; `handle` gets the plain connection, for reads only.
+   * On PostgreSQL every listener keeps the locked, transactional cursor (one node per listener).
+   */
+  durable?: boolean;
 };
 
 type Logger = { error(obj: unknown, msg?: string): void; info(obj: unknown, msg?: string): void };
@@ -62,6 +69,8 @@ export class Dispatcher {
   private stopped = true;
   private pgListener: { end(): Promise<void> } | null = null;
   private inFlight = new Set<Promise<void>>();
+  /** In-memory cursors of non-durable listeners (SQLite), and whether they moved since last saved. */
+  private memCursors = new Map<string, { id: number; dirty: boolean }>();
 
   constructor(
     private readonly database: Database,
@@ -80,7 +89,10 @@ export class Dispatcher {
     this.stopped = false;
     for (const l of this.listeners) await this.initCursor(l);
     this.database.onEventsCommitted = () => this.wake();
-    this.timer = setInterval(() => this.wake(), this.opts.pollMs ?? 1000);
+    this.timer = setInterval(() => {
+      this.wake();
+      void this.saveMemCursors().catch((err) => this.log.error({ err }, 'saving listener cursors failed'));
+    }, this.opts.pollMs ?? 1000);
     this.timer.unref();
     this.pruneTimer = setInterval(() => void this.prune().catch((err) => this.log.error({ err }, 'outbox prune failed')), 3600_000);
     this.pruneTimer.unref();
@@ -90,6 +102,8 @@ export class Dispatcher {
 
   async stop() {
     this.stopped = true;
+    await Promise.allSettled([...this.inFlight]);
+    await this.saveMemCursors();
     if (this.timer) clearInterval(this.timer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.timer = this.pruneTimer = null;
@@ -111,7 +125,8 @@ export class Dispatcher {
     for (;;) {
       const rows = await this.database.db.selectFrom('event_consumers').select(['name', 'last_event_id']).execute();
       const mine = rows.filter((r) => this.loops.has(r.name));
-      if (mine.length === this.listeners.length && mine.every((r) => Number(r.last_event_id) >= max)) return;
+      const at = (r: { name: string; last_event_id: number }) => this.memCursors.get(r.name)?.id ?? Number(r.last_event_id);
+      if (mine.length === this.listeners.length && mine.every((r) => at(r) >= max)) return;
       if (Date.now() > deadline) throw new Error('outbox drain timed out');
       this.wake();
       await new Promise((r) => setTimeout(r, 5));
@@ -176,28 +191,59 @@ export class Dispatcher {
     void p.finally(() => this.inFlight.delete(p));
   }
 
+  private inMemory(l: Listener) {
+    return l.durable === false && this.database.dialect === 'sqlite';
+  }
+
+  private async saveMemCursors() {
+    for (const [name, c] of this.memCursors) {
+      if (!c.dirty) continue;
+      c.dirty = false;
+      await this.database.db
+        .updateTable('event_consumers')
+        .set({ last_event_id: c.id, updated_at: now() })
+        .where('name', '=', name)
+        .execute();
+    }
+  }
+
+  private async readEvents(db: Executor, after: number): Promise<OutboxEvent[]> {
+    const rows = await db.selectFrom('events').selectAll().where('id', '>', after).orderBy('id').limit(BATCH).execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      accountId: r.account_id,
+      name: r.name as DomainEventName,
+      payload: JSON.parse(r.payload),
+      createdAt: Number(r.created_at),
+    }));
+  }
+
+  private async runInMemory(l: Listener): Promise<number> {
+    let cursor = this.memCursors.get(l.name);
+    if (!cursor) {
+      const row = await this.database.db.selectFrom('event_consumers').select('last_event_id').where('name', '=', l.name).executeTakeFirst();
+      cursor = { id: Number(row?.last_event_id ?? 0), dirty: false };
+      this.memCursors.set(l.name, cursor);
+    }
+    const events = await this.readEvents(this.database.db, cursor.id);
+    if (!events.length) return 0;
+    await l.handle(events, this.database.db as unknown as Tx);
+    cursor.id = events[events.length - 1].id;
+    cursor.dirty = true;
+    l.afterCommit?.(events);
+    return events.length;
+  }
+
   private async runBatch(l: Listener): Promise<number> {
+    if (this.inMemory(l)) return this.runInMemory(l);
     let handled: OutboxEvent[] = [];
     await this.database.transaction(async (trx) => {
       let q = trx.selectFrom('event_consumers').select('last_event_id').where('name', '=', l.name);
       if (this.database.dialect === 'postgres') q = q.forUpdate().skipLocked();
       const cursor = await q.executeTakeFirst();
       if (!cursor) return; // another node holds this listener right now
-      const rows = await trx
-        .selectFrom('events')
-        .selectAll()
-        .where('id', '>', Number(cursor.last_event_id))
-        .orderBy('id')
-        .limit(BATCH)
-        .execute();
-      if (!rows.length) return;
-      const events: OutboxEvent[] = rows.map((r) => ({
-        id: Number(r.id),
-        accountId: r.account_id,
-        name: r.name as DomainEventName,
-        payload: JSON.parse(r.payload),
-        createdAt: Number(r.created_at),
-      }));
+      const events = await this.readEvents(trx, Number(cursor.last_event_id));
+      if (!events.length) return;
       await l.handle(events, trx);
       await trx
         .updateTable('event_consumers')
