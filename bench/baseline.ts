@@ -8,7 +8,8 @@ import SQLite from 'better-sqlite3';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'channelx-baseline-'));
 const db = new SQLite(path.join(dir, 'baseline.sqlite'));
 db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
+// Same durability setting as the ChannelX run it is compared with.
+db.pragma(`synchronous = ${process.argv[3] === 'full' ? 'FULL' : 'NORMAL'}`);
 db.exec('create table messages (id integer primary key autoincrement, content text, created_at integer)');
 const insert = db.prepare('insert into messages (content, created_at) values (?, ?)');
 

@@ -16,6 +16,7 @@ import { freePort, startNode, waitHttp, rssMiB, percentile, round, json } from '
 const QUICK = process.argv.includes('--quick');
 const LOAD_S = QUICK ? 3 : 8;
 const WS_CONNECTIONS = QUICK ? 1000 : 10_000;
+const SYNCHRONOUS = process.argv.includes('--full-sync') ? 'full' : 'normal';
 
 function cannon(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
@@ -25,7 +26,7 @@ function cannon(opts: autocannon.Options): Promise<autocannon.Result> {
 
 async function baseline(): Promise<number> {
   const port = await freePort();
-  const child = startNode('bench/baseline.ts', [String(port)], {});
+  const child = startNode('bench/baseline.ts', [String(port), SYNCHRONOUS], {});
   try {
     await waitHttp(`http://127.0.0.1:${port}/`);
     const res = await cannon({
@@ -84,6 +85,7 @@ async function main() {
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    SQLITE_SYNCHRONOUS: SYNCHRONOUS,
     WEBHOOK_ALLOW_PRIVATE_NETWORK: 'true',
     PUBLIC_API_LIMIT_PER_IP: '100000000',
     PUBLIC_API_LIMIT_PER_INBOX: '100000000',

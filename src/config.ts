@@ -6,6 +6,8 @@ export type Config = {
   port: number;
   host: string;
   databaseUrl: string;
+  /** SQLite only: `normal` (WAL default: no loss on a process crash) or `full` (also survives power loss, fewer writes/s). */
+  sqliteSynchronous: 'normal' | 'full';
   redisUrl: string | null;
   publicUrl: string;
   logLevel: string;
@@ -67,6 +69,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^sqlite:/.test(databaseUrl) && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push(`DATABASE_URL must be sqlite:<path> or postgres://…, got "${databaseUrl}"`);
   }
+  const sqliteSynchronous = (env.SQLITE_SYNCHRONOUS || 'normal').toLowerCase();
+  if (sqliteSynchronous !== 'normal' && sqliteSynchronous !== 'full') {
+    problems.push(`SQLITE_SYNCHRONOUS must be normal or full, got "${env.SQLITE_SYNCHRONOUS}"`);
+  }
   const redisUrl = env.REDIS_URL || null;
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL must be redis://…, got "${redisUrl}"`);
 
@@ -84,6 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host,
     databaseUrl,
+    sqliteSynchronous: sqliteSynchronous === 'full' ? 'full' : 'normal',
     redisUrl,
     publicUrl,
     logLevel: env.LOG_LEVEL || 'info',

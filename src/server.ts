@@ -41,7 +41,7 @@ export function createLogger(config: Config, opts: { silent?: boolean } = {}): L
 /** Composes the whole server from a config. Used by `npm start` and by the tests. */
 export async function createServer(config: Config, opts: { log?: Logger; db?: OpenOptions; pollMs?: number } = {}): Promise<Server> {
   const log = opts.log ?? createLogger(config);
-  const database = openDatabase(config.databaseUrl, opts.db);
+  const database = openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous, ...opts.db });
   const applied = await migrate(database);
   if (applied.length) log.info({ applied }, 'migrations applied');
 

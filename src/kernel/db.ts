@@ -29,6 +29,8 @@ export type OpenOptions = {
   /** PostgreSQL only: use this schema (created if missing) as search_path. Tests isolate files this way. */
   pgSchema?: string;
   poolSize?: number;
+  /** SQLite only (see Config.sqliteSynchronous). */
+  sqliteSynchronous?: 'normal' | 'full';
 };
 
 export function openDatabase(url: string, opts: OpenOptions = {}): Database {
@@ -42,8 +44,9 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
     conn.pragma('journal_mode = WAL');
     conn.pragma('foreign_keys = ON');
     conn.pragma('busy_timeout = 5000');
-    // The outbox lives in this file: FULL keeps the last commits on power loss, not only on a crash.
-    conn.pragma('synchronous = FULL');
+    // WAL + NORMAL loses nothing when the process crashes (kill -9 included); FULL also keeps the
+    // last commits through an OS crash or power cut, at the price of an fsync per commit.
+    conn.pragma(`synchronous = ${opts.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: withStatementCache(conn) }) });
   } else {
     dialect = 'postgres';

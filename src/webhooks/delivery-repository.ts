@@ -29,6 +29,8 @@ export async function claimDue(
   opts: {
     limit: number;
     leaseMs: number;
+    /** Also re-claim in-flight rows whose lease expired (a crashed or stopped node's sends). */
+    includeExpired: boolean;
     saturated: Record<EndpointType, number[]>;
     take: (rows: ClaimedDelivery[]) => ClaimedDelivery[];
   },
@@ -49,7 +51,7 @@ export async function claimDue(
       if (database.dialect === 'postgres') q = q.forUpdate().skipLocked();
       return q.execute();
     };
-    const expired = await candidates('in_flight');
+    const expired = opts.includeExpired ? await candidates('in_flight') : [];
     const due = await candidates('pending');
     // `more`: a query hit its limit, so due rows may remain beyond what was seen.
     const more = expired.length === opts.limit || due.length === opts.limit;

@@ -56,12 +56,12 @@ type Routing = { callbackInbox: number | null; inboxIds: number[]; messageId: nu
  * (event, endpoint) pair gets exactly one row, committed with the cursor. The body is built once
  * per event and stored as the exact bytes every attempt sends.
  */
-export function webhookListener(deps: { log: Logger; wake: () => void }): Listener {
-  let inserted = false;
+export function webhookListener(deps: { log: Logger; wake: (endpointKeys?: string[]) => void }): Listener {
+  let inserted: string[] = [];
   return {
     name: 'webhooks',
     async handle(events, trx) {
-      inserted = false;
+      inserted = [];
       const callbacks = new Map<number, boolean>();
       const hooks = new Map<number, Awaited<ReturnType<typeof activeWebhooks>>>();
       const rows: NewDelivery[] = [];
@@ -107,10 +107,10 @@ export function webhookListener(deps: { log: Logger; wake: () => void }): Listen
         }
       }
       if (rows.length) await insertDeliveries(trx, rows);
-      inserted = rows.length > 0;
+      inserted = [...new Set(rows.map((r) => `${r.endpoint_type}:${r.endpoint_id}`))];
     },
     afterCommit() {
-      if (inserted) deps.wake(); // new deliveries are due now
+      if (inserted.length) deps.wake(inserted); // new deliveries are due now
     },
   };
 }

@@ -66,6 +66,8 @@ export class DeliveryWorker {
   private pollTimer: NodeJS.Timeout | null = null;
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = Infinity;
+  /** Expired leases (a crashed node's sends) are looked for on the poll tick, not on every wake. */
+  private checkExpired = true;
   private readonly cancel = new AbortController();
 
   constructor(
@@ -90,7 +92,10 @@ export class DeliveryWorker {
       const n = await recoverOrphans(this.deps.database.db);
       if (n) this.deps.log.info({ count: n }, 'webhook deliveries re-queued after an unclean stop');
     }
-    this.pollTimer = setInterval(() => this.wake(), this.opts.pollMs ?? 1000);
+    this.pollTimer = setInterval(() => {
+      this.checkExpired = true;
+      this.wake();
+    }, this.opts.pollMs ?? 1000);
     this.pollTimer.unref();
     this.wake();
   }
@@ -113,9 +118,14 @@ export class DeliveryWorker {
     await this.client.close();
   }
 
-  /** Something may be due: claim now (coalesced while a claim round runs). */
-  wake() {
+  /**
+   * Something may be due: claim now (coalesced while a claim round runs). With the endpoint keys of
+   * new rows, an endpoint already holding its full share is not re-scanned: its rows are claimed
+   * when its queue drains (the refill wake) — under a burst this saves a claim query per batch.
+   */
+  wake(endpointKeys?: string[]) {
     if (this.stopped) return;
+    if (endpointKeys && endpointKeys.every((k) => (this.endpoints.get(k)?.held ?? 0) >= this.perEndpointHeld())) return;
     if (this.pumping) {
       this.again = true;
       return;
@@ -174,7 +184,11 @@ export class DeliveryWorker {
       const [type, id] = key.split(':');
       saturated[type as EndpointType].push(Number(id));
     }
-    const { claimed, more } = await claimDue(this.deps.database, {
+    let skippedForCap = false;
+    const includeExpired = this.checkExpired;
+    this.checkExpired = false;
+    let { claimed, more } = await claimDue(this.deps.database, {
+      includeExpired,
       limit: Math.min(free, 128),
       leaseMs: this.leaseMs,
       saturated,
@@ -185,13 +199,19 @@ export class DeliveryWorker {
           if (kept.length >= free) break;
           const key = endpointKey(r.endpoint_type, r.endpoint_id);
           const n = (this.endpoints.get(key)?.held ?? 0) + (added.get(key) ?? 0);
-          if (n >= perEndpointHeld) continue;
+          if (n >= perEndpointHeld) {
+            skippedForCap = true;
+            continue;
+          }
           added.set(key, (added.get(key) ?? 0) + 1);
           kept.push(r);
         }
         return kept;
       },
     });
+    // Due rows left behind only because their endpoint is full are claimed when it drains (the
+    // refill wake); another round now would re-scan them behind an exclusion the index cannot use.
+    if (skippedForCap) more = false;
     if (!claimed.length) return more;
     const endpoints = await loadEndpoints(this.deps.database.db, {
       inbox: [...new Set(claimed.filter((d) => d.endpoint_type === 'inbox').map((d) => d.endpoint_id))],
@@ -357,6 +377,6 @@ export function wakeDeliveries(database: Database) {
 export function webhooksWorker(ctx: { database: Database; config: Config; log: Logger; dispatcher: { register(l: Listener): void } }) {
   const worker = new DeliveryWorker({ database: ctx.database, config: ctx.config, log: ctx.log });
   bindWorker(ctx.database, worker);
-  ctx.dispatcher.register(webhookListener({ log: ctx.log, wake: () => worker.wake() }));
+  ctx.dispatcher.register(webhookListener({ log: ctx.log, wake: (keys) => worker.wake(keys) }));
   return { name: 'webhooks', start: () => worker.start(), stop: () => worker.stop(), worker };
 }
