@@ -13,9 +13,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a TypeScript entry point under plain node (so the pid is the server's own, for RSS). */
+/** Starts an entry point under plain node (TypeScript through the tsx loader), so the pid is the server's own, for RSS. */
 export function startNode(entry: string, args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  return spawn(process.execPath, [...loader, entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

@@ -97,7 +97,9 @@ async function main() {
       env: { ...process.env, ...env },
     }).toString(),
   );
-  const server = startNode('src/main.ts', [], env);
+  // The server runs as `npm start` runs it: the bundled build under plain node.
+  execFileSync('npm', ['run', '--silent', 'build']);
+  const server = startNode('dist/main.js', [], env);
   const hook = await receiver();
   try {
     await waitHttp(`${base}/health`);
