@@ -21,7 +21,7 @@ export type Config = {
   /** Honour X-Forwarded-For (only behind a reverse proxy you control; otherwise clients could spoof their IP). */
   trustProxy: boolean;
   signInRateLimit: { perIp: number; perIpWindowS: number; perEmail: number; perEmailWindowS: number };
-  publicRateLimit: { perIpPerMinute: number; perInboxPerMinute: number };
+  publicRateLimit: { perIpPerMinute: number; perInboxPerMinute: number; messagesPerConversationPerMinute: number };
   cable: {
     maxConnectionsPerIp: number;
     maxBufferedBytes: number;
@@ -111,6 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicRateLimit: {
       perIpPerMinute: int(env, 'PUBLIC_API_LIMIT_PER_IP', 300, problems),
       perInboxPerMinute: int(env, 'PUBLIC_API_LIMIT_PER_INBOX', 3000, problems),
+      messagesPerConversationPerMinute: int(env, 'CONVERSATION_MESSAGE_PER_MINUTE_LIMIT', 200, problems),
     },
     cable: {
       maxConnectionsPerIp: int(env, 'CABLE_MAX_CONNECTIONS_PER_IP', 20000, problems),

@@ -25,8 +25,6 @@ import { openSession, scopeOf, type Session } from './session.js';
 
 export type ConversationRef = { inbox_identifier: string; contact_identifier: string; conversation_id: number };
 
-/** Messages per conversation per minute from the client API (the reference's model-level flood guard). */
-export const MESSAGES_PER_CONVERSATION_PER_MINUTE = 200;
 /** A CSAT answer is accepted for 14 days after the survey was sent. */
 const CSAT_WINDOW_MS = 14 * 24 * 3600 * 1000;
 const SUBMITTABLE = new Set(['form', 'input_select', 'input_csat']);
@@ -133,7 +131,7 @@ export async function createMessage(ctx: AppContext, ref: ConversationRef, body:
     { content: body.content ?? null, echo_id: body.echo_id ?? null, message_type: 'incoming' },
     session.inbox.channel_type,
   );
-  const limit = await ctx.limiter.hit(`public:conversation:${conversation.id}`, MESSAGES_PER_CONVERSATION_PER_MINUTE, 60);
+  const limit = await ctx.limiter.hit(`public:conversation:${conversation.id}`, ctx.config.publicRateLimit.messagesPerConversationPerMinute, 60);
   if (!limit.allowed) throw new AppError('rate_limited', 'Too many messages', { retryAfterS: limit.retryAfterS });
   const { message } = await ingestMessage(ctx, conversation, msg, { type: 'Contact', id: session.contact.id });
   return { session, conversation, message };
