@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import autocannon from 'autocannon';
+import SQLite from 'better-sqlite3';
 import WebSocket from 'ws';
 import { freePort, startNode, waitHttp, rssMiB, percentile, round, json } from './lib.js';
 
@@ -154,6 +155,23 @@ async function main() {
     result.client_api_rps = round(client.requests.average, 0);
     if (client.non2xx || client.errors) console.error(`client api: ${client.non2xx} non-2xx, ${client.errors} errors`);
 
+    // Latency is measured in steady state: first let the outbox listeners finish the load phases' backlog.
+    const settle = async () => {
+      const db = new SQLite(path.join(dir, 'bench.sqlite'), { readonly: true });
+      try {
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const max = (db.prepare('select max(id) m from events').get() as any).m ?? 0;
+          const min = (db.prepare('select min(last_event_id) m from event_consumers').get() as any).m ?? 0;
+          if (min >= max || Date.now() > deadline) return;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } finally {
+        db.close();
+      }
+    };
+    await settle();
+
     // 3. Webhook end-to-end latency at 500 msg/s.
     console.error('webhooks …');
     const h = await conversationIn(hooked.id);
@@ -209,6 +227,7 @@ async function main() {
 
     // 5. WebSockets: many subscriptions, memory per connection, fan-out latency.
     console.error(`websockets (${WS_CONNECTIONS}) …`);
+    await settle();
     const before = rssMiB(server.pid!);
     const identifier = JSON.stringify({ channel: 'RoomChannel', pubsub_token: h.contact.contact_inboxes?.[0]?.pubsub_token ?? '' });
     const fanoutContact = await json(`${base}/public/api/v1/inboxes/${hooked.inbox_identifier}/contacts`, { method: 'POST', body: JSON.stringify({ name: 'Fanout' }) });
