@@ -45,6 +45,14 @@ export async function findAgent(db: Executor, accountId: number, userId: number)
   return selectAgents(db, accountId).where('users.id', '=', userId).executeTakeFirst();
 }
 
+/** Users of the account by id, with their membership (removed agents are absent). */
+export async function accountAgents(db: Executor, accountId: number, ids: number[]): Promise<Map<number, AgentRow>> {
+  const unique = [...new Set(ids.filter((x): x is number => x != null))];
+  if (!unique.length) return new Map();
+  const rows = await selectAgents(db, accountId).where('users.id', 'in', unique).execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
 /** Which of the given users are members of the account. */
 export async function memberIdsAmong(db: Executor, accountId: number, userIds: number[]): Promise<Set<number>> {
   if (!userIds.length) return new Set();

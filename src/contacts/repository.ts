@@ -52,15 +52,8 @@ export async function findConflict(
   return { contact, attributes: wanted.filter((k) => contact[k] === keys[k]) };
 }
 
-export type NewContact = {
-  name: string;
-  email: string | null;
-  phone_number: string | null;
-  identifier: string | null;
-  additional_attributes: string;
-  custom_attributes: string;
-  blocked: number;
-};
+/** The columns a new contact is given; the rest are set on insert. */
+export type NewContact = Pick<ContactRow, 'name' | 'email' | 'phone_number' | 'identifier' | 'additional_attributes' | 'custom_attributes' | 'blocked'>;
 
 export async function insertContact(db: Executor, accountId: number, values: NewContact): Promise<ContactRow> {
   const t = now();

@@ -2,7 +2,8 @@ import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
 import { idempotent, userScope } from '../kernel/idempotency.js';
 import { presentConversations } from '../conversations/presenters.js';
-import { presentContact, presentContactInbox, presentInboxRecord } from './presenters.js';
+import { presentInboxRecord } from '../inboxes/presenter.js';
+import { presentContact, presentContactInbox } from './presenters.js';
 import * as s from './schemas.js';
 import * as service from './service.js';
 

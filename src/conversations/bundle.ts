@@ -3,7 +3,8 @@ import { fromJson } from '../kernel/db.js';
 import type { AgentRow } from '../users/presenter.js';
 import { findContactsByIds, type ContactInboxRow, type ContactRow } from '../contacts/repository.js';
 import type { MessageRow, Sender } from '../messages/format.js';
-import { accountAgents, loadSenders } from './people.js';
+import { accountAgents } from '../agents/repository.js';
+import { loadSenders } from './people.js';
 import { labelsOf, messageSummaries, unreadCounts, type ConversationRow } from './repository.js';
 
 /**

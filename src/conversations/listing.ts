@@ -36,40 +36,36 @@ function filters(eb: Eb, accountId: number, inboxIds: number[] | null, q: Conver
   const status = q.status ?? 'open';
   if (status !== 'all') c.push(eb('conversations.status', '=', STATUS[status]));
   if (q.inbox_id !== undefined) c.push(eb('conversations.inbox_id', '=', q.inbox_id));
+  /** Keeps conversations that have a related row matching `rows` (a subquery already joined to the conversation). */
+  const whereExists = (rows: Parameters<Eb['exists']>[0]) => c.push(eb.exists(rows));
   const labels = (q.labels ?? []).map((l) => l.trim()).filter(Boolean);
   if (labels.length) {
-    c.push(
-      eb.exists(
-        eb
-          .selectFrom('conversation_labels')
-          .select('conversation_labels.id')
-          .whereRef('conversation_labels.conversation_id', '=', 'conversations.id')
-          .where('conversation_labels.label', 'in', labels),
-      ),
+    whereExists(
+      eb
+        .selectFrom('conversation_labels')
+        .select('conversation_labels.id')
+        .whereRef('conversation_labels.conversation_id', '=', 'conversations.id')
+        .where('conversation_labels.label', 'in', labels),
     );
   }
   if (q.q?.trim()) {
     const pattern = `%${escapeLike(q.q.trim().toLowerCase())}%`;
-    c.push(
-      eb.exists(
-        eb
-          .selectFrom('messages')
-          .select('messages.id')
-          .whereRef('messages.conversation_id', '=', 'conversations.id')
-          .where('messages.message_type', 'in', [0, 1])
-          .where(sql<SqlBool>`lower(messages.content) like ${pattern} escape '\\'`),
-      ),
+    whereExists(
+      eb
+        .selectFrom('messages')
+        .select('messages.id')
+        .whereRef('messages.conversation_id', '=', 'conversations.id')
+        .where('messages.message_type', 'in', [0, 1])
+        .where(sql<SqlBool>`lower(messages.content) like ${pattern} escape '\\'`),
     );
   }
   if (q.source_id) {
-    c.push(
-      eb.exists(
-        eb
-          .selectFrom('contact_inboxes')
-          .select('contact_inboxes.id')
-          .whereRef('contact_inboxes.id', '=', 'conversations.contact_inbox_id')
-          .where('contact_inboxes.source_id', '=', q.source_id),
-      ),
+    whereExists(
+      eb
+        .selectFrom('contact_inboxes')
+        .select('contact_inboxes.id')
+        .whereRef('contact_inboxes.id', '=', 'conversations.contact_inbox_id')
+        .where('contact_inboxes.source_id', '=', q.source_id),
     );
   }
   return eb.and(c);

@@ -1,40 +1,17 @@
 import type { Executor } from '../kernel/db.js';
+import { accountAgents, findAgent } from '../agents/repository.js';
 import { availabilityStatus, type AgentRow } from '../users/presenter.js';
 import { findContactsByIds, type ContactRow } from '../contacts/repository.js';
 import type { MessageRow, Sender } from '../messages/format.js';
 
-/** Loads the people around conversations: agents of an account (assignees) and message senders. */
-
-/** Users of the account by id, with their membership (removed agents are absent). */
-export async function accountAgents(db: Executor, accountId: number, ids: number[]): Promise<Map<number, AgentRow>> {
-  const unique = [...new Set(ids.filter((x): x is number => x != null))];
-  if (!unique.length) return new Map();
-  const rows = await db
-    .selectFrom('users')
-    .innerJoin('account_users', 'account_users.user_id', 'users.id')
-    .select([
-      'users.id',
-      'users.name',
-      'users.display_name',
-      'users.email',
-      'users.confirmed',
-      'account_users.account_id',
-      'account_users.role',
-      'account_users.availability',
-      'account_users.auto_offline',
-    ])
-    .where('account_users.account_id', '=', accountId)
-    .where('users.id', 'in', unique)
-    .execute();
-  return new Map(rows.map((r) => [r.id, r]));
-}
+/** Loads the people around conversations: assignable agents and message senders. */
 
 /**
  * An account member who may be assigned a conversation of this inbox: an administrator, or an agent
  * who is a member of the inbox.
  */
 export async function findAssignableAgent(db: Executor, accountId: number, inboxId: number, userId: number): Promise<AgentRow | undefined> {
-  const agent = (await accountAgents(db, accountId, [userId])).get(userId);
+  const agent = await findAgent(db, accountId, userId);
   if (!agent) return undefined;
   if (agent.role === 1) return agent;
   const member = await db

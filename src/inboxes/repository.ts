@@ -1,53 +1,31 @@
+import type { Selectable } from 'kysely';
 import type { Executor } from '../kernel/db.js';
 import { bit, now, toJson } from '../kernel/db.js';
 import { secureToken, webhookSecret } from '../kernel/tokens.js';
 import type { AccountContext } from '../kernel/auth.js';
+import type { ChannelApiTable, InboxesTable } from '../kernel/schema.js';
 
-export type InboxWithChannel = {
-  id: number;
-  account_id: number;
-  name: string;
-  channel_type: string;
-  channel_id: number;
-  greeting_enabled: number;
-  greeting_message: string | null;
-  enable_auto_assignment: number;
-  working_hours_enabled: number;
-  out_of_office_message: string | null;
-  timezone: string;
-  enable_email_collect: number;
-  csat_survey_enabled: number;
-  allow_messages_after_resolved: number;
-  lock_to_single_conversation: number;
-  sender_name_type: number;
-  business_name: string | null;
-  created_at: number;
-  updated_at: number;
-  webhook_url: string | null;
-  identifier: string;
-  hmac_token: string;
-  hmac_mandatory: number;
-  secret: string;
-  previous_secret: string | null;
-  secret_rotated_at: number | null;
-  additional_attributes: string;
-};
+/** The channel_api columns an inbox is loaded with (not the channel's own id, account or times). */
+const CHANNEL_COLUMNS = [
+  'channel_api.webhook_url',
+  'channel_api.identifier',
+  'channel_api.hmac_token',
+  'channel_api.hmac_mandatory',
+  'channel_api.secret',
+  'channel_api.previous_secret',
+  'channel_api.secret_rotated_at',
+  'channel_api.additional_attributes',
+] as const;
+type Unqualified<C> = C extends `channel_api.${infer Column extends keyof ChannelApiTable}` ? Column : never;
+
+export type InboxWithChannel = Selectable<InboxesTable> & Pick<Selectable<ChannelApiTable>, Unqualified<(typeof CHANNEL_COLUMNS)[number]>>;
 
 function selectInbox(db: Executor) {
   return db
     .selectFrom('inboxes')
     .innerJoin('channel_api', 'channel_api.id', 'inboxes.channel_id')
     .selectAll('inboxes')
-    .select([
-      'channel_api.webhook_url',
-      'channel_api.identifier',
-      'channel_api.hmac_token',
-      'channel_api.hmac_mandatory',
-      'channel_api.secret',
-      'channel_api.previous_secret',
-      'channel_api.secret_rotated_at',
-      'channel_api.additional_attributes',
-    ]);
+    .select(CHANNEL_COLUMNS);
 }
 
 /** An inbox of the account, or undefined (another account's id is "not found"). */
@@ -163,23 +141,10 @@ export async function addInboxMembers(db: Executor, inboxId: number, userIds: nu
 
 /* ---- added for the inbox API (issue 2): updates, deletion, secret rotation, member sets ---- */
 
-export type InboxPatch = Partial<{
-  name: string;
-  greeting_enabled: number;
-  greeting_message: string | null;
-  enable_auto_assignment: number;
-  working_hours_enabled: number;
-  out_of_office_message: string | null;
-  timezone: string;
-  enable_email_collect: number;
-  csat_survey_enabled: number;
-  allow_messages_after_resolved: number;
-  lock_to_single_conversation: number;
-  sender_name_type: number;
-  business_name: string | null;
-}>;
+/** The inbox's own settings (not its ids, account, channel or times). */
+export type InboxPatch = Partial<Omit<Selectable<InboxesTable>, 'id' | 'account_id' | 'channel_type' | 'channel_id' | 'created_at' | 'updated_at'>>;
 
-export type ChannelPatch = Partial<{ webhook_url: string | null; hmac_mandatory: number; additional_attributes: string }>;
+export type ChannelPatch = Partial<Pick<Selectable<ChannelApiTable>, 'webhook_url' | 'hmac_mandatory' | 'additional_attributes'>>;
 
 export async function updateInboxRow(db: Executor, accountId: number, inboxId: number, patch: InboxPatch): Promise<void> {
   if (!Object.keys(patch).length) return;

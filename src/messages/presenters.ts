@@ -2,10 +2,12 @@ import type { Executor } from '../kernel/db.js';
 import { fromJson, unix } from '../kernel/db.js';
 import { findAccountRef, findContactById, findContactInboxById } from '../contacts/repository.js';
 import { contactPushData } from '../contacts/presenters.js';
+import { inboxWebhookData } from '../inboxes/presenter.js';
 import { availabilityStatus, userPushData } from '../users/presenter.js';
 import { loadBundle } from '../conversations/bundle.js';
 import { conversationWebhookData } from '../conversations/presenters.js';
-import { accountAgents, loadSenders } from '../conversations/people.js';
+import { findAgent } from '../agents/repository.js';
+import { loadSenders } from '../conversations/people.js';
 import { findConversationById, labelsOf, unreadCounts, type ConversationRow } from '../conversations/repository.js';
 import { messagePushData, messageTypeName, normalizeWebhookContent, presentMessage, senderWebhookData, type MessageRow } from './format.js';
 import { findMessageById } from './repository.js';
@@ -62,7 +64,7 @@ export async function loadMessageWebhookData(db: Executor, messageId: number): P
     conversation: conversationWebhookData(bundle, account),
     created_at: new Date(Number(m.created_at)).toISOString(),
     id: m.id,
-    inbox: { id: bundle.inbox.id, name: bundle.inbox.name },
+    inbox: inboxWebhookData(bundle.inbox),
     message_type: messageTypeName(m.message_type),
     private: !!m.private,
     sender: senderWebhookData(senderOf(m), account),
@@ -90,7 +92,7 @@ export async function presentMessageIn(db: Executor, conv: ConversationRow, m: M
 /** `meta` of GET …/messages: labels, additional_attributes, contact, assignee?, last-seen times. */
 export async function presentMessagesMeta(db: Executor, conv: ConversationRow) {
   const contact = await findContactById(db, conv.contact_id);
-  const assignee = conv.assignee_id ? (await accountAgents(db, conv.account_id, [conv.assignee_id])).get(conv.assignee_id) : undefined;
+  const assignee = conv.assignee_id ? await findAgent(db, conv.account_id, conv.assignee_id) : undefined;
   return {
     labels: (await labelsOf(db, [conv.id])).get(conv.id) ?? [],
     additional_attributes: fromJson(conv.additional_attributes),

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
 import { idempotent, userScope } from '../kernel/idempotency.js';
@@ -13,6 +14,12 @@ export async function register(app: TypedApp, ctx: AppContext) {
   const idem = idempotent(ctx.database, userScope(ctx.auth));
   const db = ctx.database.db;
 
+  /** The caller's account context and the path's conversation (conversationFor: 404 if absent, 401 outside the caller's inboxes). */
+  async function scope(req: FastifyRequest<{ Params: { account_id: number; conversation_id: number } }>) {
+    const auth = await ctx.auth.forAccount(req, req.params.account_id);
+    return { auth, conv: await conversationFor(ctx, auth, req.params.conversation_id) };
+  }
+
   app.get(
     BASE,
     {
@@ -24,8 +31,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
-      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      const { conv } = await scope(req);
       const rows = await service.conversationMessages(ctx, conv, req.query);
       return {
         meta: await presentMessagesMeta(db, conv),
@@ -48,8 +54,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       ...idem,
     },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
-      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      const { auth, conv } = await scope(req);
       const { message } = await service.createMessage(ctx, auth, conv, req.body);
       return presentMessageIn(db, conv, message);
     },
@@ -66,8 +71,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
-      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      const { conv } = await scope(req);
       const message = await service.updateMessageStatus(ctx, conv, req.params.message_id, req.body);
       return presentMessageIn(db, conv, message);
     },
@@ -77,8 +81,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     `${BASE}/:message_id`,
     { schema: { tags, summary: 'Delete a message (soft: its content becomes "This message was deleted")', params: s.MessageParams } },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
-      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      const { conv } = await scope(req);
       const message = await service.deleteMessage(ctx, conv, req.params.message_id);
       return presentMessageIn(db, conv, message);
     },

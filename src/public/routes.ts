@@ -4,12 +4,13 @@ import type { AppContext } from '../context.js';
 import { idempotent, type ScopeResolver } from '../kernel/idempotency.js';
 import { findInboxByIdentifier } from '../inboxes/repository.js';
 import { findContactInboxBySource } from '../contacts/repository.js';
+import type { ConversationRow } from '../conversations/repository.js';
 import { bodyLimits, rateLimitHook } from './limits.js';
 import { presentPublicContact, presentPublicConversation, presentPublicConversations, presentPublicInbox, presentPublicMessage, presentPublicMessages } from './presenters.js';
 import { createPublicContact, getPublicContact, updatePublicContact } from './contacts.js';
 import * as service from './service.js';
 import { presentedHashes } from './identity.js';
-import { resolveInbox } from './session.js';
+import { resolveInbox, type Session } from './session.js';
 import * as s from './schemas.js';
 
 /**
@@ -21,8 +22,8 @@ import * as s from './schemas.js';
 const BASE = '/public/api/v1/inboxes/:inbox_identifier';
 const CONTACT = `${BASE}/contacts/:contact_identifier`;
 const CONVERSATION = `${CONTACT}/conversations/:conversation_id`;
-const tags = s.TAGS;
-const security: never[] = [];
+/** What every client API route documents: its tag, and no security scheme (the capability is in the path). */
+const doc = { tags: s.TAGS, security: [] as never[] };
 
 /** Idempotency-Key scope: the contact session (only sessions the identity rules let through). */
 function sessionScope(ctx: AppContext): ScopeResolver {
@@ -48,13 +49,14 @@ function routes(app: TypedApp, ctx: AppContext) {
   const db = ctx.database.db;
   const limits = bodyLimits(ctx.config.bodyLimitBytes);
   const idem = idempotent(ctx.database, sessionScope(ctx));
+  /** A route's conversation as the session's contact sees it. */
+  const conversationJson = (r: { conversation: ConversationRow; session: Session }) => presentPublicConversation(db, r.conversation, r.session.contact);
 
   app.get(
     BASE,
     {
       schema: {
-        tags,
-        security,
+        ...doc,
         summary: "The inbox's public info (identity_validation_enabled = HMAC mandatory)",
         params: s.InboxParams,
         response: { 200: s.PublicInbox, ...s.errorResponses(404, 429) },
@@ -68,8 +70,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     {
       bodyLimit: limits.small,
       schema: {
-        tags,
-        security,
+        ...doc,
         summary: 'Create (or match) a contact and open a session: returns source_id and pubsub_token',
         description:
           'Matches an existing contact by identifier, then email, then phone, otherwise creates one. A valid identifier_hash ' +
@@ -90,8 +91,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     CONTACT,
     {
       schema: {
-        tags,
-        security,
+        ...doc,
         summary: "The session's contact (identifier_hash in the query verifies the session)",
         params: s.ContactParams,
         querystring: s.HashQuery,
@@ -110,8 +110,7 @@ function routes(app: TypedApp, ctx: AppContext) {
       url: CONTACT,
       bodyLimit: limits.small,
       schema: {
-        tags,
-        security,
+        ...doc,
         summary: "Update the session's contact",
         description:
           'identifier_hash must be the hash of the identifier the contact has after the update (mandatory on HMAC-mandatory inboxes). ' +
@@ -133,8 +132,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     `${CONTACT}/conversations`,
     {
       schema: {
-        tags,
-        security,
+        ...doc,
         summary: "The session's conversations (a verified session: those of every verified session of its contact in the inbox)",
         params: s.ContactParams,
         querystring: s.HashQuery,
@@ -152,8 +150,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     {
       bodyLimit: limits.small,
       schema: {
-        tags,
-        security,
+        ...doc,
         summary: 'Open a conversation (only custom_attributes are taken; inboxes locked to one conversation return it)',
         params: s.ContactParams,
         querystring: s.HashQuery,
@@ -164,7 +161,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const r = await service.createConversation(ctx, req.params.inbox_identifier, req.params.contact_identifier, req.body, req.query);
-      return presentPublicConversation(db, r.conversation, r.session.contact);
+      return conversationJson(r);
     },
   );
 
@@ -172,8 +169,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     CONVERSATION,
     {
       schema: {
-        tags,
-        security,
+        ...doc,
         summary: 'One of the session’s conversations, by display_id',
         params: s.ConversationParams,
         querystring: s.HashQuery,
@@ -182,7 +178,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const r = await service.getConversation(ctx, req.params, presentedHashes(req.query));
-      return presentPublicConversation(db, r.conversation, r.session.contact);
+      return conversationJson(r);
     },
   );
 
@@ -191,8 +187,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     {
       bodyLimit: limits.small,
       schema: {
-        tags,
-        security,
+        ...doc,
         summary: 'Resolve the conversation (a contact can only resolve; already resolved stays as it is)',
         params: s.ConversationParams,
         querystring: s.HashQuery,
@@ -202,7 +197,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const r = await service.resolveConversation(ctx, req.params, presentedHashes(req.body, req.query));
-      return presentPublicConversation(db, r.conversation, r.session.contact);
+      return conversationJson(r);
     },
   );
 
@@ -211,8 +206,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     {
       bodyLimit: limits.small,
       schema: {
-        tags,
-        security,
+        ...doc,
         summary: 'Typing indicator of the contact: typing_status on or off (200, empty body)',
         params: s.ConversationParams,
         querystring: s.HashQuery,
@@ -231,8 +225,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     {
       bodyLimit: limits.small,
       schema: {
-        tags,
-        security,
+        ...doc,
         summary: 'The contact has seen the conversation: earlier outgoing messages become read (200, empty body)',
         params: s.ConversationParams,
         querystring: s.HashQuery,
@@ -250,8 +243,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     `${CONVERSATION}/messages`,
     {
       schema: {
-        tags,
-        security,
+        ...doc,
         summary: 'Messages of the conversation, oldest first: the latest 20, or the 20 before `before` (no private notes or activity messages)',
         params: s.ConversationParams,
         querystring: s.MessagesQuery,
@@ -269,8 +261,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     {
       bodyLimit: limits.message,
       schema: {
-        tags,
-        security,
+        ...doc,
         summary: 'Send a message as the contact (always incoming; echo_id is echoed back)',
         params: s.ConversationParams,
         querystring: s.HashQuery,
@@ -290,8 +281,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     {
       bodyLimit: limits.small,
       schema: {
-        tags,
-        security,
+        ...doc,
         summary: 'Answer a form, input_select or input_csat message (stored in content_attributes.submitted_values)',
         params: s.MessageParams,
         querystring: s.HashQuery,

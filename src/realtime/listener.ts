@@ -4,7 +4,7 @@ import type { Listener, OutboxEvent } from '../kernel/events/outbox.js';
 import { loadMessagePushData } from '../messages/presenters.js';
 import { loadConversationPushData } from '../conversations/presenters.js';
 import { loadContactPushData } from '../contacts/presenters.js';
-import { accountAgents } from '../conversations/people.js';
+import { findAgent } from '../agents/repository.js';
 import { availabilityStatus, userPushData } from '../users/presenter.js';
 import { agentAudience, contactAudience, findConversationRef, type ConversationRef } from './audience.js';
 import type { Targets } from './rooms.js';
@@ -48,7 +48,7 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
   const log = ctx.log.child({ module: 'cable' });
 
   async function userPush(trx: Tx, accountId: number, userId: number) {
-    const agent = (await accountAgents(trx, accountId, [userId])).get(userId);
+    const agent = await findAgent(trx, accountId, userId);
     if (!agent) return null;
     return userPushData(agent, availabilityStatus(agent.availability, agent.auto_offline, rt.presence.isPresent(accountId, userId)));
   }

@@ -6,19 +6,21 @@ import { findInbox } from '../inboxes/repository.js';
 import { loadMessageWebhookData } from '../messages/presenters.js';
 import { loadConversationWebhookData } from '../conversations/presenters.js';
 import { loadContactWebhookData } from '../contacts/presenters.js';
+import { inboxEventWebhookData } from '../inboxes/presenter.js';
+import { findAccountRef } from '../contacts/repository.js';
+import { userWebhookData } from '../users/presenter.js';
 import { newDeliveryId } from './signer.js';
 import {
   activeWebhooks,
   contactInboxIds,
   conversationInbox,
-  findAccountBasics,
   findUserBasics,
   inboxCallbackUrl,
   insertDeliveries,
   messageRouting,
   type NewDelivery,
 } from './repository.js';
-import { inboxWebhookData, seedShapeConversation, seedShapeMessage, stripSecrets, userWebhookData } from './presenters.js';
+import { seedShapeConversation, seedShapeMessage, stripSecrets } from './presenters.js';
 
 /** Domain event → webhook event name. Events not listed here are not delivered. */
 export const WEBHOOK_EVENTS: Partial<Record<DomainEventName, string>> = {
@@ -191,8 +193,8 @@ async function buildBody(db: Executor, event: string, e: OutboxEvent, routing: R
     case 'inbox_created':
     case 'inbox_updated': {
       const inbox = await findInbox(db, e.accountId, Number(p.inbox_id));
-      const account = await findAccountBasics(db, e.accountId);
-      return inbox && account ? { ...inboxWebhookData(inbox, account), event } : null;
+      const account = await findAccountRef(db, e.accountId);
+      return inbox && account ? { ...inboxEventWebhookData(inbox, account), event } : null;
     }
   }
   return null;

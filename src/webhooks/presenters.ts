@@ -1,6 +1,8 @@
 import { fromJson, unix } from '../kernel/db.js';
 import type { AttemptRow, DeliveryRow, WebhookWithInbox } from './repository.js';
 import { subscriptionsOf } from './repository.js';
+import { MESSAGE_TYPES } from '../messages/format.js';
+import { CONVERSATION_STATUSES } from '../conversations/repository.js';
 
 // ------------------------------------------------------------------ API JSON (administrators)
 
@@ -86,9 +88,6 @@ export function stripSecrets<T>(value: T): T {
   return value;
 }
 
-const MESSAGE_TYPES = ['incoming', 'outgoing', 'activity', 'template'];
-const CONVERSATION_STATUSES = ['open', 'resolved', 'pending', 'snoozed'];
-
 type Json = Record<string, any>;
 
 /** The seed's example shape wins: string message_type, typed sender, channel and string status in `conversation`. */
@@ -108,58 +107,4 @@ export function seedShapeConversation(data: Json): Json {
   out.channel ??= 'Channel::Api';
   if (typeof out.status === 'number') out.status = CONVERSATION_STATUSES[out.status] ?? out.status;
   return out;
-}
-
-/** `user.webhook_data`: `{id, name, email, type:'user'}`. */
-export function userWebhookData(u: { id: number; name: string; email: string }) {
-  return { id: u.id, name: u.name, email: u.email, type: 'user' };
-}
-
-/** Inbox event data (no tokens, no secret) plus `account{id,name}`. */
-export function inboxWebhookData(
-  inbox: {
-    id: number;
-    name: string;
-    channel_type: string;
-    channel_id: number;
-    webhook_url: string | null;
-    greeting_enabled: number;
-    greeting_message: string | null;
-    enable_auto_assignment: number;
-    working_hours_enabled: number;
-    out_of_office_message: string | null;
-    timezone: string;
-    enable_email_collect: number;
-    csat_survey_enabled: number;
-    allow_messages_after_resolved: number;
-    lock_to_single_conversation: number;
-    business_name: string | null;
-    hmac_mandatory: number;
-    created_at: number;
-    updated_at: number;
-  },
-  account: { id: number; name: string },
-) {
-  return {
-    id: inbox.id,
-    name: inbox.name,
-    channel_type: inbox.channel_type,
-    channel_id: inbox.channel_id,
-    webhook_url: inbox.webhook_url,
-    greeting_enabled: !!inbox.greeting_enabled,
-    greeting_message: inbox.greeting_message,
-    enable_auto_assignment: !!inbox.enable_auto_assignment,
-    working_hours_enabled: !!inbox.working_hours_enabled,
-    out_of_office_message: inbox.out_of_office_message,
-    timezone: inbox.timezone,
-    enable_email_collect: !!inbox.enable_email_collect,
-    csat_survey_enabled: !!inbox.csat_survey_enabled,
-    allow_messages_after_resolved: !!inbox.allow_messages_after_resolved,
-    lock_to_single_conversation: !!inbox.lock_to_single_conversation,
-    business_name: inbox.business_name,
-    hmac_mandatory: !!inbox.hmac_mandatory,
-    created_at: new Date(Number(inbox.created_at)).toISOString(),
-    updated_at: new Date(Number(inbox.updated_at)).toISOString(),
-    account,
-  };
 }

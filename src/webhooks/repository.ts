@@ -218,10 +218,6 @@ export function findUserBasics(db: Executor, userId: number) {
   return db.selectFrom('users').select(['id', 'name', 'email']).where('id', '=', userId).executeTakeFirst();
 }
 
-export function findAccountBasics(db: Executor, accountId: number) {
-  return db.selectFrom('accounts').select(['id', 'name']).where('id', '=', accountId).executeTakeFirst();
-}
-
 export type NewDelivery = {
   delivery_id: string;
   account_id: number;

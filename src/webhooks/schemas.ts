@@ -1,22 +1,6 @@
 import { Type } from 'typebox';
 import { AnyJson, Id, NullableText, Open, Text } from '../accounts/schemas.js';
 
-/** Subscriptions an account webhook may take (the reference list, including inbox events). */
-export const ALLOWED_SUBSCRIPTIONS = [
-  'conversation_status_changed',
-  'conversation_updated',
-  'conversation_created',
-  'contact_created',
-  'contact_updated',
-  'message_created',
-  'message_updated',
-  'webwidget_triggered',
-  'inbox_created',
-  'inbox_updated',
-  'conversation_typing_on',
-  'conversation_typing_off',
-] as const;
-
 /** The reference's column default, used when a create request names no subscriptions. */
 export const DEFAULT_SUBSCRIPTIONS = [
   'conversation_status_changed',
@@ -27,7 +11,16 @@ export const DEFAULT_SUBSCRIPTIONS = [
   'message_created',
   'message_updated',
   'webwidget_triggered',
-];
+] as const;
+
+/** Subscriptions an account webhook may take (the reference list): the defaults, inbox and typing events. */
+export const ALLOWED_SUBSCRIPTIONS = [
+  ...DEFAULT_SUBSCRIPTIONS,
+  'inbox_created',
+  'inbox_updated',
+  'conversation_typing_on',
+  'conversation_typing_off',
+] as const;
 
 export const DELIVERY_STATUSES = ['pending', 'in_flight', 'succeeded', 'failed'] as const;
 

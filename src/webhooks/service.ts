@@ -65,7 +65,7 @@ export async function listWebhooks(ctx: AppContext, accountId: number) {
 export async function createWebhook(ctx: AppContext, accountId: number, input: WebhookInput) {
   if (input.url === undefined) throw errors.invalid("Url can't be blank", ['url']);
   const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as WebhookInput;
-  const f = await validate(ctx, accountId, { subscriptions: DEFAULT_SUBSCRIPTIONS, inbox_id: null, name: null, ...given });
+  const f = await validate(ctx, accountId, { subscriptions: [...DEFAULT_SUBSCRIPTIONS], inbox_id: null, name: null, ...given });
   const id = await uniqueUrl(repo.insertWebhook(ctx.database.db, accountId, f as repo.WebhookFields, webhookSecret()));
   return presentOne(ctx, accountId, id);
 }

@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeEachDb, startTestServer, type TestServer } from '../support/harness.js';
-import { counts, createContact, createConversation, eventsSince, lastEventId, scene, type Scene } from '../support/conversations.js';
+import { describe, expect, it } from 'vitest';
+import { describeEachDb, type TestServer } from '../support/harness.js';
+import { counts, createContact, createConversation, eventsSince, lastEventId, scene, useScene, type Scene } from '../support/conversations.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describeEachDb('contacts API', (dialect) => {
   let h: TestServer;
   let s: Scene;
-  beforeAll(async () => {
-    h = await startTestServer(dialect);
-    s = await scene(h);
-  });
-  afterAll(() => h.close());
+  useScene(dialect, (started) => ({ h, s } = started));
 
   describe('create', () => {
     it('creates the contact and its session in the inbox, with a UUID source_id', async () => {

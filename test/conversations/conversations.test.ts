@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeEachDb, startTestServer, type TestServer } from '../support/harness.js';
-import { counts, createContact, createConversation, eventsSince, lastEventId, postMessage, scene, type Scene } from '../support/conversations.js';
+import { describe, expect, it } from 'vitest';
+import { describeEachDb, type TestServer } from '../support/harness.js';
+import { counts, createContact, createConversation, eventsSince, lastEventId, postMessage, scene, useScene, type Scene } from '../support/conversations.js';
 
 describeEachDb('conversations API', (dialect) => {
   let h: TestServer;
   let s: Scene;
-  beforeAll(async () => {
-    h = await startTestServer(dialect);
-    s = await scene(h);
-  });
-  afterAll(() => h.close());
+  useScene(dialect, (started) => ({ h, s } = started));
 
   describe('create', () => {
     it('opens a conversation from a source_id, numbered per account, with the reference JSON', async () => {

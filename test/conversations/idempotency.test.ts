@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachDb, startTestServer, type TestServer } from '../support/harness.js';
-import { counts, createConversation, scene, type Scene } from '../support/conversations.js';
+import { expect, it } from 'vitest';
+import { describeEachDb, type TestServer } from '../support/harness.js';
+import { counts, createConversation, useScene, type Scene } from '../support/conversations.js';
 import { IDEMPOTENCY_TTL_MS, requestHash } from '../../src/kernel/idempotency.js';
 
 describeEachDb('Idempotency-Key on POST routes', (dialect) => {
   let h: TestServer;
   let s: Scene;
-  beforeAll(async () => {
-    h = await startTestServer(dialect);
-    s = await scene(h);
-  });
-  afterAll(() => h.close());
+  useScene(dialect, (started) => ({ h, s } = started));
 
   const post = (url: string, body: unknown, key?: string, token = s.admin.token) =>
     h.api('POST', url, { token, body, headers: key ? { 'idempotency-key': key } : {} });

@@ -1,37 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeEachDb, startTestServer, type TestServer } from '../support/harness.js';
-import { counts, createContact, createConversation, eventsSince, lastEventId, postMessage, scene, type Scene } from '../support/conversations.js';
-
-/** The seed's example message, the binding shape: every key with the same JSON type. */
-const SEED_MESSAGE = {
-  id: 0,
-  content: 'This is an incoming message from API Channel',
-  inbox_id: 0,
-  conversation_id: 0,
-  message_type: 0,
-  content_type: null,
-  content_attributes: {},
-  private: false,
-  sender: { id: 0, name: 'Contact', type: 'contact' },
-};
-const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
-
-function expectSeedShape(body: Record<string, any>) {
-  for (const [k, v] of Object.entries(SEED_MESSAGE)) {
-    expect(body, `key ${k}`).toHaveProperty(k);
-    expect(typeOf(body[k]), `type of ${k}`).toBe(typeOf(v));
-  }
-  for (const [k, v] of Object.entries(SEED_MESSAGE.sender)) expect(typeOf(body.sender[k]), `type of sender.${k}`).toBe(typeOf(v));
-}
+import { describe, expect, it } from 'vitest';
+import { describeEachDb, type TestServer } from '../support/harness.js';
+import { counts, createContact, createConversation, eventsSince, expectSeedShape, lastEventId, postMessage, scene, useScene, type Scene } from '../support/conversations.js';
 
 describeEachDb('messages API', (dialect) => {
   let h: TestServer;
   let s: Scene;
-  beforeAll(async () => {
-    h = await startTestServer(dialect);
-    s = await scene(h);
-  });
-  afterAll(() => h.close());
+  useScene(dialect, (started) => ({ h, s } = started));
 
   describe('create', () => {
     it('creates an incoming message as the contact, with every seed key and type', async () => {

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeEachDb, startTestServer, type TestServer } from '../support/harness.js';
-import { createContact, lastEventId, scene, type Scene } from '../support/conversations.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { describeEachDb, type TestServer } from '../support/harness.js';
+import { createContact, lastEventId, useScene, type Scene } from '../support/conversations.js';
 import { recordEvent, type Listener, type OutboxEvent } from '../../src/kernel/events/outbox.js';
 
 const CHILD = path.resolve(import.meta.dirname, '../support/outbox-child.ts');
@@ -52,10 +52,9 @@ function startChild(databaseUrl: string, listener: string, mode: 'block' | 'work
 describeEachDb('outbox dispatcher', (dialect) => {
   let h: TestServer;
   let s: Scene;
+  useScene(dialect, (started) => ({ h, s } = started));
 
   beforeAll(async () => {
-    h = await startTestServer(dialect);
-    s = await scene(h);
     await h.server.ctx.database.db.schema
       .createTable('outbox_test_effects')
       .ifNotExists()
@@ -64,7 +63,6 @@ describeEachDb('outbox dispatcher', (dialect) => {
       .addColumn('pid', 'integer')
       .execute();
   });
-  afterAll(() => h.close());
 
   /** Registers on the running server's dispatcher and waits until its cursor exists (it starts at the log's end). */
   async function listen(listener: Listener) {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDb, startTestServer, type TestServer } from '../support/harness.js';
+import { expectSeedShape, scene, SEED_MESSAGE } from '../support/conversations.js';
 
 const run = promisify(execFile);
 
@@ -20,9 +21,8 @@ describeEachDb("the seed's three calls with curl", (dialect) => {
   afterAll(() => h.close());
 
   it('create a contact with the inbox id → a conversation with its source_id → an incoming message', async () => {
-    const { accountId, admin } = await h.account();
-    const inbox = await h.inbox(accountId, { name: 'API Channel' });
-    const base = `${h.url}/api/v1/accounts/${accountId}`;
+    const { admin, inbox, base: path } = await scene(h); // the inbox is named 'API Channel'
+    const base = `${h.url}${path}`;
     const headers = ['-H', `api_access_token: ${admin.token}`, '-H', 'Content-Type: application/json'];
 
     // 1. Create a contact — pass the inbox ID of the API channel.
@@ -47,21 +47,9 @@ describeEachDb("the seed's three calls with curl", (dialect) => {
       JSON.stringify({ content: 'This is an incoming message from API Channel', message_type: 'incoming' }),
     ]);
     expect(message.status).toBe(200);
-    const seed = {
-      id: 0,
-      content: 'This is an incoming message from API Channel',
-      inbox_id: 0,
-      conversation_id: 0,
-      message_type: 0,
-      content_type: null,
-      content_attributes: {},
-      private: false,
-      sender: { id: 0, name: 'Contact', type: 'contact' },
-    };
-    const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
-    for (const [k, v] of Object.entries(seed)) expect(typeOf(message.body[k]), k).toBe(typeOf(v));
+    expectSeedShape(message.body);
     expect(message.body).toMatchObject({
-      content: seed.content,
+      content: SEED_MESSAGE.content,
       inbox_id: inbox.id,
       conversation_id: conversationId,
       message_type: 0,
@@ -74,13 +62,12 @@ describeEachDb("the seed's three calls with curl", (dialect) => {
     // "The conversation then appears on the agent dashboard."
     const list = await curl([`${base}/conversations`, '-H', `api_access_token: ${admin.token}`]);
     expect(list.body.data.payload.map((c: any) => c.id)).toEqual([conversationId]);
-    expect(list.body.data.payload[0].messages[0].content).toBe(seed.content);
+    expect(list.body.data.payload[0].messages[0].content).toBe(SEED_MESSAGE.content);
   });
 
   it('also takes the same calls as form fields (curl -d key=value) and a trailing slash', async () => {
-    const { accountId, admin } = await h.account();
-    const inbox = await h.inbox(accountId);
-    const base = `${h.url}/api/v1/accounts/${accountId}`;
+    const { admin, inbox, base: path } = await scene(h);
+    const base = `${h.url}${path}`;
     const auth = ['-H', `api_access_token: ${admin.token}`];
     const contact = await curl(['-X', 'POST', `${base}/contacts/`, ...auth, '-d', `inbox_id=${inbox.id}`, '-d', 'name=Form Contact']);
     expect(contact.status).toBe(200);

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { expect } from 'vitest';
 import type { ApiResponse, TestServer, TestUser } from '../support/harness.js';
+import { counts } from '../support/conversations.js';
 
 /** What a customer's server computes: lowercase hex HMAC-SHA256(identifier) keyed with the inbox's hmac_token. */
 export const hashOf = (hmacToken: string, identifier: string) => crypto.createHmac('sha256', hmacToken).update(identifier).digest('hex');
@@ -118,24 +119,15 @@ export async function eventsOf(h: TestServer, name?: string) {
   return (await q.execute()).map((e) => ({ ...e, payload: JSON.parse(e.payload) as Record<string, any> }));
 }
 
-/** Row counts of the tables a refused request must not write to. */
+/** Row counts of the tables a refused request must not write to, verified sessions and the contacts' unique keys. */
 export async function writeCounts(h: TestServer) {
   const db = h.server.ctx.database.db;
-  const n = async (t: 'contacts' | 'contact_inboxes' | 'conversations' | 'messages' | 'events') =>
-    Number((await db.selectFrom(t).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const { labels: _labels, ...rows } = await counts(h);
   const verified = Number(
     (await db.selectFrom('contact_inboxes').select((eb) => eb.fn.countAll().as('n')).where('hmac_verified', '=', 1).executeTakeFirstOrThrow()).n,
   );
   const identifiers = (await db.selectFrom('contacts').select(['id', 'identifier', 'email', 'name']).orderBy('id').execute()).map((r) =>
     JSON.stringify(r),
   );
-  return {
-    contacts: await n('contacts'),
-    contact_inboxes: await n('contact_inboxes'),
-    conversations: await n('conversations'),
-    messages: await n('messages'),
-    events: await n('events'),
-    verified,
-    identifiers,
-  };
+  return { ...rows, verified, identifiers };
 }

@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
-import type { TestServer, TestUser } from './harness.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { startTestServer, type DialectName, type TestServer, type TestUser } from './harness.js';
 
 /** Factories for the conversations engine tests: everything goes through the HTTP API. */
 
@@ -19,6 +19,19 @@ export async function scene(h: TestServer, opts: { lock?: boolean } = {}): Promi
   return { accountId, admin, inbox, base: `/api/v1/accounts/${accountId}` };
 }
 
+/**
+ * The setup the conversations suites share: a server on `dialect` with a scene (account, admin, API
+ * inbox), started before the block's tests and closed after them. `bind` receives both once started.
+ */
+export function useScene(dialect: DialectName, bind: (started: { h: TestServer; s: Scene }) => void, opts: { lock?: boolean } = {}) {
+  let h: TestServer | undefined;
+  beforeAll(async () => {
+    h = await startTestServer(dialect);
+    bind({ h, s: await scene(h, opts) });
+  });
+  afterAll(() => h?.close());
+}
+
 export async function createContact(h: TestServer, s: Scene, body: Record<string, unknown> = {}, token = s.admin.token) {
   const r = await h.api('POST', `${s.base}/contacts`, { token, body: { name: 'Contact', inbox_id: s.inbox.id, ...body } });
   expect(r.status, JSON.stringify(r.body)).toBe(200);
@@ -35,6 +48,29 @@ export async function createConversation(h: TestServer, s: Scene, body: Record<s
 
 export async function postMessage(h: TestServer, s: Scene, displayId: number, body: Record<string, unknown>, token = s.admin.token) {
   return h.api('POST', `${s.base}/conversations/${displayId}/messages`, { token, body });
+}
+
+/** The seed's example message, the binding shape: every key with the same JSON type. */
+export const SEED_MESSAGE = {
+  id: 0,
+  content: 'This is an incoming message from API Channel',
+  inbox_id: 0,
+  conversation_id: 0,
+  message_type: 0,
+  content_type: null,
+  content_attributes: {},
+  private: false,
+  sender: { id: 0, name: 'Contact', type: 'contact' },
+};
+const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+/** Every key of the seed's message (and of its sender) is present with the seed's JSON type. */
+export function expectSeedShape(body: Record<string, any>) {
+  for (const [k, v] of Object.entries(SEED_MESSAGE)) {
+    expect(body, `key ${k}`).toHaveProperty(k);
+    expect(typeOf(body[k]), `type of ${k}`).toBe(typeOf(v));
+  }
+  for (const [k, v] of Object.entries(SEED_MESSAGE.sender)) expect(typeOf(body.sender[k]), `type of sender.${k}`).toBe(typeOf(v));
 }
 
 /** Row counts of the tables a request may write. */
