@@ -21,6 +21,7 @@ import {
   type NewDelivery,
 } from './repository.js';
 import { seedShapeConversation, seedShapeMessage, stripSecrets } from './presenters.js';
+import type { ClaimedDelivery } from './delivery-repository.js';
 
 /** Domain event → webhook event name. Events not listed here are not delivered. */
 export const WEBHOOK_EVENTS: Partial<Record<DomainEventName, string>> = {
@@ -58,63 +59,113 @@ type Routing = { callbackInbox: number | null; inboxIds: number[]; messageId: nu
  * (event, endpoint) pair gets exactly one row, committed with the cursor. The body is built once
  * per event and stored as the exact bytes every attempt sends.
  */
-export function webhookListener(deps: { log: Logger; wake: (endpointKeys?: string[]) => void }): Listener {
+/** The part of the delivery worker the listener uses to hand new rows over without a claim round. */
+export type Adopter = {
+  reserve(key: string): boolean;
+  release(keys: string[]): void;
+  lease(): number;
+  adopt(rows: ClaimedDelivery[]): Promise<void>;
+};
+
+export function webhookListener(deps: { log: Logger; wake: (endpointKeys?: string[]) => void; worker?: Adopter }): Listener {
   let inserted: string[] = [];
+  // Rows reserved on this node's worker in the current batch, handed over after commit.
+  let reserved: string[] = [];
+  let adoptable: ClaimedDelivery[] = [];
   return {
     name: 'webhooks',
     async handle(events, trx) {
+      // A batch whose commit failed never reached afterCommit: give its reservations back.
+      if (reserved.length) deps.worker?.release(reserved);
+      reserved = [];
+      adoptable = [];
       inserted = [];
-      const callbacks = new Map<number, boolean>();
-      const hooks = new Map<number, Awaited<ReturnType<typeof activeWebhooks>>>();
-      const rows: NewDelivery[] = [];
-      for (const e of events) {
-        const event = WEBHOOK_EVENTS[e.name];
-        if (!event) continue;
-        const routing = await route(trx, e);
-        if (!routing) continue;
-        const endpoints: { type: 'inbox' | 'webhook'; id: number }[] = [];
-        const cb = routing.callbackInbox;
-        if (cb != null && CALLBACK_EVENTS.has(event)) {
-          if (!callbacks.has(cb)) callbacks.set(cb, !!(await inboxCallbackUrl(trx, e.accountId, cb)));
-          if (callbacks.get(cb)) endpoints.push({ type: 'inbox', id: cb });
-        }
-        if (!hooks.has(e.accountId)) hooks.set(e.accountId, await activeWebhooks(trx, e.accountId));
-        for (const w of hooks.get(e.accountId)!) {
-          if (!w.subscriptions.has(event)) continue;
-          if (w.inbox_id != null && !routing.inboxIds.includes(w.inbox_id)) continue;
-          endpoints.push({ type: 'webhook', id: w.id });
-        }
-        if (!endpoints.length) continue;
-        let body: Json | null;
-        try {
-          body = await buildBody(trx, event, e, routing);
-        } catch (err) {
-          // One event that cannot be presented must not block every later event (poison message).
-          deps.log.error({ err, event_id: e.id, event: e.name }, 'webhook payload could not be built; event skipped');
-          continue;
-        }
-        if (!body) continue;
-        const payload = JSON.stringify(stripSecrets(body));
-        for (const ep of endpoints) {
-          rows.push({
-            delivery_id: newDeliveryId(),
-            account_id: e.accountId,
-            endpoint_type: ep.type,
-            endpoint_id: ep.id,
-            event_id: e.id,
-            event_name: event,
-            message_id: routing.messageId,
-            payload,
-          });
-        }
+      try {
+        await collect(events, trx);
+      } catch (err) {
+        if (reserved.length) deps.worker?.release(reserved);
+        reserved = [];
+        adoptable = [];
+        throw err;
       }
-      if (rows.length) await insertDeliveries(trx, rows);
-      inserted = [...new Set(rows.map((r) => `${r.endpoint_type}:${r.endpoint_id}`))];
     },
     afterCommit() {
-      if (inserted.length) deps.wake(inserted); // new deliveries are due now
+      const rows = adoptable;
+      reserved = [];
+      adoptable = [];
+      if (rows.length) void deps.worker?.adopt(rows);
+      if (inserted.length) deps.wake(inserted); // rows this node could not take at once are due now
     },
   };
+
+  async function collect(events: OutboxEvent[], trx: Tx) {
+    const callbacks = new Map<number, boolean>();
+    const hooks = new Map<number, Awaited<ReturnType<typeof activeWebhooks>>>();
+    const rows: NewDelivery[] = [];
+    for (const e of events) {
+      const event = WEBHOOK_EVENTS[e.name];
+      if (!event) continue;
+      const routing = await route(trx, e);
+      if (!routing) continue;
+      const endpoints: { type: 'inbox' | 'webhook'; id: number }[] = [];
+      const cb = routing.callbackInbox;
+      if (cb != null && CALLBACK_EVENTS.has(event)) {
+        if (!callbacks.has(cb)) callbacks.set(cb, !!(await inboxCallbackUrl(trx, e.accountId, cb)));
+        if (callbacks.get(cb)) endpoints.push({ type: 'inbox', id: cb });
+      }
+      if (!hooks.has(e.accountId)) hooks.set(e.accountId, await activeWebhooks(trx, e.accountId));
+      for (const w of hooks.get(e.accountId)!) {
+        if (!w.subscriptions.has(event)) continue;
+        if (w.inbox_id != null && !routing.inboxIds.includes(w.inbox_id)) continue;
+        endpoints.push({ type: 'webhook', id: w.id });
+      }
+      if (!endpoints.length) continue;
+      let body: Json | null;
+      try {
+        body = await buildBody(trx, event, e, routing);
+      } catch (err) {
+        // One event that cannot be presented must not block every later event (poison message).
+        deps.log.error({ err, event_id: e.id, event: e.name }, 'webhook payload could not be built; event skipped');
+        continue;
+      }
+      if (!body) continue;
+      const payload = JSON.stringify(stripSecrets(body));
+      for (const ep of endpoints) {
+        rows.push({
+          delivery_id: newDeliveryId(),
+          account_id: e.accountId,
+          endpoint_type: ep.type,
+          endpoint_id: ep.id,
+          event_id: e.id,
+          event_name: event,
+          message_id: routing.messageId,
+          payload,
+        });
+      }
+    }
+    if (!rows.length) return;
+    const lease = deps.worker?.lease() ?? 0;
+    for (const r of rows) {
+      const key = `${r.endpoint_type}:${r.endpoint_id}`;
+      if (deps.worker?.reserve(key)) {
+        r.lease_until = lease;
+        reserved.push(key);
+      }
+    }
+    const ids = await insertDeliveries(trx, rows);
+    const unused: string[] = [];
+    for (const r of rows) {
+      const key = `${r.endpoint_type}:${r.endpoint_id}`;
+      const id = ids.get(r.delivery_id);
+      if (!r.lease_until) {
+        if (id !== undefined) inserted.push(key);
+      } else if (id === undefined) unused.push(key); // already there (a re-run): nothing to send
+      else adoptable.push({ ...r, id, event_name: r.event_name, attempts: 0, lease_until: lease, logged: 0 });
+    }
+    if (unused.length) deps.worker?.release(unused);
+    reserved = adoptable.map((d) => `${d.endpoint_type}:${d.endpoint_id}`);
+    inserted = [...new Set(inserted)];
+  }
 }
 
 async function route(db: Tx, e: OutboxEvent): Promise<Routing | null> {

@@ -227,21 +227,27 @@ export type NewDelivery = {
   event_name: string;
   message_id: number | null;
   payload: string;
+  /** Set when this node's worker takes the row at once: it is inserted in flight under this lease. */
+  lease_until?: number | null;
 };
 
-/** One pending row per (event, endpoint), due now; a re-run of the same event inserts nothing. */
-export async function insertDeliveries(db: Executor, rows: NewDelivery[]) {
+/**
+ * One row per (event, endpoint), due now — pending, or already in flight under the inserting node's
+ * lease; a re-run of the same event inserts nothing. Returns the inserted rows' ids.
+ */
+export async function insertDeliveries(db: Executor, rows: NewDelivery[]): Promise<Map<string, number>> {
   const t = now();
+  const ids = new Map<string, number>();
   for (let i = 0; i < rows.length; i += 100) {
-    await db
+    const inserted = await db
       .insertInto('webhook_deliveries')
       .values(
         rows.slice(i, i + 100).map((r) => ({
           ...r,
-          status: 'pending',
+          status: r.lease_until ? 'in_flight' : 'pending',
           attempts: 0,
           next_attempt_at: t,
-          lease_until: null,
+          lease_until: r.lease_until ?? null,
           last_status_code: null,
           last_error: null,
           completed_at: null,
@@ -250,6 +256,9 @@ export async function insertDeliveries(db: Executor, rows: NewDelivery[]) {
         })),
       )
       .onConflict((oc) => oc.columns(['event_id', 'endpoint_type', 'endpoint_id']).doNothing())
+      .returning(['id', 'delivery_id'])
       .execute();
+    for (const r of inserted) ids.set(r.delivery_id, r.id);
   }
+  return ids;
 }
