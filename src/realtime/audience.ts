@@ -3,8 +3,8 @@ import type { Executor } from '../kernel/db.js';
 /**
  * Who may see an event, computed on the server from current memberships (never trusted from a
  * client): agents = the account's administrators plus the members of the conversation's inbox;
- * contact = the conversation's contact_inbox session, or every hmac-verified session of that
- * contact when this one is verified (the reference's rule).
+ * contact = the conversation's contact_inbox session, or, when this one is verified, every
+ * hmac-verified session of that contact in the same inbox (what the client API lets them read).
  */
 
 export type ConversationRef = {
@@ -70,6 +70,7 @@ export async function contactAudience(db: Executor, conv: ConversationRef): Prom
     .selectFrom('contact_inboxes')
     .select('id')
     .where('contact_id', '=', conv.contactId)
+    .where('inbox_id', '=', conv.inboxId) // the same visibility as the client API: one inbox
     .where('hmac_verified', '=', 1)
     .execute();
   const ids = rows.map((r) => r.id);

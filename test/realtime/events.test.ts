@@ -149,19 +149,23 @@ describeEachDb('/cable events: audiences and push data', (dialect) => {
     expect(await sub.none('conversation.typing_on', 300)).toEqual([]);
   });
 
-  it('fans a verified contact out to every verified session of that contact, not to unverified ones', async () => {
+  it("fans a verified contact out to the contact's verified sessions in the same inbox only", async () => {
     const contact = await apiContact(h, admin.token, accountId, inboxId);
     const db = h.server.ctx.database.db;
     await db.updateTable('contact_inboxes').set({ hmac_verified: 1 }).where('pubsub_token', '=', contact.pubsubToken).execute();
     const inbox2 = (await h.inbox(accountId, { name: 'Second' })).id;
-    const verified = await insertContactSession(h, accountId, inbox2, { contactId: contact.contactId, hmacVerified: true });
-    const unverified = await insertContactSession(h, accountId, inbox2, { contactId: contact.contactId });
+    const verifiedHere = await insertContactSession(h, accountId, inboxId, { contactId: contact.contactId, hmacVerified: true });
+    const verifiedElsewhere = await insertContactSession(h, accountId, inbox2, { contactId: contact.contactId, hmacVerified: true });
+    const unverified = await insertContactSession(h, accountId, inboxId, { contactId: contact.contactId });
     const conv = await apiConversation(h, admin.token, accountId, inboxId, contact);
-    const subs = await Promise.all([contact.pubsubToken, verified.pubsub_token, unverified.pubsub_token].map((t) => subscribe(consumer(h), { pubsub_token: t })));
+    const tokens = [contact.pubsubToken, verifiedHere.pubsub_token, verifiedElsewhere.pubsub_token, unverified.pubsub_token];
+    const subs = await Promise.all(tokens.map((t) => subscribe(consumer(h), { pubsub_token: t })));
     const reply = await apiMessage(h, admin.token, accountId, conv.displayId, { content: 'to every verified session' });
     await subs[0].next('message.created', (x) => x.data.id === reply.id);
     await subs[1].next('message.created', (x) => x.data.id === reply.id);
+    // The same rule as the client API: another inbox's session, or an unverified one, sees nothing.
     expect(await subs[2].none('message.created', 300)).toEqual([]);
+    expect(await subs[3].none('message.created', 300)).toEqual([]);
   });
 
   it('sends contact events to every agent of the account and to no contact', async () => {
