@@ -16,6 +16,8 @@ export type Config = {
   webhookAllowPrivateNetwork: boolean;
   webhookRetrySchedule: number[];
   webhookTimeoutMs: number;
+  /** Sends in flight at once per endpoint and node (a slow endpoint never takes every slot). */
+  webhookConcurrencyPerEndpoint: number;
   bodyLimitBytes: number;
   cookieSecure: boolean;
   /** Honour X-Forwarded-For (only behind a reverse proxy you control; otherwise clients could spoof their IP). */
@@ -99,6 +101,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookAllowPrivateNetwork: bool(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORK', false, problems),
     webhookRetrySchedule,
     webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 15000, problems),
+    webhookConcurrencyPerEndpoint: Math.max(1, int(env, 'WEBHOOK_CONCURRENCY_PER_ENDPOINT', 16, problems)),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, problems),
     cookieSecure: bool(env, 'COOKIE_SECURE', publicUrl.startsWith('https://'), problems),
     trustProxy: bool(env, 'TRUST_PROXY', false, problems),

@@ -75,7 +75,7 @@ export class DeliveryWorker {
     private readonly opts: DeliveryWorkerOptions = {},
   ) {
     this.concurrency = opts.concurrency ?? 64;
-    this.perEndpoint = opts.perEndpoint ?? 8;
+    this.perEndpoint = opts.perEndpoint ?? deps.config.webhookConcurrencyPerEndpoint;
     // A claimed row may wait for one send of its endpoint before its own: two timeouts plus grace.
     this.leaseMs = 2 * deps.config.webhookTimeoutMs + (opts.leaseGraceMs ?? 10_000);
     this.client = new WebhookHttpClient({
