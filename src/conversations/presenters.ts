@@ -33,6 +33,7 @@ function pushOf(b: ConversationBundle, m: MessageRow | null) {
 }
 
 const toI = (ms: number | null | undefined) => unix(ms) ?? 0;
+const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(Number(ms)).toISOString());
 const assigneeType = (b: ConversationBundle) => (b.conv.assignee_id != null ? 'User' : null);
 
 /** `_conversation`: the Application API conversation (list, show, create). */
@@ -107,9 +108,10 @@ export function conversationPushData(b: ConversationBundle, opts: { normalizeCon
     },
     status: statusName(c.status),
     custom_attributes: fromJson(c.custom_attributes),
-    snoozed_until: unix(c.snoozed_until),
+    // Raw datetimes in the reference's push data (ISO 8601 or null), unlike the `.to_i` fields below.
+    snoozed_until: iso(c.snoozed_until),
     unread_count: b.unreadCount,
-    first_reply_created_at: unix(c.first_reply_created_at),
+    first_reply_created_at: iso(c.first_reply_created_at),
     priority: priorityName(c.priority),
     waiting_since: toI(c.waiting_since),
     agent_last_seen_at: toI(c.agent_last_seen_at),

@@ -1,5 +1,5 @@
 import type { Executor } from '../kernel/db.js';
-import { fromJson, unix } from '../kernel/db.js';
+import { fromJson } from '../kernel/db.js';
 import { findAccountRef, findContactById, findContactInboxById } from '../contacts/repository.js';
 import { contactPushData } from '../contacts/presenters.js';
 import { inboxWebhookData } from '../inboxes/presenter.js';
@@ -89,7 +89,13 @@ export async function presentMessageIn(db: Executor, conv: ConversationRow, m: M
   return (await presentMessages(db, owner, [m]))[0];
 }
 
-/** `meta` of GET …/messages: labels, additional_attributes, contact, assignee?, last-seen times. */
+const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(Number(ms)).toISOString());
+
+/**
+ * `meta` of GET …/messages: labels, additional_attributes, contact, assignee?, last-seen times. The
+ * reference renders the last-seen columns as raw datetimes here (ISO 8601 strings or null), unlike
+ * the `.to_i` unix seconds of the conversation JSON.
+ */
 export async function presentMessagesMeta(db: Executor, conv: ConversationRow) {
   const contact = await findContactById(db, conv.contact_id);
   const assignee = conv.assignee_id ? await findAgent(db, conv.account_id, conv.assignee_id) : undefined;
@@ -98,7 +104,7 @@ export async function presentMessagesMeta(db: Executor, conv: ConversationRow) {
     additional_attributes: fromJson(conv.additional_attributes),
     contact: contact ? contactPushData(contact) : null,
     ...(assignee ? { assignee: userPushData(assignee, availabilityStatus(assignee.availability, assignee.auto_offline, false)) } : {}),
-    agent_last_seen_at: unix(conv.agent_last_seen_at),
-    assignee_last_seen_at: unix(conv.assignee_last_seen_at),
+    agent_last_seen_at: iso(conv.agent_last_seen_at),
+    assignee_last_seen_at: iso(conv.assignee_last_seen_at),
   };
 }

@@ -11,8 +11,8 @@ import { publicMessagesOf } from './repository.js';
 /**
  * The client API's JSON (reference §3), built for the contact itself. Nothing here carries the
  * inbox's hmac_token or secret, access tokens, or any pubsub_token but the caller's own session's
- * (`presentPublicContact`). The contact inside a conversation is the contact push data (no tokens),
- * not the raw record; private notes and activity messages are never presented.
+ * (`presentPublicContact`). The contact inside a conversation is the contact push data plus the
+ * record's own columns (no tokens); private notes and activity messages are never presented.
  */
 
 /** `public_inbox`. The API channel has no working-hours table: `working_hours` is always []. */
@@ -89,8 +89,26 @@ export async function presentPublicConversations(db: Executor, convs: Conversati
     agent_last_seen_at: unix(c.agent_last_seen_at) ?? 0,
     created_at: unix(c.created_at) ?? 0,
     messages: (byConversation.get(c.id) ?? []).map((m) => presentPublicMessage(m, c.display_id, senderOf(m))),
-    contact: contactPushData(contact),
+    contact: publicContactRecord(contact),
   }));
+}
+
+const CONTACT_TYPES = ['visitor', 'lead', 'customer'] as const;
+const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(Number(ms)).toISOString());
+
+/**
+ * The contact inside a public conversation. The reference shows the raw Contact record there, so its
+ * columns (account_id, ISO timestamps, contact_type) are added to the push data (which keeps `type`).
+ */
+function publicContactRecord(contact: ContactRow) {
+  return {
+    ...contactPushData(contact),
+    account_id: contact.account_id,
+    created_at: iso(contact.created_at),
+    updated_at: iso(contact.updated_at),
+    last_activity_at: iso(contact.last_activity_at),
+    contact_type: CONTACT_TYPES[contact.contact_type] ?? 'visitor',
+  };
 }
 
 export async function presentPublicConversation(db: Executor, conv: ConversationRow, contact: ContactRow) {
