@@ -34,8 +34,27 @@ export type Server = {
   close(): Promise<void>;
 };
 
-export function createLogger(config: Config, opts: { silent?: boolean } = {}): Logger {
-  return pino({ level: opts.silent ? 'silent' : config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } });
+/** One-time credentials that travel in a URL path (invitation links) are masked in logged URLs. */
+export function redactUrl(url: string): string {
+  return url.replace(/^(\/+auth\/+invitations\/+)[^/?#]+/i, '$1[redacted]');
+}
+
+export function createLogger(config: Config, opts: { silent?: boolean; destination?: pino.DestinationStream } = {}): Logger {
+  const options: pino.LoggerOptions = {
+    level: opts.silent ? 'silent' : config.logLevel,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    // Fastify's request serializer, with the URL masked (pino's serializers take precedence over Fastify's).
+    serializers: {
+      req: (req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+        method: req.method,
+        url: redactUrl(String(req.url ?? '')),
+        host: req.host,
+        remoteAddress: req.ip,
+        remotePort: req.socket?.remotePort,
+      }),
+    },
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
 /** Composes the whole server from a config. Used by `npm start` and by the tests. */

@@ -39,6 +39,28 @@ export async function registerBodyParsers(app: FastifyInstance, bodyLimit: numbe
     const q = req.query as Record<string, unknown> | undefined;
     if (q && Object.keys(q).some((k) => k.includes('['))) req.query = nestParams(Object.entries(q));
   });
+  // JSON `1e309` parses to Infinity, and Ajv coerces a query/param string like "1e309" to Infinity
+  // while skipping minimum/maximum for non-finite numbers; no handler or database wants either.
+  app.addHook('preHandler', async (req: FastifyRequest) => {
+    for (const [where, value] of [['params', req.params], ['query', req.query], ['body', req.body]] as const) {
+      const at = nonFinitePath(value);
+      if (at !== null) throw errors.invalid(`${at || where} must be a finite number`, [at || where]);
+    }
+  });
+}
+
+/** The dotted path of the first NaN/±Infinity inside a value, or null when there is none. */
+export function nonFinitePath(value: unknown): string | null {
+  const stack: Array<[unknown, string]> = [[value, '']];
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return path;
+    } else if (v && typeof v === 'object' && !ArrayBuffer.isView(v)) {
+      for (const [k, child] of Object.entries(v)) stack.push([child, path ? `${path}.${k}` : k]);
+    }
+  }
+  return null;
 }
 
 type Entries = Iterable<[string, unknown]>;

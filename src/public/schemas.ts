@@ -43,7 +43,7 @@ export const MessageParams = Type.Object({
 export const HashQuery = Type.Object({ identifier_hash: Type.Optional(IdentifierHash) });
 export const MessagesQuery = Type.Object({
   identifier_hash: Type.Optional(IdentifierHash),
-  before: Type.Optional(Type.Integer({ description: 'The 20 messages before this message id' })),
+  before: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, description: 'The 20 messages before this message id' })),
 });
 
 /* ---------------- bodies ---------------- */
@@ -83,7 +83,7 @@ export type TypingBody = Static<typeof TypingBody>;
 
 export const MessageCreateBody = Type.Object({
   content: Type.Optional(
-    Type.Union([Type.String({ maxLength: MAX_CONTENT }), Type.Null()], {
+    Type.Union([Text(MAX_CONTENT), Type.Null()], {
       description: `At most ${MAX_CONTENT} characters; required unless attachments are sent`,
     }),
   ),

@@ -143,7 +143,11 @@ export async function attemptsOf(db: Executor, deliveryRowIds: number[]): Promis
 /** By row id (digits) or by delivery id (`msg_…`). */
 export function findDelivery(db: Executor, accountId: number, key: string): Promise<DeliveryRow | undefined> {
   let q = db.selectFrom('webhook_deliveries').selectAll().where('account_id', '=', accountId);
-  q = /^\d+$/.test(key) ? q.where('id', '=', Number(key)) : q.where('delivery_id', '=', key);
+  if (/^\d+$/.test(key)) {
+    // A row id beyond the integer column's range cannot exist (PostgreSQL would reject the comparison).
+    if (Number(key) > 2_147_483_647) return Promise.resolve(undefined);
+    q = q.where('id', '=', Number(key));
+  } else q = q.where('delivery_id', '=', key);
   return q.executeTakeFirst();
 }
 
