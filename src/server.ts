@@ -35,8 +35,14 @@ export type Server = {
 };
 
 /** One-time credentials that travel in a URL path (invitation links) are masked in logged URLs. */
+/**
+ * Masks capabilities that travel in URLs: one-time invitation tokens, and the client API's contact
+ * `source_id` (a session key for that contact) — the inbox identifier is public.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^(\/+auth\/+invitations\/+)[^/?#]+/i, '$1[redacted]');
+  return url
+    .replace(/^(\/+auth\/+invitations\/+)[^/?#]+/i, '$1[redacted]')
+    .replace(/^(\/+public\/+api\/+v1\/+inboxes\/+[^/?#]+\/+contacts\/+)[^/?#]+/i, '$1[redacted]');
 }
 
 export function createLogger(config: Config, opts: { silent?: boolean; destination?: pino.DestinationStream } = {}): Logger {

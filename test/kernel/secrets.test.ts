@@ -84,6 +84,8 @@ describe('the request log', () => {
     expect(redactUrl('/auth/invitations/abc123?x=1')).toBe('/auth/invitations/[redacted]?x=1');
     expect(redactUrl('//auth//invitations/abc123')).toBe('//auth//invitations/[redacted]');
     expect(redactUrl('/api/v1/profile')).toBe('/api/v1/profile');
+    expect(redactUrl('/public/api/v1/inboxes/inbx/contacts/src-123/conversations/4')).toBe('/public/api/v1/inboxes/inbx/contacts/[redacted]/conversations/4');
+    expect(redactUrl('/public/api/v1/inboxes/inbx/contacts')).toBe('/public/api/v1/inboxes/inbx/contacts');
   });
 
   it('never carries tokens, passwords or invitation tokens', async () => {
