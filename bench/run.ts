@@ -221,29 +221,27 @@ async function main() {
     // 4. Sustained deliveries: a burst of messages, first while the receiver answers (deliveries
     // and ingest share the server's CPU), then a backlog built while it was down, drained alone.
     const burst = QUICK ? 2000 : 6000;
+    const postBurst = (content: string) =>
+      cannon({
+        url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', api_access_token: token },
+        body: JSON.stringify({ content, message_type: 'incoming' }),
+        connections: 50,
+        amount: burst,
+      });
+    const waitReceived = async (n: number) => {
+      const deadline = Date.now() + 60_000;
+      while (received < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    };
     received = 0;
     const burstStart = performance.timeOrigin + performance.now();
-    await cannon({
-      url,
-      method: 'POST',
-      headers: { 'content-type': 'application/json', api_access_token: token },
-      body: JSON.stringify({ content: 'burst', message_type: 'incoming' }),
-      connections: 50,
-      amount: burst,
-    });
-    const d2 = Date.now() + 60_000;
-    while (received < burst && Date.now() < d2) await new Promise((r) => setTimeout(r, 50));
+    await postBurst('burst');
+    await waitReceived(burst);
     result.webhook_deliveries_per_s_during_ingest = round(received / ((lastAt - burstStart) / 1000), 0);
 
     hook.setAvailable(false);
-    await cannon({
-      url,
-      method: 'POST',
-      headers: { 'content-type': 'application/json', api_access_token: token },
-      body: JSON.stringify({ content: 'backlog', message_type: 'incoming' }),
-      connections: 50,
-      amount: burst,
-    });
+    await postBurst('backlog');
     await settle();
     // Wait until every backlog delivery has had its first (503) attempt, then bring the receiver back
     // and make all their retries due at once — a receiver returning after an outage.
@@ -260,8 +258,7 @@ async function main() {
       rw.close();
     }
     const drainStart = performance.timeOrigin + performance.now();
-    const d3 = Date.now() + 60_000;
-    while (received < burst && Date.now() < d3) await new Promise((r) => setTimeout(r, 20));
+    await waitReceived(burst);
     result.webhook_deliveries_per_s = round(received / ((lastAt - drainStart) / 1000), 0);
 
     // 5. WebSockets: many subscriptions, memory per connection, fan-out latency.

@@ -59,15 +59,16 @@ type Routing = { callbackInbox: number | null; inboxIds: number[]; messageId: nu
  * (event, endpoint) pair gets exactly one row, committed with the cursor. The body is built once
  * per event and stored as the exact bytes every attempt sends.
  */
-/** The part of the delivery worker the listener uses to hand new rows over without a claim round. */
+/** The part of the delivery worker the listener uses: wake it for due rows, or hand new rows over without a claim round. */
 export type Adopter = {
+  wake(endpointKeys?: string[]): void;
   reserve(key: string): boolean;
   release(keys: string[]): void;
   lease(): number;
   adopt(rows: ClaimedDelivery[]): Promise<void>;
 };
 
-export function webhookListener(deps: { log: Logger; wake: (endpointKeys?: string[]) => void; worker?: Adopter }): Listener {
+export function webhookListener(deps: { log: Logger; worker: Adopter }): Listener {
   let inserted: string[] = [];
   // Rows reserved on this node's worker in the current batch, handed over after commit.
   let reserved: string[] = [];
@@ -76,14 +77,14 @@ export function webhookListener(deps: { log: Logger; wake: (endpointKeys?: strin
     name: 'webhooks',
     async handle(events, trx) {
       // A batch whose commit failed never reached afterCommit: give its reservations back.
-      if (reserved.length) deps.worker?.release(reserved);
+      if (reserved.length) deps.worker.release(reserved);
       reserved = [];
       adoptable = [];
       inserted = [];
       try {
         await collect(events, trx);
       } catch (err) {
-        if (reserved.length) deps.worker?.release(reserved);
+        if (reserved.length) deps.worker.release(reserved);
         reserved = [];
         adoptable = [];
         throw err;
@@ -93,8 +94,8 @@ export function webhookListener(deps: { log: Logger; wake: (endpointKeys?: strin
       const rows = adoptable;
       reserved = [];
       adoptable = [];
-      if (rows.length) void deps.worker?.adopt(rows);
-      if (inserted.length) deps.wake(inserted); // rows this node could not take at once are due now
+      if (rows.length) void deps.worker.adopt(rows);
+      if (inserted.length) deps.worker.wake(inserted); // rows this node could not take at once are due now
     },
   };
 
@@ -144,10 +145,10 @@ export function webhookListener(deps: { log: Logger; wake: (endpointKeys?: strin
       }
     }
     if (!rows.length) return;
-    const lease = deps.worker?.lease() ?? 0;
+    const lease = deps.worker.lease();
     for (const r of rows) {
       const key = `${r.endpoint_type}:${r.endpoint_id}`;
-      if (deps.worker?.reserve(key)) {
+      if (deps.worker.reserve(key)) {
         r.lease_until = lease;
         reserved.push(key);
       }
@@ -162,7 +163,7 @@ export function webhookListener(deps: { log: Logger; wake: (endpointKeys?: strin
       } else if (id === undefined) unused.push(key); // already there (a re-run): nothing to send
       else adoptable.push({ ...r, id, event_name: r.event_name, attempts: 0, lease_until: lease, logged: 0 });
     }
-    if (unused.length) deps.worker?.release(unused);
+    if (unused.length) deps.worker.release(unused);
     reserved = adoptable.map((d) => `${d.endpoint_type}:${d.endpoint_id}`);
     inserted = [...new Set(inserted)];
   }

@@ -423,6 +423,6 @@ export function wakeDeliveries(database: Database) {
 export function webhooksWorker(ctx: { database: Database; config: Config; log: Logger; dispatcher: { register(l: Listener): void } }) {
   const worker = new DeliveryWorker({ database: ctx.database, config: ctx.config, log: ctx.log });
   bindWorker(ctx.database, worker);
-  ctx.dispatcher.register(webhookListener({ log: ctx.log, wake: (keys) => worker.wake(keys), worker }));
+  ctx.dispatcher.register(webhookListener({ log: ctx.log, worker }));
   return { name: 'webhooks', start: () => worker.start(), stop: () => worker.stop(), worker };
 }

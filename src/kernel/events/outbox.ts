@@ -110,7 +110,6 @@ export class Dispatcher {
     this.database.onEventsCommitted = null;
     await this.pgListener?.end().catch(() => {});
     this.pgListener = null;
-    await Promise.allSettled([...this.inFlight]);
   }
 
   wake() {
