@@ -14,11 +14,34 @@ export class BlockedAddressError extends Error {
   readonly code = 'EWEBHOOKBLOCKED';
 }
 
-/** Why an address may not be called, or null when it is a public unicast address. */
+/**
+ * The IPv4 address an IPv6 address stands for, when it embeds one a network may route to it:
+ * IPv4-compatible `::a.b.c.d` (deprecated, but a kernel with a SIT tunnel still sends it as IPv4),
+ * IPv4-mapped `::ffff:a.b.c.d`, IPv4-translated `::ffff:0:a.b.c.d` (RFC 6145), the NAT64 well-known
+ * prefix `64:ff9b::a.b.c.d` (RFC 6052) and 6to4 `2002:AABB:CCDD::/48` (RFC 3056). `::` and `::1`
+ * keep their IPv6 meaning (unspecified, loopback).
+ */
+export function embeddedIPv4(ip: ipaddr.IPv6): ipaddr.IPv4 | null {
+  const p = ip.parts;
+  const v4 = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+  const zero = (from: number, to: number) => p.slice(from, to).every((x) => x === 0);
+  if (zero(0, 6) && !(p[6] === 0 && p[7] <= 1)) return v4(p[6], p[7]);
+  if (zero(0, 5) && p[5] === 0xffff) return v4(p[6], p[7]);
+  if (zero(0, 4) && p[4] === 0xffff && p[5] === 0) return v4(p[6], p[7]);
+  if (p[0] === 0x64 && p[1] === 0xff9b && zero(2, 6)) return v4(p[6], p[7]);
+  if (p[0] === 0x2002) return v4(p[1], p[2]);
+  return null;
+}
+
+/**
+ * Why an address may not be called, or null when it is a public unicast address. An IPv6 address
+ * that embeds an IPv4 one is judged as that IPv4 address (`[::127.0.0.1]`, `[::7f00:1]`,
+ * `[64:ff9b::a00:1]` are loopback / private).
+ */
 export function blockedReason(address: string): string | null {
   if (!ipaddr.isValid(address)) return 'not an IP address';
   let ip = ipaddr.parse(address);
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+  if (ip.kind() === 'ipv6') ip = embeddedIPv4(ip as ipaddr.IPv6) ?? ip;
   const range = ip.range();
   if (range === 'unicast') return null;
   return range; // loopback, private, linkLocal (incl. 169.254.169.254), carrierGradeNat, uniqueLocal, unspecified, multicast, …

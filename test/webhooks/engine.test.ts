@@ -34,6 +34,25 @@ describe('signing and address classification (units)', () => {
     for (const a of ['8.8.8.8', '1.1.1.1', '93.184.216.34', '2606:4700:4700::1111', '::ffff:8.8.8.8']) expect(blockedReason(a), a).toBeNull();
   });
 
+  it('judges an IPv6 address that embeds an IPv4 one as that IPv4 address (compatible, mapped, translated, NAT64, 6to4)', () => {
+    const embedded: Record<string, string> = {
+      '::127.0.0.1': 'loopback',
+      '::7f00:1': 'loopback',
+      '::10.0.0.1': 'private',
+      '::a9fe:a9fe': 'linkLocal',
+      '::ffff:0:7f00:1': 'loopback',
+      '64:ff9b::7f00:1': 'loopback',
+      '64:ff9b::10.1.2.3': 'private',
+      '2002:7f00:1::': 'loopback',
+      '2002:c0a8:101::1': 'private',
+    };
+    for (const [a, range] of Object.entries(embedded)) expect(blockedReason(a), a).toBe(range);
+    // The same embeddings of a public address are public; :: and ::1 keep their IPv6 meaning.
+    for (const a of ['::8.8.8.8', '64:ff9b::808:808', '2002:808:808::1']) expect(blockedReason(a), a).toBeNull();
+    expect(blockedReason('::1')).toBe('loopback');
+    expect(blockedReason('::')).toBe('unspecified');
+  });
+
   it('reads Retry-After as seconds or an HTTP date', () => {
     expect(parseRetryAfter('7')).toBe(7000);
     const at = Date.parse('2030-01-01T00:00:00Z');
@@ -320,7 +339,7 @@ describeEachDb('webhook SSRF guard (WEBHOOK_ALLOW_PRIVATE_NETWORK=false)', (dial
     await h.close();
   });
 
-  for (const host of ['127.0.0.1', 'localhost', '[::ffff:127.0.0.1]']) {
+  for (const host of ['127.0.0.1', 'localhost', '[::ffff:127.0.0.1]', '[::127.0.0.1]', '[::7f00:1]']) {
     it(`refuses http://${host}:port at connect time and records the attempt`, async () => {
       const { accountId } = await h.account();
       const inbox = await h.inbox(accountId, { webhook_url: `http://${host}:${rx.port}/hook` });
