@@ -29,6 +29,8 @@ export interface UsersTable extends Timestamps {
   message_signature: string | null;
   ui_settings: string;
   confirmed: number;
+  /** Bumped with every pubsub_token rotation (0003_user_consent). */
+  credentials_version: Generated<number>;
 }
 
 export interface AccessTokensTable {
@@ -56,6 +58,21 @@ export interface InvitationsTable {
   token_digest: string;
   expires_at: number;
   used_at: number | null;
+  created_at: number;
+}
+
+/** An account's pending invitation of an existing user (0003_user_consent). */
+export interface MembershipInvitationsTable {
+  id: Generated<number>;
+  account_id: number;
+  user_id: number;
+  inviter_id: number | null;
+  email: string; // as the inviting account typed it (normalized)
+  name: string | null; // as the inviting account typed it
+  role: number;
+  availability: number;
+  auto_offline: number;
+  expires_at: number;
   created_at: number;
 }
 
@@ -258,6 +275,7 @@ export interface DB {
   user_sessions: UserSessionsTable;
   invitations: InvitationsTable;
   account_users: AccountUsersTable;
+  membership_invitations: MembershipInvitationsTable;
   inboxes: InboxesTable;
   channel_api: ChannelApiTable;
   inbox_members: InboxMembersTable;

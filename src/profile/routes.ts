@@ -33,7 +33,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       preValidation: signedIn(ctx),
       schema: {
         tags: ['Profile'],
-        summary: 'Update the profile (a password change needs current_password)',
+        summary: 'Update the profile (a password change needs current_password and rotates the pubsub_token)',
         body: ProfileUpdateBody,
         response: { 200: UserSchema, ...errorResponses(401, 422) },
       },
@@ -52,14 +52,14 @@ export async function register(app: TypedApp, ctx: AppContext) {
       preValidation: signedIn(ctx),
       schema: {
         tags: ['Profile'],
-        summary: 'Replace the access token (the old one stops working at once)',
+        summary: 'Replace the access token and the pubsub_token (the old ones stop working at once)',
+        description: 'Sockets subscribed with the old pubsub_token are disconnected (`unauthorized`, no reconnect); the response carries the new tokens.',
         response: { 200: UserSchema, ...errorResponses(401) },
       },
     },
     async (req) => {
       const user = currentUser(req);
-      await resetAccessToken(ctx, user);
-      return signedInUserJson(ctx, user);
+      return signedInUserJson(ctx, await resetAccessToken(ctx, user));
     },
   );
 }

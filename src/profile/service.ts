@@ -6,6 +6,7 @@ import { hashPassword, verifyPassword } from '../kernel/passwords.js';
 import { sha256Hex } from '../kernel/tokens.js';
 import { checkNewPassword } from '../auth/service.js';
 import { retireInvitationsOf } from '../users/invitations.js';
+import { rotateRealtimeCredentials } from '../users/credentials.js';
 import {
   deleteSessionsOf,
   findUserByEmail,
@@ -23,7 +24,8 @@ const blankToNull = (v: string | null | undefined) => (v === undefined ? undefin
 
 /**
  * Updates the signed-in user's profile. Everything is checked before anything is written; a password
- * change needs the current password and ends the user's other dashboard sessions.
+ * change needs the current password, ends the user's other dashboard sessions and rotates the
+ * pubsub_token (sockets subscribed with the old one are disconnected).
  */
 export async function updateProfile(
   ctx: AppContext,
@@ -59,6 +61,7 @@ export async function updateProfile(
       if (changingPassword) {
         await deleteSessionsOf(trx, user.id, currentSessionToken ? sha256Hex(currentSessionToken) : undefined);
         await retireInvitationsOf(trx, user.id);
+        await rotateRealtimeCredentials(ctx, trx, user.id);
       }
       return (await findUserById(trx, user.id))!;
     });
@@ -68,7 +71,15 @@ export async function updateProfile(
   }
 }
 
-/** Replaces the access token: the old one stops working with this commit. */
-export async function resetAccessToken(ctx: AppContext, user: UserRow): Promise<void> {
-  await ctx.database.transaction((trx) => issueAccessToken(trx, user.id).then(() => undefined));
+/**
+ * Replaces the access token and the pubsub_token together: the old ones stop working with this
+ * commit, and sockets subscribed with the old pubsub_token are disconnected. Returns the user as
+ * stored now (with the new pubsub_token).
+ */
+export async function resetAccessToken(ctx: AppContext, user: UserRow): Promise<UserRow> {
+  return ctx.database.transaction(async (trx) => {
+    await issueAccessToken(trx, user.id);
+    await rotateRealtimeCredentials(ctx, trx, user.id);
+    return (await findUserById(trx, user.id))!;
+  });
 }

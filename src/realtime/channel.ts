@@ -10,8 +10,12 @@ import { safeEqual } from '../kernel/tokens.js';
 export const ROOM_CHANNEL = 'RoomChannel';
 
 export type Grant =
-  /** Agent stream: events of the account's inboxes the user may see (computed per event by the listener). */
-  | { kind: 'user'; accountId: number; key: number; admin: boolean }
+  /**
+   * Agent stream: events of the account's inboxes the user may see (computed per event by the
+   * listener). `version` is the user's credentials_version the token matched: a later rotation
+   * (user.credentials_rotated) disconnects the socket (absent counts as 0).
+   */
+  | { kind: 'user'; accountId: number; key: number; admin: boolean; version?: number }
   /** Contact stream: `key` is the contact_inbox id (its pubsub_token's session), `contactId` its contact. */
   | { kind: 'contact'; accountId: number; key: number; contactId: number };
 
@@ -43,13 +47,13 @@ async function authorizeAgent(db: Executor, token: string, rawUserId: unknown, r
     .selectFrom('users')
     .innerJoin('account_users', 'account_users.user_id', 'users.id')
     .innerJoin('accounts', 'accounts.id', 'account_users.account_id')
-    .select(['users.pubsub_token', 'account_users.role'])
+    .select(['users.pubsub_token', 'users.credentials_version', 'account_users.role'])
     .where('users.id', '=', userId)
     .where('account_users.account_id', '=', accountId)
     .where('accounts.status', '=', 0)
     .executeTakeFirst();
   const ok = safeEqual(token, row?.pubsub_token ?? token) && !!row;
-  return ok ? { kind: 'user', accountId, key: userId, admin: row!.role === 1 } : null;
+  return ok ? { kind: 'user', accountId, key: userId, admin: row!.role === 1, version: Number(row!.credentials_version) } : null;
 }
 
 async function authorizeContact(db: Executor, token: string): Promise<Grant | null> {

@@ -23,6 +23,8 @@ const PING_MS = 3000;
  * delay every event arriving meanwhile).
  */
 const PING_SLOTS = 30;
+/** How long a rotation is remembered to catch subscriptions whose lookup raced it (far longer than a lookup). */
+const REVOKED_TTL_MS = 5 * 60_000;
 const kConn = Symbol('channelx.cable.conn');
 type Tagged = WebSocket & { [kConn]?: Conn };
 
@@ -43,6 +45,8 @@ export class Hub {
   private pingTimer: NodeJS.Timeout | null = null;
   private authTimer: NodeJS.Timeout | null = null;
   private closing = false;
+  /** Per user: the credentials_version of their last rotation seen here, and when (see disconnectUser). */
+  private revoked = new Map<number, { version: number; at: number }>();
   private sink: CommandSink | null = null;
   private readonly onMessage: (this: Tagged, data: RawData, isBinary: boolean) => void;
   private readonly onClose: (this: Tagged) => void;
@@ -124,10 +128,41 @@ export class Hub {
     this.forget(conn);
   }
 
-  /** The first confirmed subscription ends the authentication deadline. */
+  /**
+   * The first confirmed subscription ends the authentication deadline. A subscription authorized
+   * with a token that was rotated meanwhile (its lookup raced the rotation) is disconnected here.
+   */
   authenticated(conn: Conn) {
+    if (this.holdsRevokedToken(conn)) return this.disconnect(conn, 'unauthorized', false, 1008);
     conn.authed = true;
     this.unauthed.delete(conn);
+  }
+
+  /**
+   * The user's credentials were rotated to `version`: every socket of this node holding a
+   * subscription of that user authorized with an older version gets `unauthorized` (no reconnect)
+   * and is closed. Subscriptions made with the new token stay. Returns how many sockets were closed.
+   */
+  disconnectUser(userId: number, version: number): number {
+    const seen = this.revoked.get(userId);
+    if (!seen || seen.version < version) this.revoked.set(userId, { version, at: Date.now() });
+    let closed = 0;
+    for (const conn of [...this.conns]) {
+      if (!this.holdsRevokedToken(conn)) continue;
+      this.disconnect(conn, 'unauthorized', false, 1008);
+      closed++;
+    }
+    return closed;
+  }
+
+  private holdsRevokedToken(conn: Conn): boolean {
+    if (!this.revoked.size) return false;
+    for (const sub of conn.subs) {
+      if (sub.grant.kind !== 'user') continue;
+      const seen = this.revoked.get(sub.grant.key);
+      if (seen && (sub.grant.version ?? 0) < seen.version) return true;
+    }
+    return false;
   }
 
   start() {
@@ -161,7 +196,15 @@ export class Hub {
       const frame = Buffer.from(pingFrame(Math.floor(Date.now() / 1000)));
       for (const conn of slot) this.send(conn, frame);
     }
-    if (this.tickCount % PING_SLOTS === 0) this.onTick?.();
+    if (this.tickCount % PING_SLOTS === 0) {
+      this.onTick?.();
+      this.pruneRevoked();
+    }
+  }
+
+  /** Rotations are remembered only as long as a subscription lookup could still race them. */
+  private pruneRevoked(at = Date.now()) {
+    for (const [userId, r] of this.revoked) if (r.at < at - REVOKED_TTL_MS) this.revoked.delete(userId);
   }
 
   private sweepUnauthenticated() {

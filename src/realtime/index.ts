@@ -33,6 +33,7 @@ export class Realtime {
     this.rooms = new Rooms(this.pubsub, cable.redisPrefix, (conn, frame) => this.hub.send(conn, frame), log);
     this.hub.setSink(new Commands(ctx.database.db, this.hub, this.rooms, this.presence, log));
     this.hub.onTick = () => this.presence.prune();
+    this.rooms.onRevoke = (userId, version) => this.hub.disconnectUser(userId, version);
   }
 
   /** Publishes one event to the given recipients on every node. */

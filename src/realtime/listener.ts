@@ -120,6 +120,13 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
       }
       case 'contact.deleted':
         return { event: ev.name, data: { id: num(p.contact_id) }, targets: { allUsers: true } };
+      case 'user.credentials_rotated': {
+        // Not a delivery: every node disconnects the user's sockets subscribed with an older token.
+        const userId = num(p.user_id);
+        const version = num(p.credentials_version);
+        if (!Number.isInteger(userId) || !Number.isInteger(version)) return null;
+        return { event: ev.name, data: {}, targets: { revoke: { userId, version } } };
+      }
       default:
         return null;
     }
@@ -135,7 +142,7 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
       // Accounts nobody is subscribed to (on any node) cost nothing: no push data is loaded for them.
       const audience = new Map<number, Promise<boolean>>();
       for (const ev of events) {
-        if (ev.createdAt < cutoff) continue;
+        if (ev.createdAt < cutoff && ev.name !== 'user.credentials_rotated') continue; // a revocation never goes stale
         let listening = audience.get(ev.accountId);
         if (!listening) audience.set(ev.accountId, (listening = rt.rooms.hasAudience(ev.accountId)));
         if (!(await listening)) continue;

@@ -22,8 +22,11 @@ type Room = {
   ready: Promise<void>;
 };
 
-/** Who receives one event, computed by the listener on the publishing node. */
-export type Targets = { users?: number[]; contacts?: number[]; allUsers?: boolean };
+/**
+ * Who receives one event, computed by the listener on the publishing node. `revoke` is not a
+ * delivery: every node disconnects that user's sockets authorized with an older credentials version.
+ */
+export type Targets = { users?: number[]; contacts?: number[]; allUsers?: boolean; revoke?: { userId: number; version: number } };
 
 /**
  * Local subscriptions indexed per account, and the pub/sub channel per account that feeds them: a
@@ -33,6 +36,8 @@ export type Targets = { users?: number[]; contacts?: number[]; allUsers?: boolea
  */
 export class Rooms {
   private rooms = new Map<number, Room>();
+  /** Called on every node holding the account's channel when a `revoke` envelope arrives. */
+  onRevoke: ((userId: number, version: number) => void) | null = null;
 
   constructor(
     private readonly pubsub: PubSub,
@@ -91,6 +96,10 @@ export class Rooms {
   }
 
   async publish(accountId: number, targets: Targets, event: string, data: unknown): Promise<void> {
+    if (targets.revoke) {
+      const r = [targets.revoke.userId, targets.revoke.version];
+      return this.pubsub.publish(this.channel(accountId), JSON.stringify({ r }) + '\n');
+    }
     if (!targets.allUsers && !targets.users?.length && !targets.contacts?.length) return;
     const header: { a?: 1; u?: number[]; c?: number[] } = {};
     if (targets.allUsers) header.a = 1;
@@ -112,11 +121,16 @@ export class Rooms {
   private deliver(room: Room, message: string) {
     const nl = message.indexOf('\n');
     if (nl < 0) return;
-    let header: { a?: 1; u?: unknown; c?: unknown };
+    let header: { a?: 1; u?: unknown; c?: unknown; r?: unknown };
     try {
       header = JSON.parse(message.slice(0, nl));
     } catch (err) {
       this.log.error({ err }, 'realtime: malformed envelope');
+      return;
+    }
+    if (Array.isArray(header.r)) {
+      const [userId, version] = header.r;
+      if (Number.isInteger(userId) && Number.isInteger(version)) this.onRevoke?.(userId, version);
       return;
     }
     const body = message.slice(nl + 1);

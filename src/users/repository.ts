@@ -12,6 +12,8 @@ export type UserRow = {
   message_signature: string | null;
   ui_settings: string;
   confirmed: number;
+  /** Bumped with every pubsub_token rotation; socket subscriptions remember the version they used. */
+  credentials_version: number;
   created_at: number;
   updated_at: number;
 };
@@ -61,6 +63,20 @@ export async function issueAccessToken(db: Executor, userId: number): Promise<st
     .values({ owner_type: 'User', owner_id: userId, token, token_digest: digest, created_at: now() })
     .execute();
   return token;
+}
+
+/**
+ * Replaces the user's pubsub_token (the old one stops authorizing /cable subscriptions with this
+ * write) and bumps credentials_version; returns the new version.
+ */
+export async function rotatePubsubToken(db: Executor, userId: number): Promise<number> {
+  const row = await db
+    .updateTable('users')
+    .set((eb) => ({ pubsub_token: secureToken(), credentials_version: eb('credentials_version', '+', 1), updated_at: now() }))
+    .where('id', '=', userId)
+    .returning('credentials_version')
+    .executeTakeFirstOrThrow();
+  return Number(row.credentials_version);
 }
 
 export async function accessTokenOf(db: Executor, userId: number): Promise<string> {

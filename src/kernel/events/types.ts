@@ -9,6 +9,7 @@
  * - inbox events: { inbox_id }
  * - typing events: { conversation_id, typist: {type: 'user'|'contact', id}, is_private }
  * - assignee.changed: { conversation_id, previous_assignee_id }
+ * - user.credentials_rotated: { user_id, credentials_version } (one per account of the user; never a token)
  * `performer` is { type: 'user'|'contact', id } when known.
  */
 export const DOMAIN_EVENTS = [
@@ -27,6 +28,7 @@ export const DOMAIN_EVENTS = [
   'inbox.created',
   'inbox.updated',
   'presence.update',
+  'user.credentials_rotated',
 ] as const;
 
 export type DomainEventName = (typeof DOMAIN_EVENTS)[number];
