@@ -66,14 +66,23 @@ export async function buildApp(ctx: AppContext): Promise<App> {
 
 const MAX_ID = 2_147_483_647;
 
+type Hook = (...args: any[]) => unknown;
+const hooks = (h: Hook | Hook[] | undefined): Hook[] => (h === undefined ? [] : Array.isArray(h) ? h : [h]);
+
 /**
- * Every route under /api/v1/accounts/:account_id checks the caller's membership before the body is
- * validated, so another account's user gets 401 (never a 422 that reveals the route's rules).
- * The result is memoised on the request for the route's own authorization.
+ * Authentication and authorization come before the body: on every Application API route
+ * (/api/v1/…) they run in onRequest, before a byte of the body is read or parsed.
+ * - Every route under /api/v1/accounts/:account_id checks the caller's membership, so another
+ *   account's user gets 401 (never a 422 that reveals the route's rules, nor a parsed upload).
+ *   The result is memoised on the request for the route's own authorization.
+ * - The route's own guards (member / admin / signedIn of src/accounts/guard.ts, declared as
+ *   `preValidation`) move to onRequest after it, so an agent on an administrator route is refused
+ *   before its body is read too.
  */
 function guardAccountRoutes(app: App, ctx: AppContext) {
   app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith('/api/v1/accounts/:account_id')) return;
+    if (!route.url.startsWith('/api/v1/')) return;
+    const own = hooks(route.preValidation as Hook | Hook[] | undefined);
     const guard = async (req: import('fastify').FastifyRequest) => {
       const raw = (req.params as Record<string, string | undefined>).account_id ?? '';
       const id = Number(raw);
@@ -83,7 +92,9 @@ function guardAccountRoutes(app: App, ctx: AppContext) {
       }
       await ctx.auth.forAccount(req, id);
     };
-    const existing = route.preValidation;
-    route.preValidation = existing ? [guard, ...(Array.isArray(existing) ? existing : [existing])] : [guard];
+    const account = route.url.startsWith('/api/v1/accounts/:account_id') ? [guard] : [];
+    if (!account.length && !own.length) return;
+    route.onRequest = [...hooks(route.onRequest as Hook | Hook[] | undefined), ...account, ...own] as typeof route.onRequest;
+    route.preValidation = undefined;
   });
 }

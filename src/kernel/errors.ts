@@ -52,6 +52,7 @@ export const errors = {
   invalid: (message: string, attributes: string[], details?: Record<string, unknown>) =>
     new AppError('validation', message, { attributes, details }),
   rateLimited: (retryAfterS: number) => new AppError('rate_limited', 'Too many requests, retry later', { retryAfterS }),
+  payloadTooLarge: (message = 'Request body is too large') => new AppError('payload_too_large', message),
 };
 
 function body(err: AppError) {
@@ -67,6 +68,9 @@ function body(err: AppError) {
 /** Maps every error to HTTP in one place. Bad input is 4xx JSON; anything unexpected is a logged 500 with a request id. */
 export function registerErrorHandler(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    // Refused before its body arrived (authentication runs first): the rest of the body is not
+    // read, so this connection cannot carry another request.
+    if (request.raw.complete === false) reply.header('connection', 'close');
     if (error instanceof AppError) {
       if (error.extra.retryAfterS !== undefined) reply.header('retry-after', String(error.extra.retryAfterS));
       return reply.status(error.status).send(body(error));
@@ -101,10 +105,6 @@ export function registerErrorHandler(app: FastifyInstance) {
             ? 'Unsupported Content-Type'
             : fe.message;
       return reply.status(fe.statusCode).send({ error: message });
-    }
-    // busboy reports a truncated or garbled multipart body as a plain Error without a status.
-    if (request.isMultipart?.() && /multipart|part header|boundary/i.test(fe.message ?? '')) {
-      return reply.status(400).send({ error: 'Malformed multipart body' });
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send({ error: 'Internal server error', request_id: request.id });

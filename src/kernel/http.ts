@@ -1,18 +1,36 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
 import formbody from '@fastify/formbody';
-import multipart from '@fastify/multipart';
-import { errors } from './errors.js';
+import { Busboy } from '@fastify/busboy';
+import { AppError, errors } from './errors.js';
+import { assertJsonLimits, limitError, MAX_DEPTH, MAX_NODES, parseJsonChecked, scanJsonText } from './json-limits.js';
+
+/** Parts of one multipart body (fields and files together); the body limit bounds their total size. */
+export const MAX_MULTIPART_PARTS = 1000;
+/** Longest multipart field name (bytes); longer ones are refused, never silently cut. */
+const MAX_FIELD_NAME = 1024;
 
 /**
  * Request bodies are accepted as leniently as the reference does: JSON, urlencoded and multipart
  * (with Rails-style `a[b]` / `a[]` keys), an empty body being an empty object.
+ *
+ * Every body is bounded before it is used: by size (the route's body limit, else
+ * config.bodyLimitBytes: 413), and by shape (json-limits.ts: depth and keys + elements: 422 naming the
+ * field), for every content type and for query strings. JSON text is scanned before it is parsed.
+ * Multipart bodies are streamed: fields are kept, and the first file part ends the request with a 422
+ * naming its field (no route stores files yet), before the file is read.
+ * Authentication runs earlier still, in onRequest (src/app.ts), so none of this happens for a caller
+ * who may not use the route.
  */
 export async function registerBodyParsers(app: FastifyInstance, bodyLimit: number) {
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (req, body, done) => {
-    if (typeof body === 'string' && body.trim() === '') return done(null, {});
-    defaultJson(req, body as string, (err: Error | null, value?: unknown) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, {});
+    const over = scanJsonText(text);
+    if (over) return done(limitError(over, 'body'), undefined);
+    defaultJson(req, text, (err: Error | null, value?: unknown) => {
       if (err) {
         (err as Error & { statusCode?: number }).statusCode = 400;
         return done(err, undefined);
@@ -21,15 +39,13 @@ export async function registerBodyParsers(app: FastifyInstance, bodyLimit: numbe
     });
   });
   await app.register(formbody, { bodyLimit, parser: (s: string) => nestParams(new URLSearchParams(s)) });
-  await app.register(multipart, {
-    attachFieldsToBody: 'keyValues',
-    limits: { fileSize: 40 * 1024 * 1024, files: 15, fields: 200, fieldSize: bodyLimit },
+  app.addContentTypeParser('multipart/form-data', (req, payload, done) => {
+    parseMultipart(req, payload, req.routeOptions.bodyLimit ?? bodyLimit).then(
+      (value) => done(null, value),
+      (err: Error) => done(err, undefined),
+    );
   });
-  // Multipart fields arrive flat; give them the same nesting as urlencoded bodies.
   app.addHook('preValidation', async (req: FastifyRequest) => {
-    if (req.isMultipart?.() && req.body && typeof req.body === 'object') {
-      req.body = nestParams(Object.entries(req.body as Record<string, unknown>));
-    }
     if (req.body === undefined || req.body === null) {
       if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method)) req.body = {};
     }
@@ -39,6 +55,11 @@ export async function registerBodyParsers(app: FastifyInstance, bodyLimit: numbe
     const q = req.query as Record<string, unknown> | undefined;
     if (q && Object.keys(q).some((k) => k.includes('['))) req.query = nestParams(Object.entries(q));
   });
+  // The shape limits on what every parser built (JSON was already scanned as text).
+  app.addHook('preValidation', async (req: FastifyRequest) => {
+    assertJsonLimits(req.query, 'query');
+    assertJsonLimits(req.body, 'body');
+  });
   // JSON `1e309` parses to Infinity, and Ajv coerces a query/param string like "1e309" to Infinity
   // while skipping minimum/maximum for non-finite numbers; no handler or database wants either.
   app.addHook('preHandler', async (req: FastifyRequest) => {
@@ -46,6 +67,97 @@ export async function registerBodyParsers(app: FastifyInstance, bodyLimit: numbe
       const at = nonFinitePath(value);
       if (at !== null) throw errors.invalid(`${at || where} must be a finite number`, [at || where]);
     }
+  });
+}
+
+const tooLarge = errors.payloadTooLarge;
+const malformed = (message = 'Malformed multipart body') => Object.assign(new Error(message), { statusCode: 400 });
+/** The field a part belongs to: `attachments[]` → `attachments`. */
+const fieldOf = (name: string) => name.match(/^[^[\]]*/)?.[0] || name;
+
+/**
+ * Streams a multipart body through busboy: at most `limit` bytes in all (413 as soon as more
+ * arrive, or at once when Content-Length says so), MAX_MULTIPART_PARTS parts, each field no longer
+ * than the limit. A file part is a 422 naming its field before its content is read (an empty file
+ * input, filename "" and no bytes, is skipped as browsers send it). On any refusal reading stops; the
+ * connection is closed after the answer (Fastify does so for every body that fails to parse).
+ */
+function parseMultipart(req: FastifyRequest, payload: Readable, limit: number): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length']) > limit) return reject(tooLarge());
+    let bb: InstanceType<typeof Busboy>;
+    try {
+      bb = new Busboy({
+        headers: req.headers as { 'content-type': string },
+        limits: { parts: MAX_MULTIPART_PARTS, fieldSize: limit, fieldNameSize: MAX_FIELD_NAME },
+      });
+    } catch {
+      return reject(malformed());
+    }
+    const entries: Array<[string, unknown]> = [];
+    let received = 0;
+    let settled = false;
+    const finish = (err: Error | null) => {
+      if (settled) return;
+      settled = true;
+      payload.removeListener('data', count);
+      payload.removeListener('error', onAbort);
+      payload.removeListener('close', onClose);
+      payload.unpipe(bb);
+      if (!err) {
+        try {
+          return resolve(nestParams(entries));
+        } catch (e) {
+          err = e as Error;
+        }
+      }
+      payload.pause();
+      bb.removeAllListeners();
+      bb.on('error', () => {}); // a late parser error of the abandoned body goes nowhere
+      reject(err);
+    };
+    const count = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limit) finish(tooLarge());
+    };
+    const onAbort = () => finish(malformed('The request body ended early'));
+    const onClose = () => {
+      if (!payload.readableEnded) onAbort();
+    };
+    bb.on('field', (name: string, value: string, nameTruncated: boolean, valueTruncated: boolean, _enc: string, mimetype: string) => {
+      if (settled) return;
+      if (nameTruncated) return finish(tooLarge('A multipart field name is too long'));
+      if (valueTruncated) return finish(tooLarge());
+      if (entries.length >= MAX_NODES) return finish(limitError({ kind: 'nodes', path: [] }, fieldOf(name)));
+      if (/^application\/json\b/i.test(mimetype ?? '')) {
+        try {
+          entries.push([name, parseJsonChecked(value, fieldOf(name))]);
+        } catch (err) {
+          finish(err instanceof AppError ? err : malformed(`Malformed JSON in multipart field ${fieldOf(name)}`));
+        }
+        return;
+      }
+      entries.push([name, value]);
+    });
+    bb.on('file', (name: string, file: Readable, filename: string | undefined) => {
+      const refuse = () => finish(errors.invalid(`${fieldOf(name)}: file uploads are not supported by this server yet`, [fieldOf(name)]));
+      if (settled) return void file.resume();
+      if (filename) return refuse();
+      file.on('data', (chunk: Buffer) => {
+        if (chunk.length) refuse();
+      });
+    });
+    bb.on('partsLimit', () => finish(tooLarge(`A multipart body may have at most ${MAX_MULTIPART_PARTS} parts`)));
+    bb.on('error', (err: Error) => {
+      // an empty body is an empty form, as with the other content types
+      if (received === 0 && /unexpected end/i.test(err.message)) return finish(null);
+      finish(malformed());
+    });
+    bb.on('finish', () => finish(null));
+    payload.on('data', count);
+    payload.on('error', onAbort);
+    payload.on('close', onClose);
+    payload.pipe(bb);
   });
 }
 
@@ -65,13 +177,19 @@ export function nonFinitePath(value: unknown): string | null {
 
 type Entries = Iterable<[string, unknown]>;
 
-/** Turns `a[b][c]=1`, `a[]=1&a[]=2` into nested objects and arrays. */
+/**
+ * Turns `a[b][c]=1`, `a[]=1&a[]=2` into nested objects and arrays. A key nested deeper than
+ * MAX_DEPTH, or more entries than MAX_NODES, is a 422 before anything is built.
+ */
 export function nestParams(entries: Entries): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  let n = 0;
   for (const [rawKey, value] of entries) {
     const values = Array.isArray(value) ? value : [value];
     const m = rawKey.match(/^([^[\]]+)((?:\[[^\]]*\])*)$/);
     const path = m ? [m[1], ...[...m[2].matchAll(/\[([^\]]*)\]/g)].map((x) => x[1])] : [rawKey];
+    if (path.length > MAX_DEPTH) throw limitError({ kind: 'depth', path }, path[0]);
+    if ((n += values.length) > MAX_NODES) throw limitError({ kind: 'nodes', path: [path[0]] }, path[0]);
     if (path.some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype')) continue;
     for (const v of values) assign(out, path, v);
   }
@@ -105,17 +223,25 @@ function assign(target: Record<string, unknown>, path: string[], value: unknown)
   }
 }
 
-/** `content_attributes` (and similar) may arrive as a JSON string. */
+/**
+ * `content_attributes` (and similar) may arrive as a JSON string. Every JSON object a service stores
+ * from input goes through here: the string is scanned before it is parsed, and the object (string or
+ * not) is held to the shape limits of json-limits.ts (a 422 naming `field`).
+ */
 export function jsonObject(value: unknown, field: string): Record<string, unknown> | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  if (typeof value === 'object' && !Array.isArray(value)) {
+    assertJsonLimits(value, field, [field]);
+    return value as Record<string, unknown>;
+  }
   if (typeof value === 'string') {
+    let parsed: unknown;
     try {
-      const parsed = JSON.parse(value);
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed;
-    } catch {
-      /* fall through */
+      parsed = parseJsonChecked(value, field);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
     }
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
   }
   throw errors.invalid(`${field} must be an object or a JSON object string`, [field]);
 }

@@ -28,6 +28,7 @@ export const MessageCreateBody = Type.Object({
   echo_id: Type.Optional(Type.Union([Str({ maxLength: 255 }), Type.Null()], { description: 'Echoed back in the message and its socket frames' })),
   campaign_id: Type.Optional(Type.Unknown()),
   template_params: Type.Optional(Type.Unknown()),
+  attachments: Type.Optional(Type.Unknown({ description: 'Files (multipart attachments[]) or upload ids: not stored by this version, refused with 422' })),
 });
 export type MessageCreateBody = Static<typeof MessageCreateBody>;
 

@@ -40,6 +40,10 @@ function parseMessageType(v: unknown): typeof INCOMING | typeof OUTGOING {
 
 /** Validates a message request; 422 with a clear message on bad input, before anything is written. */
 export function normalizeMessageInput(raw: MessageCreateBody, channelType: string): NormalizedMessage {
+  // Multipart files are refused by the body parser (src/kernel/http.ts); upload ids in JSON here.
+  if (raw.attachments !== undefined && raw.attachments !== null && raw.attachments !== '') {
+    throw errors.invalid('attachments: file uploads are not supported by this server yet', ['attachments']);
+  }
   const messageType = parseMessageType(raw.message_type);
   if (messageType === INCOMING && channelType !== 'Channel::Api') {
     throw errors.unprocessable('Incoming messages are only allowed in Api inboxes');

@@ -1,6 +1,10 @@
+import { parseJsonOrNull } from '../kernel/json-limits.js';
+
 /**
  * The ActionCable JSON wire protocol (rails/rails actioncable `internal.js`): sub-protocol
- * negotiation, the frames the server sends, and parsing of client commands. Pure functions, no I/O.
+ * negotiation, the frames the server sends, and parsing of client commands. Pure functions, no I/O,
+ * and total: they never throw. Client JSON (the frame, the identifier and the data inside it) is held
+ * to the request shape limits (src/kernel/json-limits.ts); past them it is malformed.
  */
 
 export const SUPPORTED_PROTOCOLS = ['actioncable-v1-json', 'actioncable-v1.1-json'] as const;
@@ -40,12 +44,7 @@ export type Command =
 
 /** A client frame as a command, or null when it is not one (such frames are ignored, as Rails does). */
 export function parseCommand(raw: string): Command | null {
-  let frame: unknown;
-  try {
-    frame = JSON.parse(raw);
-  } catch {
-    return null;
-  }
+  const frame = parseJsonOrNull(raw);
   if (!frame || typeof frame !== 'object' || Array.isArray(frame)) return null;
   const { command, identifier, data } = frame as Record<string, unknown>;
   if (typeof identifier !== 'string' || identifier.length === 0) return null;
@@ -54,14 +53,10 @@ export function parseCommand(raw: string): Command | null {
   return null;
 }
 
-/** The identifier's params (`{channel, pubsub_token, …}`), or null when it is not a JSON object. */
+/** The identifier's params (`{channel, pubsub_token, …}`), or null when it is not a JSON object within the limits (the subscription is rejected). */
 export function parseIdentifier(identifier: string): Record<string, unknown> | null {
-  try {
-    const v: unknown = JSON.parse(identifier);
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+  const v = parseJsonOrNull(identifier);
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 }
 
 /** The `action` of a `message` command's data (`{"action":"update_presence"}`), or null. */
