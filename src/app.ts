@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from './context.js';
 import { registerErrorHandler } from './kernel/errors.js';
 import { registerBodyParsers } from './kernel/http.js';
+import { registerSecurityHeaders } from './kernel/security-headers.js';
 import { registerRoutes } from './routes.js';
 import { errors } from './kernel/errors.js';
 import pkg from '../package.json' with { type: 'json' };
@@ -27,6 +28,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   });
 
   registerErrorHandler(app);
+  registerSecurityHeaders(app, ctx.config);
   guardAccountRoutes(app, ctx);
   await app.register(cookie);
   await registerBodyParsers(app, ctx.config.bodyLimitBytes);

@@ -20,6 +20,11 @@ export type Config = {
   webhookConcurrencyPerEndpoint: number;
   bodyLimitBytes: number;
   cookieSecure: boolean;
+  /**
+   * Origins (scheme://host[:port]) trusted for cookie-authenticated state-changing requests, besides
+   * PUBLIC_URL's origin and the request's own Host (ALLOWED_ORIGINS, comma-separated).
+   */
+  allowedOrigins: string[];
   /** Honour X-Forwarded-For (only behind a reverse proxy you control; otherwise clients could spoof their IP). */
   trustProxy: boolean;
   signInRateLimit: { perIp: number; perIpWindowS: number; perEmail: number; perEmailWindowS: number };
@@ -59,6 +64,23 @@ function bool(env: Env, name: string, fallback: boolean, problems: string[]): bo
   if (/^(0|false|no)$/i.test(raw)) return false;
   problems.push(`${name} must be true or false, got "${raw}"`);
   return fallback;
+}
+
+/** A comma-separated list of web origins (`https://chat.example.com`), normalised; no paths. */
+function origins(env: Env, name: string, problems: string[]): string[] {
+  const out: string[] = [];
+  for (const raw of (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    let url: URL | null = null;
+    try {
+      url = new URL(raw);
+    } catch {
+      /* reported below */
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+      problems.push(`${name} must be comma-separated origins like https://chat.example.com (no path), got "${raw}"`);
+    } else out.push(url.origin);
+  }
+  return out;
 }
 
 export const DEFAULT_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
@@ -104,6 +126,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookConcurrencyPerEndpoint: Math.max(1, int(env, 'WEBHOOK_CONCURRENCY_PER_ENDPOINT', 16, problems)),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, problems),
     cookieSecure: bool(env, 'COOKIE_SECURE', publicUrl.startsWith('https://'), problems),
+    allowedOrigins: origins(env, 'ALLOWED_ORIGINS', problems),
     trustProxy: bool(env, 'TRUST_PROXY', false, problems),
     signInRateLimit: {
       perIp: int(env, 'SIGN_IN_LIMIT_PER_IP', 5, problems),

@@ -79,7 +79,7 @@ export async function createServer(config: Config, opts: { log?: Logger; db?: Op
     config,
     log,
     database,
-    auth: new Auth(database),
+    auth: new Auth(database, config),
     events: eventSink(database),
     dispatcher,
     limiter: redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter(),

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
 import { SESSION_COOKIE } from '../kernel/auth.js';
@@ -10,16 +11,19 @@ import { AcceptInvitationBody, InvitationJson, InvitationParams, SignedInRespons
 
 /** Dashboard authentication: sign-in/out with an HttpOnly session cookie, and invitation links. */
 export async function register(app: TypedApp, ctx: AppContext) {
+  // Login CSRF: a cross-site page may not sign the browser in (to an attacker's account).
+  const sameOriginSignIn = async (req: FastifyRequest) => ctx.auth.origins.check(req, false);
   app.post(
     '/auth/sign_in',
     {
+      onRequest: sameOriginSignIn,
       schema: {
         tags: ['Auth'],
         summary: 'Sign in with email and password (sets the session cookie)',
         description: `Rate-limited per IP (${ctx.config.signInRateLimit.perIp} per ${ctx.config.signInRateLimit.perIpWindowS} s) and per email (${ctx.config.signInRateLimit.perEmail} per ${ctx.config.signInRateLimit.perEmailWindowS} s).`,
         security: [],
         body: SignInBody,
-        response: { 200: SignedInResponse, ...errorResponses(401, 422, 429) },
+        response: { 200: SignedInResponse, ...errorResponses(401, 403, 422, 429) },
       },
     },
     async (req, reply) => {
@@ -34,11 +38,15 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.delete(
     '/auth/sign_out',
     {
+      // Ending the cookie's session is a cookie-authenticated write.
+      onRequest: async (req) => {
+        if (req.cookies?.[SESSION_COOKIE]) ctx.auth.origins.check(req, true);
+      },
       schema: {
         tags: ['Auth'],
         summary: 'Sign out (ends the cookie session)',
         security: [],
-        response: { 200: SignOutResponse, 404: SignOutResponse },
+        response: { 200: SignOutResponse, 404: SignOutResponse, ...errorResponses(403) },
       },
     },
     async (req, reply) => {
@@ -77,13 +85,14 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     '/auth/invitations/:token',
     {
+      onRequest: sameOriginSignIn,
       schema: {
         tags: ['Auth'],
         summary: 'Accept an invitation: set a password and sign in',
         security: [],
         params: InvitationParams,
         body: AcceptInvitationBody,
-        response: { 200: SignedInResponse, ...errorResponses(404, 422) },
+        response: { 200: SignedInResponse, ...errorResponses(403, 404, 422) },
       },
     },
     async (req, reply) => {

@@ -33,10 +33,85 @@ export function presentedToken(req: FastifyRequest): string | undefined {
   return m ? m[1].trim() : undefined;
 }
 
-export class Auth {
-  constructor(private readonly database: Database) {}
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-  /** Resolves the user from the API token, or else the dashboard session cookie. 401 when neither is valid. */
+/** Where the trusted web origins come from (src/config.ts). */
+export type OriginPolicy = { publicUrl: string; allowedOrigins: readonly string[] };
+
+function originOf(url: string): string | null {
+  try {
+    const u = new URL(url);
+    return /^https?:$/.test(u.protocol) ? u.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The origin a browser says the request comes from: the `Origin` header, or else the origin of
+ * `Referer`; null when neither is sent. An opaque `Origin: null` (sandboxed frame, privacy
+ * redirect) is returned as the string 'null', which no trusted origin equals.
+ */
+export function requestOrigin(req: FastifyRequest): string | null {
+  const origin = headerValue(req, 'origin')?.trim();
+  if (origin) return origin === 'null' ? 'null' : (originOf(origin) ?? 'null');
+  const referer = headerValue(req, 'referer')?.trim();
+  if (referer) return originOf(referer) ?? 'null';
+  return null;
+}
+
+/**
+ * CSRF defence for the dashboard session cookie (SameSite=Lax alone lets same-site pages and
+ * top-level form posts through). A request may use the cookie for a state-changing method only
+ * when the browser names a trusted origin: PUBLIC_URL's, one of ALLOWED_ORIGINS, or the request's
+ * own Host (a self-hosted server reached under several names; a browser never lets a page choose
+ * the Host of a request it sends to another site). The Host match accepts the request's scheme and
+ * https (behind a TLS-terminating proxy without TRUST_PROXY the server sees http). Token-authenticated
+ * requests carry no ambient credential and are not checked.
+ */
+export class OriginGuard {
+  private readonly trusted: Set<string>;
+
+  constructor(policy: OriginPolicy) {
+    this.trusted = new Set([originOf(policy.publicUrl), ...policy.allowedOrigins.map(originOf)].filter((o): o is string => !!o));
+  }
+
+  isTrusted(req: FastifyRequest, origin: string): boolean {
+    if (this.trusted.has(origin)) return true;
+    const host = req.host;
+    if (!host) return false;
+    return origin === originOf(`${req.protocol}://${host}`) || origin === originOf(`https://${host}`);
+  }
+
+  /**
+   * 403 when the request names a foreign origin, or (when `required`) names none. Used with
+   * `required` for cookie-authenticated writes, without it for sign-in (login CSRF: a browser
+   * always sends Origin on a cross-site POST; API clients send none).
+   */
+  check(req: FastifyRequest, required: boolean) {
+    const origin = requestOrigin(req);
+    if (origin === null) {
+      if (required) throw errors.forbidden('Origin header required for requests authenticated by the session cookie');
+      return;
+    }
+    if (!this.isTrusted(req, origin)) throw errors.forbidden('Cross-site request refused: Origin does not match this server');
+  }
+}
+
+export class Auth {
+  readonly origins: OriginGuard;
+
+  constructor(
+    private readonly database: Database,
+    policy: OriginPolicy = { publicUrl: '', allowedOrigins: [] },
+  ) {
+    this.origins = new OriginGuard(policy);
+  }
+
+  /**
+   * Resolves the user from the API token, or else the dashboard session cookie. 401 when neither is
+   * valid; 403 for a cookie-authenticated POST/PUT/PATCH/DELETE without a trusted Origin (CSRF).
+   */
   async authenticate(req: FastifyRequest): Promise<UserRow> {
     const token = presentedToken(req);
     if (token) {
@@ -47,7 +122,10 @@ export class Auth {
     const cookie = req.cookies?.[SESSION_COOKIE];
     if (cookie) {
       const user = await this.userBySession(cookie);
-      if (user) return user;
+      if (user) {
+        if (STATE_CHANGING.has(req.method)) this.origins.check(req, true);
+        return user;
+      }
     }
     throw errors.invalidToken();
   }

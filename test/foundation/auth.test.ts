@@ -91,7 +91,8 @@ describeEachDb('sign-in, sessions, tokens and profile', (dialect) => {
       expect((await h.api('GET', `/api/v1/accounts/${accountId}/agents`, { cookie })).status).toBe(200);
       expect((await h.api('GET', `/api/v1/accounts/${accountId}`, { cookie })).body.id).toBe(accountId);
 
-      const out = await h.api('DELETE', '/auth/sign_out', { cookie });
+      // A browser names the page's origin on every write (the cookie's CSRF check, test/kernel/browser-hardening.test.ts).
+      const out = await h.api('DELETE', '/auth/sign_out', { cookie, headers: { origin: h.server.ctx.config.publicUrl } });
       expect(out.status).toBe(200);
       expect(out.body).toEqual({ success: true });
       expect(setCookieHeader(out)).toMatch(/channelx_session=;/);
@@ -185,18 +186,21 @@ describeEachDb('sign-in, sessions, tokens and profile', (dialect) => {
       const { admin } = await h.account();
       const mine = sessionCookie(await signIn(h, admin.email))!;
       const elsewhere = sessionCookie(await signIn(h, admin.email))!;
+      const headers = { origin: h.server.ctx.config.publicUrl };
       const wrong = await h.api('PUT', '/api/v1/profile', {
         cookie: mine,
+        headers,
         body: { profile: { password: 'new-password-1', current_password: 'wrong-one' } },
       });
       expect(wrong.status).toBe(422);
       expect(wrong.body.attributes).toEqual(['current_password']);
-      const short = await h.api('PUT', '/api/v1/profile', { cookie: mine, body: { profile: { password: 'short', current_password: PASSWORD } } });
+      const short = await h.api('PUT', '/api/v1/profile', { cookie: mine, headers, body: { profile: { password: 'short', current_password: PASSWORD } } });
       expect(short.status).toBe(422);
       expect((await signIn(h, admin.email, PASSWORD)).status).toBe(200);
 
       const ok = await h.api('PUT', '/api/v1/profile', {
         cookie: mine,
+        headers,
         body: { profile: { password: 'new-password-1', password_confirmation: 'new-password-1', current_password: PASSWORD } },
       });
       expect(ok.status).toBe(200);
