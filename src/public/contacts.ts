@@ -7,17 +7,17 @@ import * as contactsRepo from '../contacts/repository.js';
 import type { ContactPatch, ContactRow } from '../contacts/repository.js';
 import { buildContactInbox, insertNewContact, normalizeContactFields } from '../contacts/service.js';
 import { setContactInboxVerified } from '../contacts/repository.js';
-import { claimedIdentifier, decideCreate, decideUpdate, presentedHashes, type IdentityDecision } from './identity.js';
+import { claimedIdentifier, decideCreate, decideUpdate } from './identity.js';
 import { checkAttributes } from './limits.js';
-import { hasVerifiedSession } from './repository.js';
 import { findSession, identityState, openSession, resolveInbox, type Session } from './session.js';
 import type { ContactCreateBody, ContactUpdateBody } from './schemas.js';
 
 /**
  * Contact create / show / update of the client API. Identity decisions (identity.ts) are taken
- * before anything is written; each use case writes in one transaction. Unique values (identifier,
- * email, phone) held by another contact are a 422 `{message, attributes}` naming only the attribute:
- * contacts are never merged and another contact's data never appears in an error.
+ * before anything is written; each use case writes in one transaction. Contacts are never merged
+ * and another contact's data never appears in an answer: on update, an email or phone held by
+ * another contact is a 422 `{message, attributes}` naming only the attribute; on a create with a
+ * verified identity it is left off. The identifier is set only when a contact is created.
  */
 
 const LABEL = { email: 'Email', phone_number: 'Phone number', identifier: 'Identifier' } as const;
@@ -89,12 +89,11 @@ async function writeContactPatch(ctx: AppContext, trx: Tx, current: ContactRow, 
   return row;
 }
 
-/** Applies an identity decision to a session's contact and the session itself. */
-async function applyIdentity(ctx: AppContext, trx: Tx, s: Session, d: IdentityDecision, patch: ContactPatch = {}): Promise<Session> {
-  if (d.setIdentifier) patch.identifier = d.setIdentifier;
+/** Writes a patch of the session's contact and marks the session verified when the decision says so. */
+async function applyIdentity(ctx: AppContext, trx: Tx, s: Session, verify: boolean, patch: ContactPatch = {}): Promise<Session> {
   const contact = await writeContactPatch(ctx, trx, s.contact, patch);
-  if (d.verify && !s.session.hmac_verified) await setContactInboxVerified(trx, s.session.id);
-  return { ...s, contact, session: { ...s.session, hmac_verified: d.verify ? 1 : s.session.hmac_verified } };
+  if (verify && !s.session.hmac_verified) await setContactInboxVerified(trx, s.session.id);
+  return { ...s, contact, session: { ...s.session, hmac_verified: verify ? 1 : s.session.hmac_verified } };
 }
 
 /** A unique-index race (two creates for the same person at once) is retried once: the retry finds the winner's row. */
@@ -110,21 +109,24 @@ async function retryOnRace<T>(fn: () => Promise<T>): Promise<T> {
 /**
  * POST /contacts. An existing session with the given source_id is returned (its identity rules
  * applied as for an update that changes no attribute); re-posted with another contact's identifier
- * it is a 422 (source_id taken), never a rename. Otherwise the contact is matched by
- * identifier, then email, then phone, or created, and a new session is built for it:
- * - verified at once when identifier_hash is the valid hash of the identifier the contact then has;
- * - a matched contact is not modified, except that a proven identifier is given to a matched
- *   contact that has none; a matched contact holding a DIFFERENT identifier is a 422;
- * - on a mandatory inbox a missing or wrong hash is a 401 and nothing is written.
+ * it is a 422 (source_id taken), never a rename, and an identifier is never given to its contact.
+ * Otherwise a new session is built for the contact with the requested identifier, or else:
+ * - with a verified identity (valid identifier_hash) a NEW contact holding that identifier: a
+ *   verified identity is matched by identifier only, never attached to a contact found by email or
+ *   phone, and an email or phone held by another contact is left off (not stored, not revealed);
+ * - without one (an unverified claim, inboxes without hmac_mandatory), the contact matched by
+ *   email, then phone, as the reference does (a matched contact holding a DIFFERENT identifier is a
+ *   422), or a new one. Such a session stays unverified and can never bind an identity to it.
+ * The session is verified at once when the identity is proven. A matched contact is not modified.
+ * On a mandatory inbox a missing or wrong hash is a 401 and nothing is written.
  */
-export async function createPublicContact(ctx: AppContext, inboxIdentifier: string, body: ContactCreateBody): Promise<Session> {
+export async function createPublicContact(ctx: AppContext, inboxIdentifier: string, body: ContactCreateBody, hashes: string[]): Promise<Session> {
   const inbox = await resolveInbox(ctx.database.db, inboxIdentifier);
-  return retryOnRace(() => createOnce(ctx, inbox, body));
+  return retryOnRace(() => createOnce(ctx, inbox, body, hashes));
 }
 
-async function createOnce(ctx: AppContext, inbox: Session['inbox'], body: ContactCreateBody): Promise<Session> {
+async function createOnce(ctx: AppContext, inbox: Session['inbox'], body: ContactCreateBody, hashes: string[]): Promise<Session> {
   const db = ctx.database.db;
-  const hashes = presentedHashes(body);
   const claimed = claimedIdentifier(body.identifier);
   const sourceId = body.source_id?.trim() || null;
   const accountId = inbox.account_id;
@@ -136,8 +138,9 @@ async function createOnce(ctx: AppContext, inbox: Session['inbox'], body: Contac
     if (claimed && existing.contact.identifier && claimed !== existing.contact.identifier) {
       throw errors.invalid('Source has already been taken', ['source_id']);
     }
-    const d = decideUpdate(await identityState(db, existing), claimed, hashes, false);
-    return ctx.database.transaction((trx) => applyIdentity(ctx, trx, existing, d));
+    const { verify } = decideUpdate(await identityState(db, existing), hashes, false);
+    if (!verify || existing.session.hmac_verified) return existing;
+    return ctx.database.transaction((trx) => applyIdentity(ctx, trx, existing, verify));
   }
   const proven = decideCreate({ mandatory: !!inbox.hmac_mandatory, hmacToken: inbox.hmac_token }, claimed, hashes);
   const f = fieldsOf(body);
@@ -146,29 +149,21 @@ async function createOnce(ctx: AppContext, inbox: Session['inbox'], body: Contac
     let contact = await findBy(trx, accountId, 'identifier', claimed);
     let verify = proven && !!contact;
     if (!contact) {
-      const match = (await findBy(trx, accountId, 'email', f.email)) ?? (await findBy(trx, accountId, 'phone_number', f.phone_number));
+      // Only an unverified claim is matched by email or phone (and never gains an identity that way).
+      const match = proven
+        ? undefined
+        : ((await findBy(trx, accountId, 'email', f.email)) ?? (await findBy(trx, accountId, 'phone_number', f.phone_number)));
       if (match) {
         if (claimed && match.identifier && match.identifier !== claimed) {
           throw taken([match.email && match.email === f.email ? 'email' : 'phone_number']);
         }
         contact = match;
-        if (proven) {
-          const state = {
-            mandatory: !!inbox.hmac_mandatory,
-            hmacToken: inbox.hmac_token,
-            current: match.identifier,
-            verified: false,
-            contactHasVerifiedSession: await hasVerifiedSession(trx, match.id, inbox.id),
-          };
-          const d = decideUpdate(state, claimed, hashes, false);
-          if (d.setIdentifier) contact = await writeContactPatch(ctx, trx, match, { identifier: d.setIdentifier });
-          verify = d.verify;
-        }
       } else {
+        const free = async (k: 'email' | 'phone_number', v: string | null | undefined) => (v && !(await findBy(trx, accountId, k, v)) ? v : null);
         contact = await insertNewContact(ctx, trx, accountId, {
           name: f.name || haikuName(),
-          email: f.email ?? null,
-          phone_number: f.phone_number ?? null,
+          email: await free('email', f.email),
+          phone_number: await free('phone_number', f.phone_number),
           identifier: claimed,
           additional_attributes: '{}',
           custom_attributes: toJson(f.custom ?? {}),
@@ -183,32 +178,31 @@ async function createOnce(ctx: AppContext, inbox: Session['inbox'], body: Contac
 }
 
 /** GET /contacts/:source_id (identifier_hash in the query verifies the session). */
-export async function getPublicContact(ctx: AppContext, inboxIdentifier: string, sourceId: string, query: unknown): Promise<Session> {
-  return openSession(ctx, inboxIdentifier, sourceId, presentedHashes(query));
+export async function getPublicContact(ctx: AppContext, inboxIdentifier: string, sourceId: string, hashes: string[]): Promise<Session> {
+  return openSession(ctx, inboxIdentifier, sourceId, hashes);
 }
 
 /**
  * PATCH /contacts/:source_id: name, email, phone_number and custom_attributes (merged) of the
- * session's contact, and its identifier under the rules of `decideUpdate`.
+ * session's contact. `identifier` is not applied (the reference drops it too): a contact's identity
+ * is never set nor changed through a session, so a present hash must be that of its identifier.
  */
 export async function updatePublicContact(
   ctx: AppContext,
   inboxIdentifier: string,
   sourceId: string,
   body: ContactUpdateBody,
-  query: unknown,
+  hashes: string[],
 ): Promise<Session> {
   const db = ctx.database.db;
   const inbox = await resolveInbox(db, inboxIdentifier);
   await findSession(db, inbox, sourceId); // 404 first
-  const hashes = presentedHashes(body, query);
-  const claimed = claimedIdentifier(body.identifier);
   const edits = ['name', 'email', 'phone_number', 'custom_attributes'].some((k) => (body as Record<string, unknown>)[k] !== undefined);
   return retryOnRace(() =>
     ctx.database.transaction(async (trx) => {
       // Decided on the rows read in this transaction; a refusal throws before any write.
       const s = await findSession(trx, inbox, sourceId);
-      const d = decideUpdate(await identityState(trx, s), claimed, hashes, edits);
+      const { verify } = decideUpdate(await identityState(trx, s), hashes, edits);
       const f = fieldsOf(body);
       const current = s.contact;
       const patch: ContactPatch = {};
@@ -216,7 +210,7 @@ export async function updatePublicContact(
       if (f.email !== undefined) patch.email = f.email;
       if (f.phone_number !== undefined) patch.phone_number = f.phone_number;
       if (f.custom) patch.custom_attributes = toJson({ ...fromJson<Record<string, unknown>>(current.custom_attributes), ...f.custom });
-      return applyIdentity(ctx, trx, s, d, patch);
+      return applyIdentity(ctx, trx, s, verify, patch);
     }),
   );
 }

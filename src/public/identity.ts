@@ -10,15 +10,19 @@ import { hmacSha256Hex, safeEqual } from '../kernel/tokens.js';
  * identifier a request claims, and a failure is a 401 JSON error that writes nothing.
  *
  * The rules (pure functions here; the service applies them before any write):
- * - A hash that is present (body or query, any route) must match: on session routes the contact's
- *   current identifier, on contact create/update the identifier the contact will have afterwards.
+ * - `identifier_hash` is read by one function (`requestHashes`) for every route, from the body and
+ *   the query string alike. A hash that is present must match: on session routes (and contact
+ *   update) the identifier the session's contact has, on contact create the identifier requested.
  *   A present-but-wrong hash is a 401 on every inbox, mandatory or not.
  * - A valid hash marks the session (contact_inbox) hmac_verified; nothing else does.
  * - On an inbox with hmac_mandatory, contact create/update need a valid hash every time, and every
  *   other route refuses a session that is not verified (verified sessions need not resend it).
- * - Changing the identifier of a contact that already has one needs a valid hash of the NEW
- *   identifier from a session that was already verified; a new identifier that another contact
- *   holds is refused (422, never merged).
+ * - An identity is bound to a contact only when the contact is created (or found by that very
+ *   identifier): through a session the identifier of a contact is never set nor changed (a claimed
+ *   one is dropped, as the reference drops it on update). So a source_id holder can never move a
+ *   contact and its history to another identity, and a session that reached a contact by e-mail
+ *   or phone (an unverified claim) can never bind an identity to it.
+ * - A verified identity is matched by identifier only, never by e-mail or phone number.
  * - An unverified session cannot edit a contact that has a verified session in the inbox.
  */
 
@@ -41,8 +45,9 @@ export function hashesMatch(hmacToken: string, identifier: string | null | undef
 }
 
 /**
- * The identifier_hash values a request carries, from the body and the query string. Blank values
- * (`""`, null) count as absent; anything else counts, so a present value can never be ignored.
+ * The identifier_hash values carried by these sources (parsed body, query string; both parsers
+ * turn `identifier_hash[]=…` into an array). Blank values (`""`, null) count as absent; anything
+ * else counts, so a present value can never be ignored.
  */
 export function presentedHashes(...sources: unknown[]): string[] {
   const out: string[] = [];
@@ -57,6 +62,14 @@ export function presentedHashes(...sources: unknown[]): string[] {
     }
   }
   return out;
+}
+
+/**
+ * THE reader of identifier_hash for every client-API route: the body and the query string are
+ * read the same way, so a wrong hash anywhere is a 401.
+ */
+export function requestHashes(req: { body?: unknown; query?: unknown }): string[] {
+  return presentedHashes(req.body, req.query);
 }
 
 /** A requested identifier: a non-blank string (numbers are taken as their decimal text), else null. */
@@ -77,13 +90,6 @@ export type IdentityState = {
   contactHasVerifiedSession: boolean;
 };
 
-export type IdentityDecision = {
-  /** The identifier to store on the contact (null: leave it as it is). */
-  setIdentifier: string | null;
-  /** Whether the session becomes hmac_verified. */
-  verify: boolean;
-};
-
 /**
  * Session routes other than contact create/update (GET contact, conversations, messages): a present
  * hash must be that of the session contact's identifier (then the session becomes verified); on a
@@ -100,28 +106,19 @@ export function decideAccess(s: Pick<IdentityState, 'mandatory' | 'hmacToken' | 
 
 /**
  * A contact update through a session (PATCH /contacts/:source_id, or POST /contacts with the
- * source_id of an existing session, or a create that matched an existing contact by email/phone).
- * `editsAttributes` is false when only the identity is at stake (no other column is written).
+ * source_id of an existing session). The contact's identifier is never set nor changed here (a
+ * claimed identifier is dropped by the caller), so a present hash must be that of the identifier
+ * the contact has. `editsAttributes` is false when no column of the contact is written.
+ * Returns whether the session becomes (or stays) verified.
  */
-export function decideUpdate(s: IdentityState, claimed: string | null, hashes: string[], editsAttributes: boolean): IdentityDecision {
-  const changing = claimed != null && claimed !== s.current;
-  const target = changing ? claimed : s.current;
+export function decideUpdate(s: IdentityState, hashes: string[], editsAttributes: boolean): { verify: boolean } {
   if (hashes.length) {
-    if (!hashesMatch(s.hmacToken, target, hashes)) throw identityInvalid();
-    // Renaming an identity: the session must already have proven the current one. Otherwise an
-    // unverified session attached to someone's contact could rename it to an identity it holds a
-    // hash for and become a verified session of that contact.
-    if (changing && !s.verified && (s.current != null || s.contactHasVerifiedSession)) throw identityInvalid();
-    return { setIdentifier: changing ? claimed : null, verify: true };
+    if (!hashesMatch(s.hmacToken, s.current, hashes)) throw identityInvalid();
+    return { verify: true };
   }
   if (s.mandatory) throw identityInvalid();
-  if (changing) {
-    // Without a hash an identifier may only be given to an anonymous, never-verified contact.
-    if (s.verified || s.contactHasVerifiedSession || s.current != null) throw identityInvalid();
-    return { setIdentifier: claimed, verify: false };
-  }
   if (editsAttributes && s.contactHasVerifiedSession && !s.verified) throw identityInvalid();
-  return { setIdentifier: null, verify: false };
+  return { verify: false };
 }
 
 /**

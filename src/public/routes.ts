@@ -9,7 +9,7 @@ import { bodyLimits, rateLimitHook } from './limits.js';
 import { presentPublicContact, presentPublicConversation, presentPublicConversations, presentPublicInbox, presentPublicMessage, presentPublicMessages } from './presenters.js';
 import { createPublicContact, getPublicContact, updatePublicContact } from './contacts.js';
 import * as service from './service.js';
-import { presentedHashes } from './identity.js';
+import { requestHashes } from './identity.js';
 import { resolveInbox, type Session } from './session.js';
 import * as s from './schemas.js';
 
@@ -73,16 +73,19 @@ function routes(app: TypedApp, ctx: AppContext) {
         ...doc,
         summary: 'Create (or match) a contact and open a session: returns source_id and pubsub_token',
         description:
-          'Matches an existing contact by identifier, then email, then phone, otherwise creates one. A valid identifier_hash ' +
-          '(HMAC-SHA256 of identifier with the inbox hmac_token) verifies the new session at once. On an inbox with HMAC ' +
-          'mandatory a missing or wrong hash is a 401 and nothing is written; a present-but-wrong hash is a 401 on every inbox.',
+          'Matches an existing contact by identifier, otherwise creates one. A valid identifier_hash (HMAC-SHA256 of identifier ' +
+          'with the inbox hmac_token, in the body or the query string) verifies the new session at once; a verified identity is ' +
+          'matched by identifier only, and an email or phone another contact holds is then left off. Without a hash (inboxes ' +
+          'without HMAC mandatory) a contact is also matched by email, then phone, and the session stays unverified. On an ' +
+          'inbox with HMAC mandatory a missing or wrong hash is a 401 and nothing is written; a present-but-wrong hash is a 401 on every inbox.',
         params: s.InboxParams,
+        querystring: s.HashQuery,
         body: s.ContactCreateBody,
         response: { 200: s.PublicContact, ...s.errorResponses(401, 404, 422, 429) },
       },
     },
     async (req) => {
-      const r = await createPublicContact(ctx, req.params.inbox_identifier, req.body);
+      const r = await createPublicContact(ctx, req.params.inbox_identifier, req.body, requestHashes(req));
       return presentPublicContact(r.contact, r.session);
     },
   );
@@ -99,7 +102,7 @@ function routes(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      const r = await getPublicContact(ctx, req.params.inbox_identifier, req.params.contact_identifier, req.query);
+      const r = await getPublicContact(ctx, req.params.inbox_identifier, req.params.contact_identifier, requestHashes(req));
       return presentPublicContact(r.contact, r.session);
     },
   );
@@ -113,16 +116,16 @@ function routes(app: TypedApp, ctx: AppContext) {
         ...doc,
         summary: "Update the session's contact",
         description:
-          'identifier_hash must be the hash of the identifier the contact has after the update (mandatory on HMAC-mandatory inboxes). ' +
-          'Changing an existing identifier needs an already verified session and the hash of the new one; an identifier, email or ' +
-          'phone held by another contact is a 422 (contacts are never merged).',
+          'identifier_hash (body or query string) must be the hash of the identifier the contact has (mandatory on HMAC-mandatory ' +
+          'inboxes). identifier is not applied: a contact gets its identifier when it is created and it never changes through ' +
+          'this API. An email or phone held by another contact is a 422 (contacts are never merged).',
         params: s.ContactParams,
         querystring: s.HashQuery,
         body: s.ContactUpdateBody,
         response: { 200: s.PublicContact, ...s.errorResponses(401, 404, 422, 429) },
       },
       handler: async (req) => {
-        const r = await updatePublicContact(ctx, req.params.inbox_identifier, req.params.contact_identifier, req.body, req.query);
+        const r = await updatePublicContact(ctx, req.params.inbox_identifier, req.params.contact_identifier, req.body, requestHashes(req));
         return presentPublicContact(r.contact, r.session);
       },
     });
@@ -140,7 +143,7 @@ function routes(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      const r = await service.listConversations(ctx, req.params.inbox_identifier, req.params.contact_identifier, req.query);
+      const r = await service.listConversations(ctx, req.params.inbox_identifier, req.params.contact_identifier, requestHashes(req));
       return presentPublicConversations(db, r.conversations, r.session.contact);
     },
   );
@@ -160,7 +163,7 @@ function routes(app: TypedApp, ctx: AppContext) {
       ...idem,
     },
     async (req) => {
-      const r = await service.createConversation(ctx, req.params.inbox_identifier, req.params.contact_identifier, req.body, req.query);
+      const r = await service.createConversation(ctx, req.params.inbox_identifier, req.params.contact_identifier, req.body, requestHashes(req));
       return conversationJson(r);
     },
   );
@@ -177,7 +180,7 @@ function routes(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      const r = await service.getConversation(ctx, req.params, presentedHashes(req.query));
+      const r = await service.getConversation(ctx, req.params, requestHashes(req));
       return conversationJson(r);
     },
   );
@@ -196,7 +199,7 @@ function routes(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      const r = await service.resolveConversation(ctx, req.params, presentedHashes(req.body, req.query));
+      const r = await service.resolveConversation(ctx, req.params, requestHashes(req));
       return conversationJson(r);
     },
   );
@@ -215,7 +218,7 @@ function routes(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req, reply) => {
-      await service.toggleTyping(ctx, req.params, req.body, req.query);
+      await service.toggleTyping(ctx, req.params, req.body, requestHashes(req));
       return reply.status(200).send(undefined);
     },
   );
@@ -234,7 +237,7 @@ function routes(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req, reply) => {
-      await service.updateLastSeen(ctx, req.params, presentedHashes(req.body, req.query));
+      await service.updateLastSeen(ctx, req.params, requestHashes(req));
       return reply.status(200).send(undefined);
     },
   );
@@ -251,7 +254,7 @@ function routes(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      const r = await service.listMessages(ctx, req.params, req.query);
+      const r = await service.listMessages(ctx, req.params, req.query, requestHashes(req));
       return presentPublicMessages(db, r.conversation, r.messages);
     },
   );
@@ -271,7 +274,7 @@ function routes(app: TypedApp, ctx: AppContext) {
       ...idem,
     },
     async (req) => {
-      const r = await service.createMessage(ctx, req.params, req.body, req.query);
+      const r = await service.createMessage(ctx, req.params, req.body, requestHashes(req));
       return presentPublicMessage(r.message, r.conversation.display_id, { type: 'contact', contact: r.session.contact });
     },
   );
@@ -290,7 +293,7 @@ function routes(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      const r = await service.submitValues(ctx, req.params, req.body, req.query);
+      const r = await service.submitValues(ctx, req.params, req.body, requestHashes(req));
       const [m] = await presentPublicMessages(db, r.conversation, [r.message]);
       return m;
     },

@@ -17,7 +17,8 @@ const IdentifierHash = Type.String({
   maxLength: 128,
   description:
     "Lowercase hex HMAC-SHA256 of the contact's identifier, keyed with the inbox's hmac_token (computed on your server). " +
-    'When present it must match the contact behind the source_id, or the request is a 401.',
+    'Read from the body and the query string alike. When present it must match the contact behind the source_id ' +
+    '(on contact create: the identifier requested), or the request is a 401.',
 });
 
 /* ---------------- params and queries ---------------- */
@@ -39,17 +40,20 @@ export const MessageParams = Type.Object({
   message_id: Id,
 });
 
-/** Any session route accepts identifier_hash in the query string (verified sessions need not send it). */
-export const HashQuery = Type.Object({ identifier_hash: Type.Optional(IdentifierHash) });
+/**
+ * Every route accepts identifier_hash in the query string (verified sessions need not send it). A
+ * repeated one (`identifier_hash[]=…`) is taken as a list: each must match, like one in the body.
+ */
+const QueryHash = Type.Optional(Type.Union([IdentifierHash, Type.Array(IdentifierHash, { maxItems: 8 })]));
+export const HashQuery = Type.Object({ identifier_hash: QueryHash });
 export const MessagesQuery = Type.Object({
-  identifier_hash: Type.Optional(IdentifierHash),
+  identifier_hash: QueryHash,
   before: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, description: 'The 20 messages before this message id' })),
 });
 
 /* ---------------- bodies ---------------- */
 
 const ContactFields = {
-  identifier: Type.Optional(NullableText(MAX_STRING, "Your own id for this person (unique per account); what identifier_hash signs")),
   identifier_hash: Type.Optional(Type.Union([IdentifierHash, Type.Null()])),
   email: Type.Optional(NullableText(MAX_STRING, 'Unique per account (case-insensitive)')),
   name: Type.Optional(Text(MAX_STRING)),
@@ -59,12 +63,18 @@ const ContactFields = {
 };
 
 export const ContactCreateBody = Type.Object({
+  identifier: Type.Optional(NullableText(MAX_STRING, 'Your own id for this person (unique per account); what identifier_hash signs')),
   ...ContactFields,
   source_id: Type.Optional(Text(MAX_STRING, { description: 'The session id to use; a UUID is generated when absent' })),
 });
 export type ContactCreateBody = Static<typeof ContactCreateBody>;
 
-export const ContactUpdateBody = Type.Object(ContactFields);
+export const ContactUpdateBody = Type.Object({
+  identifier: Type.Optional(
+    NullableText(MAX_STRING, "Not applied: a contact's identifier is set when it is created and never changes through the client API"),
+  ),
+  ...ContactFields,
+});
 export type ContactUpdateBody = Static<typeof ContactUpdateBody>;
 
 export const ConversationCreateBody = Type.Object({

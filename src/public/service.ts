@@ -8,7 +8,6 @@ import { openConversation } from '../conversations/service.js';
 import { MESSAGE_STATUSES, type MessageRow } from '../messages/format.js';
 import { updateMessage } from '../messages/repository.js';
 import { ingestMessage, normalizeMessageInput } from '../messages/service.js';
-import { presentedHashes } from './identity.js';
 import { checkAttributes } from './limits.js';
 import * as repo from './repository.js';
 import type { MessageCreateBody, MessageUpdateBody, TypingBody } from './schemas.js';
@@ -16,7 +15,7 @@ import { openSession, scopeOf, type Session } from './session.js';
 
 /**
  * Conversation and message use cases of the client API. Every one starts from `openSession`
- * (capability + identity rules) and reaches conversations only through the session's scope, so a
+ * (capability + identity rules, with the hashes the route read by `requestHashes`) and reaches conversations only through the session's scope, so a
  * contact can never address another contact's conversation: an id outside the scope is a 404.
  * Writes reuse the Application API's building blocks and record the same events in the same
  * transaction (conversation.created, message.created, conversation.status_changed/updated,
@@ -31,15 +30,15 @@ const SUBMITTABLE = new Set(['form', 'input_select', 'input_csat']);
 
 const contactPerformer = (s: Session): Performer => ({ type: 'contact', id: s.contact.id });
 
-export async function listConversations(ctx: AppContext, inboxIdentifier: string, sourceId: string, query: unknown) {
-  const s = await openSession(ctx, inboxIdentifier, sourceId, presentedHashes(query));
+export async function listConversations(ctx: AppContext, inboxIdentifier: string, sourceId: string, hashes: string[]) {
+  const s = await openSession(ctx, inboxIdentifier, sourceId, hashes);
   const db = ctx.database.db;
   return { session: s, conversations: await repo.listScopedConversations(db, await scopeOf(db, s)) };
 }
 
 /** POST …/conversations: only custom_attributes are taken; lock_to_single_conversation is respected. */
-export async function createConversation(ctx: AppContext, inboxIdentifier: string, sourceId: string, body: { custom_attributes?: unknown }, query: unknown) {
-  const s = await openSession(ctx, inboxIdentifier, sourceId, presentedHashes(body, query));
+export async function createConversation(ctx: AppContext, inboxIdentifier: string, sourceId: string, body: { custom_attributes?: unknown }, hashes: string[]) {
+  const s = await openSession(ctx, inboxIdentifier, sourceId, hashes);
   const custom = checkAttributes(jsonObject(body.custom_attributes, 'custom_attributes'), 'custom_attributes');
   const conversation = await ctx.database.transaction(async (trx) => {
     const { conversation } = await openConversation(ctx, trx, {
@@ -79,8 +78,8 @@ export async function resolveConversation(ctx: AppContext, ref: ConversationRef,
 }
 
 /** toggle_typing: conversation.typing_on / typing_off with the contact as typist. */
-export async function toggleTyping(ctx: AppContext, ref: ConversationRef, body: TypingBody, query: unknown) {
-  const { session, conversation } = await getConversation(ctx, ref, presentedHashes(body, query));
+export async function toggleTyping(ctx: AppContext, ref: ConversationRef, body: TypingBody, hashes: string[]) {
+  const { session, conversation } = await getConversation(ctx, ref, hashes);
   await ctx.database.transaction(async (trx) => {
     await ctx.events(trx, conversation.account_id, body.typing_status === 'on' ? 'conversation.typing_on' : 'conversation.typing_off', {
       conversation_id: conversation.id,
@@ -116,14 +115,14 @@ export async function updateLastSeen(ctx: AppContext, ref: ConversationRef, hash
   });
 }
 
-export async function listMessages(ctx: AppContext, ref: ConversationRef, query: { before?: number }) {
-  const { session, conversation } = await getConversation(ctx, ref, presentedHashes(query));
+export async function listMessages(ctx: AppContext, ref: ConversationRef, query: { before?: number }, hashes: string[]) {
+  const { session, conversation } = await getConversation(ctx, ref, hashes);
   return { session, conversation, messages: await repo.listPublicMessages(ctx.database.db, conversation.id, query.before) };
 }
 
 /** POST …/messages: always incoming, the contact as sender, through the Application API's ingestion. */
-export async function createMessage(ctx: AppContext, ref: ConversationRef, body: MessageCreateBody, query: unknown) {
-  const { session, conversation } = await getConversation(ctx, ref, presentedHashes(body, query));
+export async function createMessage(ctx: AppContext, ref: ConversationRef, body: MessageCreateBody, hashes: string[]) {
+  const { session, conversation } = await getConversation(ctx, ref, hashes);
   if (body.attachments !== undefined && body.attachments !== null && body.attachments !== '') {
     throw errors.unprocessable('Attachments are not supported by this server yet; send the content as text');
   }
@@ -141,8 +140,8 @@ export async function createMessage(ctx: AppContext, ref: ConversationRef, body:
  * PATCH …/messages/:message_id: the contact's answer to a form, input_select or input_csat message
  * of this conversation, stored as content_attributes.submitted_values; records message.updated.
  */
-export async function submitValues(ctx: AppContext, ref: ConversationRef & { message_id: number }, body: MessageUpdateBody, query: unknown) {
-  const { session, conversation } = await getConversation(ctx, ref, presentedHashes(body, query));
+export async function submitValues(ctx: AppContext, ref: ConversationRef & { message_id: number }, body: MessageUpdateBody, hashes: string[]) {
+  const { session, conversation } = await getConversation(ctx, ref, hashes);
   const current = await repo.findPublicMessage(ctx.database.db, conversation.id, ref.message_id);
   if (!current) throw errors.notFound();
   if (!current.content_type || !SUBMITTABLE.has(current.content_type) || current.message_type === 0) {
