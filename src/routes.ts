@@ -11,10 +11,11 @@ import * as messages from './messages/routes.js';
 import * as webhooks from './webhooks/routes.js';
 import * as publicApi from './public/routes.js';
 import * as cable from './realtime/routes.js';
+import * as outbox from './outbox/routes.js';
 
 /** Every resource registers its own routes; this list is the whole HTTP surface. */
 export async function registerRoutes(app: TypedApp, ctx: AppContext) {
-  for (const mod of [auth, profile, accounts, agents, inboxes, contacts, conversations, messages, webhooks, publicApi, cable]) {
+  for (const mod of [auth, profile, accounts, agents, inboxes, contacts, conversations, messages, webhooks, publicApi, cable, outbox]) {
     await mod.register(app, ctx);
   }
 }

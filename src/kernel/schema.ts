@@ -224,6 +224,18 @@ export interface EventConsumersTable {
   updated_at: number;
 }
 
+/** An outbox event a listener could not process after bounded retries (0002_dead_events). */
+export interface DeadEventsTable {
+  id: Generated<number>;
+  listener: string;
+  event_id: number;
+  account_id: number; // the event's account
+  event_name: string;
+  error: string; // the error's message, truncated (no stack, no payload)
+  attempts: number;
+  created_at: number;
+}
+
 export interface WebhooksTable extends Timestamps {
   id: Generated<number>;
   account_id: number;
@@ -287,6 +299,7 @@ export interface DB {
   idempotency_keys: IdempotencyKeysTable;
   events: EventsTable;
   event_consumers: EventConsumersTable;
+  dead_events: DeadEventsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;

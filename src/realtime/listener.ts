@@ -1,6 +1,6 @@
 import type { AppContext } from '../context.js';
 import type { Tx } from '../kernel/db.js';
-import type { Listener, OutboxEvent } from '../kernel/events/outbox.js';
+import { TransientError, type Listener, type OutboxEvent } from '../kernel/events/outbox.js';
 import { loadMessagePushData } from '../messages/presenters.js';
 import { loadConversationPushData } from '../conversations/presenters.js';
 import { loadContactPushData } from '../contacts/presenters.js';
@@ -136,7 +136,7 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
     name: 'realtime',
     async handle(events, trx) {
       agentsByInbox = new Map();
-      const publishing: Promise<unknown>[] = [];
+      const outs: { accountId: number; out: Delivery }[] = [];
       let failure: unknown = null;
       const cutoff = Date.now() - STALE_MS;
       // Accounts nobody is subscribed to (on any node) cost nothing: no push data is loaded for them.
@@ -146,27 +146,23 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
         let listening = audience.get(ev.accountId);
         if (!listening) audience.set(ev.accountId, (listening = rt.rooms.hasAudience(ev.accountId)));
         if (!(await listening)) continue;
-        let out: Delivery | null;
-        try {
-          out = await build(trx, ev);
-          if (out) {
-            const performer = ref(ev.payload.performer);
-            if (performer && out.event !== 'conversation.typing_on' && out.event !== 'conversation.typing_off')
-              out.data.performer = await personPush(trx, ev.accountId, performer);
-            out.data.account_id = ev.accountId;
-            scrub(out.data);
-          }
-        } catch (err) {
-          // A presenter bug must not stall real-time for everyone: log and skip this event.
-          log.error({ err, event: ev.name, eventId: ev.id }, 'realtime: could not build the event');
-          continue;
-        }
-        // Handled at once (not only by the Promise.all below), so a failure is never an unhandled rejection.
-        if (out) publishing.push(rt.publish(ev.accountId, out.targets, out.event, out.data).catch((err) => (failure ??= err)));
+        // An event that cannot be built throws before anything of the batch is published: the
+        // dispatcher then handles the events one at a time and records the bad one as dead.
+        const out = await build(trx, ev);
+        if (!out) continue;
+        const performer = ref(ev.payload.performer);
+        if (performer && out.event !== 'conversation.typing_on' && out.event !== 'conversation.typing_off')
+          out.data.performer = await personPush(trx, ev.accountId, performer);
+        out.data.account_id = ev.accountId;
+        scrub(out.data);
+        outs.push({ accountId: ev.accountId, out });
       }
+      // Published in order; each failure is caught at once, so none is an unhandled rejection.
+      const publishing = outs.map(({ accountId, out }) => rt.publish(accountId, out.targets, out.event, out.data).catch((err) => (failure ??= err)));
       await Promise.all(publishing);
-      // A pub/sub failure fails the batch: the cursor stays, and the batch is published again later.
-      if (failure) throw failure;
+      // A pub/sub failure (Redis away) is transient: the cursor stays, and the events are published
+      // again once it is back (the outbox holds them).
+      if (failure) throw new TransientError('realtime publish failed', { cause: failure });
     },
   };
 }

@@ -121,14 +121,9 @@ export function webhookListener(deps: { log: Logger; worker: Adopter }): Listene
         endpoints.push({ type: 'webhook', id: w.id });
       }
       if (!endpoints.length) continue;
-      let body: Json | null;
-      try {
-        body = await buildBody(trx, event, e, routing);
-      } catch (err) {
-        // One event that cannot be presented must not block every later event (poison message).
-        deps.log.error({ err, event_id: e.id, event: e.name }, 'webhook payload could not be built; event skipped');
-        continue;
-      }
+      // A body that cannot be built throws: the dispatcher retries the event on its own, then records
+      // it as a dead event and moves on (a transient failure is retried, never skipped).
+      const body = await buildBody(trx, event, e, routing);
       if (!body) continue;
       const payload = JSON.stringify(stripSecrets(body));
       for (const ep of endpoints) {
