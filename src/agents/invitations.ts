@@ -34,3 +34,29 @@ export function mailInvitation(ctx: AppContext, mail: InvitationMail): Promise<v
     .send({ to: mail.to, subject: `You have been invited to ${mail.accountName} on ChannelX`, text })
     .catch((err: unknown) => ctx.log.warn({ err: { message: (err as Error)?.message }, to: mail.to }, 'invitation mail failed'));
 }
+
+/** The dashboard page where a signed-in user sees and answers their account invitations (GET/POST /api/v1/profile/invitations). */
+export function accountInvitationsUrl(ctx: AppContext): string {
+  return `${ctx.config.publicUrl}/app/profile/invitations`;
+}
+
+/**
+ * Mails an existing user that an account invites them (they accept or decline once signed in). Like
+ * mailInvitation it runs after the commit, never fails the request and carries no token.
+ */
+export function mailMembershipInvitation(ctx: AppContext, mail: Omit<InvitationMail, 'name'>): Promise<void> | undefined {
+  if (!ctx.mailer.enabled) return undefined;
+  const text = [
+    'Hi,',
+    '',
+    `${mail.inviterName} has invited you to join ${mail.accountName} on ChannelX.`,
+    '',
+    'You are not a member until you accept. Sign in to accept or decline the invitation here:',
+    mail.url,
+    '',
+    `The invitation expires on ${new Date(mail.expiresAt).toUTCString()}. If you did not expect it, decline it or ignore this mail.`,
+  ].join('\n');
+  return ctx.mailer
+    .send({ to: mail.to, subject: `Invitation to join ${mail.accountName} on ChannelX`, text })
+    .catch((err: unknown) => ctx.log.warn({ err: { message: (err as Error)?.message }, to: mail.to }, 'invitation mail failed'));
+}

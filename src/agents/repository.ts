@@ -94,8 +94,9 @@ export async function lockAccount(db: Executor, dialect: Database['dialect'], ac
 
 export type NewMembership = { role: number; inviterId: number | null; availability: number; autoOffline: boolean };
 
-export async function insertMembership(db: Executor, accountId: number, userId: number, m: NewMembership): Promise<void> {
-  await db
+/** Adds the membership; with `ifAbsent`, an existing one for the pair is kept as it is. */
+export async function insertMembership(db: Executor, accountId: number, userId: number, m: NewMembership, ifAbsent = false): Promise<void> {
+  let q = db
     .insertInto('account_users')
     .values({
       account_id: accountId,
@@ -106,8 +107,9 @@ export async function insertMembership(db: Executor, accountId: number, userId: 
       auto_offline: m.autoOffline ? 1 : 0,
       active_at: null,
       created_at: now(),
-    })
-    .execute();
+    });
+  if (ifAbsent) q = q.onConflict((oc) => oc.columns(['account_id', 'user_id']).doNothing());
+  await q.execute();
 }
 
 export type MembershipPatch = { role?: number; availability?: number; auto_offline?: number };

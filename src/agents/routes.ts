@@ -17,7 +17,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       preValidation: member(ctx),
       schema: {
         tags: ['Agents'],
-        summary: 'List the agents of the account (a bare array)',
+        summary: 'List the agents of the account (a bare array; invited existing users who have not accepted yet follow, with confirmed: false)',
         params: AccountParams,
         response: { 200: AgentList, ...errorResponses(401) },
       },
@@ -35,6 +35,8 @@ export async function register(app: TypedApp, ctx: AppContext) {
       schema: {
         tags: ['Agents'],
         summary: 'Add an agent (administrators); without a password the response carries an invitation_url',
+        description:
+          'A new email creates the user, a member at once. A user who already exists is invited instead: they are not a member until they accept (`POST /api/v1/profile/invitations/:id/accept`), and until then the account sees only the email and name it typed (`confirmed: false`, no `invitation_url`).',
         params: AccountParams,
         body: AgentCreateBody,
         response: { 200: CreatedAgent, ...errorResponses(401, 422, 429) },
@@ -44,6 +46,9 @@ export async function register(app: TypedApp, ctx: AppContext) {
       const auth = principal(req);
       const { agent: wrapped, ...flat } = req.body;
       const created = await createAgent(ctx, auth, { ...flat, ...wrapped });
+      if (created.pendingUntil !== undefined) {
+        return { ...presentAgent(created.agent), invitation_expires_at: new Date(created.pendingUntil).toISOString() };
+      }
       const json = presentAgent(created.agent, { presence: presenceOf(ctx) });
       if (!created.invitation) return json;
       return {
@@ -61,7 +66,8 @@ export async function register(app: TypedApp, ctx: AppContext) {
       preValidation: admin(ctx),
       schema: {
         tags: ['Agents'],
-        summary: "Update an agent's name, role, availability or auto_offline (administrators)",
+        summary: "Update an agent's role, availability or auto_offline in this account (administrators)",
+        description: "Name, email and password belong to the user (their profile): they are ignored here, as the reference drops parameters it does not permit.",
         params: AccountIdParams,
         body: AgentUpdateBody,
         response: { 200: AgentSchema, ...errorResponses(401, 404, 422) },

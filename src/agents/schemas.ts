@@ -18,8 +18,12 @@ const CreateFields = {
 export const AgentCreateBody = Type.Object({ ...CreateFields, agent: Type.Optional(Type.Object(CreateFields)) });
 export type AgentCreateInput = Omit<Static<typeof AgentCreateBody>, 'agent'>;
 
+/**
+ * Only account-scoped fields are applied. `name` is still accepted (and validated) for reference
+ * clients but ignored, like email and password: they belong to the user (their profile).
+ */
 const UpdateFields = {
-  name: Type.Optional(Text(255)),
+  name: Type.Optional(Text(255, { description: "ignored: the name is the user's own (their profile)" })),
   role: Type.Optional(Role),
   availability: Type.Optional(Availability),
   auto_offline: Type.Optional(Type.Boolean()),
@@ -33,7 +37,7 @@ export const CreatedAgent = Open(
   {
     ...AgentSchema.properties,
     invitation_url: Type.Optional(Type.String({ description: 'one-time link for the invited agent to set a password (only when no password was given)' })),
-    invitation_expires_at: Type.Optional(Type.String({ description: 'ISO 8601' })),
+    invitation_expires_at: Type.Optional(Type.String({ description: 'ISO 8601; also for an invited existing user (pending until they accept)' })),
   },
   'The created agent',
 );

@@ -10,6 +10,12 @@ import { AVAILABILITY, availableName, type AgentRow } from '../users/presenter.j
 import { findUserByEmail, insertUser, normalizeEmail, updateUser } from '../users/repository.js';
 import { createInvitation } from '../users/invitations.js';
 import {
+  deleteMembershipInvitation,
+  findPendingAgent,
+  listPendingAgents,
+  upsertMembershipInvitation,
+} from '../users/membership-invitations.js';
+import {
   countAdministrators,
   countMemberships,
   deleteMembership,
@@ -20,7 +26,7 @@ import {
   updateMembership,
   type MembershipPatch,
 } from './repository.js';
-import { invitationUrl, mailInvitation } from './invitations.js';
+import { accountInvitationsUrl, invitationUrl, mailInvitation, mailMembershipInvitation } from './invitations.js';
 import type { AgentCreateInput, AgentUpdateInput } from './schemas.js';
 
 /** The reference's per-account limits on agent management. */
@@ -30,16 +36,31 @@ const DELETE_LIMIT = { limit: 50, windowS: 24 * 3600 };
 const emailTaken = () => errors.invalid('Email has already been taken', ['email']);
 const availabilityNumber = (a: (typeof AVAILABILITY)[number]) => AVAILABILITY.indexOf(a);
 
+/**
+ * The account's agents, then the existing users it invited who have not accepted yet (unconfirmed,
+ * shown only with the email and name the account typed).
+ */
 export async function agentsOf(ctx: AppContext, auth: AccountContext): Promise<AgentRow[]> {
-  return listAgents(ctx.database.db, auth.accountId);
+  const db = ctx.database.db;
+  const [members, pending] = await Promise.all([listAgents(db, auth.accountId), listPendingAgents(db, auth.accountId)]);
+  return [...members, ...pending];
 }
 
-export type CreatedAgent = { agent: AgentRow; invitation?: { url: string; expiresAt: number } };
+export type CreatedAgent = {
+  agent: AgentRow;
+  /** A new user's one-time link to set a password. */
+  invitation?: { url: string; expiresAt: number };
+  /** An existing user was invited: not a member until they accept. */
+  pendingUntil?: number;
+};
 
 /**
- * Adds an agent to the account. A new email creates the user; an existing user joins the account
- * (their password is never changed here). Without a password, a new user gets a one-time invitation
- * link (returned, and mailed when SMTP is configured).
+ * Adds an agent to the account. A new email creates the user (a member at once); without a
+ * password they get a one-time invitation link (returned, and mailed when SMTP is configured). A
+ * user who already exists belongs to themselves: they are invited and become a member only when
+ * they accept (GET/POST /api/v1/profile/invitations); until then the account sees only the email
+ * and name it typed, and nothing of the user is changed. (A user who never set a password and
+ * belongs to no account is set up like a new one.)
  */
 export async function createAgent(ctx: AppContext, auth: AccountContext, input: AgentCreateInput): Promise<CreatedAgent> {
   const email = input.email ? normalizeEmail(input.email) : '';
@@ -55,38 +76,72 @@ export async function createAgent(ctx: AppContext, auth: AccountContext, input: 
     autoOffline: input.auto_offline ?? true,
   };
 
-  let result: { userId: number; name: string; invitation?: { token: string; expiresAt: number } };
+  const typedName = input.name?.trim() || null;
+  const requireName = () => {
+    if (!typedName) throw errors.invalid("Name can't be blank", ['name']);
+    return typedName;
+  };
+
+  let result:
+    | { kind: 'member'; userId: number; name: string; invitation?: { token: string; expiresAt: number } }
+    | { kind: 'pending'; userId: number; expiresAt: number };
   try {
     result = await ctx.database.transaction(async (trx) => {
       const existing = await findUserByEmail(trx, email);
       if (existing) {
         if (await findAgent(trx, auth.accountId, existing.id)) throw emailTaken();
-        // A user without a password who belongs to no other account is set up like a new one;
-        // anyone else keeps their credentials (another account's administrator must not set them).
+        // A user without a password who belongs to no account never took the identity: they are
+        // set up like a new one (the name typed here, a password or a one-time link).
         const unclaimed = !existing.password_hash && (await countMemberships(trx, existing.id)) === 0;
+        if (!unclaimed) {
+          // Anyone else belongs to themselves: an invitation they accept or decline; nothing of the
+          // user is read into the response or changed (another account must not rename them).
+          const { expiresAt } = await upsertMembershipInvitation(trx, {
+            accountId: auth.accountId,
+            userId: existing.id,
+            inviterId: auth.user.id,
+            email,
+            name: typedName,
+            role: membership.role,
+            availability: membership.availability,
+            autoOffline: membership.autoOffline,
+          });
+          return { kind: 'pending' as const, userId: existing.id, expiresAt };
+        }
+        const name = requireName();
+        await updateUser(trx, existing.id, { name, display_name: null, ...(passwordHash ? { password_hash: passwordHash, confirmed: 1 } : { confirmed: 0 }) });
         await insertMembership(trx, auth.accountId, existing.id, membership);
-        if (unclaimed && passwordHash) await updateUser(trx, existing.id, { password_hash: passwordHash, confirmed: 1 });
-        const invitation =
-          unclaimed && !passwordHash
-            ? await createInvitation(trx, { accountId: auth.accountId, userId: existing.id, inviterId: auth.user.id })
-            : undefined;
-        return { userId: existing.id, name: existing.name, invitation };
+        const invitation = passwordHash
+          ? undefined
+          : await createInvitation(trx, { accountId: auth.accountId, userId: existing.id, inviterId: auth.user.id });
+        return { kind: 'member' as const, userId: existing.id, name, invitation };
       }
-      const name = input.name?.trim();
-      if (!name) throw errors.invalid("Name can't be blank", ['name']);
+      const name = requireName();
       const user = await insertUser(trx, { name, email, password_hash: passwordHash });
       if (!passwordHash) await updateUser(trx, user.id, { confirmed: 0 });
       await insertMembership(trx, auth.accountId, user.id, membership);
       const invitation = passwordHash
         ? undefined
         : await createInvitation(trx, { accountId: auth.accountId, userId: user.id, inviterId: auth.user.id });
-      return { userId: user.id, name, invitation };
+      return { kind: 'member' as const, userId: user.id, name, invitation };
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw emailTaken();
     throw err;
   }
 
+  if (result.kind === 'pending') {
+    const agent = (await findPendingAgent(ctx.database.db, auth.accountId, result.userId))!;
+    const account = await findAccount(ctx.database.db, auth.accountId);
+    void mailMembershipInvitation(ctx, {
+      to: email,
+      accountName: account?.name ?? '',
+      inviterName: availableName(auth.user),
+      url: accountInvitationsUrl(ctx),
+      expiresAt: result.expiresAt,
+    });
+    return { agent, pendingUntil: result.expiresAt };
+  }
   const agent = (await findAgent(ctx.database.db, auth.accountId, result.userId))!;
   if (!result.invitation) return { agent };
   const url = invitationUrl(ctx, result.invitation.token);
@@ -102,9 +157,12 @@ export async function createAgent(ctx: AppContext, auth: AccountContext, input: 
   return { agent, invitation: { url, expiresAt: result.invitation.expiresAt } };
 }
 
-/** Administrators change an agent's name, role, availability and auto_offline. The last administrator stays one. */
+/**
+ * Administrators change what belongs to the account: the agent's role, availability and
+ * auto_offline in it. The user's own fields (name, email, password) are not theirs to change and
+ * are ignored, as the reference drops parameters it does not permit. The last administrator stays one.
+ */
 export async function updateAgent(ctx: AppContext, auth: AccountContext, userId: number, input: AgentUpdateInput): Promise<AgentRow> {
-  if (input.name !== undefined && !input.name.trim()) throw errors.invalid("Name can't be blank", ['name']);
   return ctx.database.transaction(async (trx) => {
     await lockAccount(trx, ctx.database.dialect, auth.accountId);
     const agent = await findAgent(trx, auth.accountId, userId);
@@ -117,17 +175,24 @@ export async function updateAgent(ctx: AppContext, auth: AccountContext, userId:
       throw errors.invalid('The account needs at least one administrator', ['role']);
     }
     await updateMembership(trx, auth.accountId, userId, patch);
-    if (input.name !== undefined) await updateUser(trx, userId, { name: input.name.trim() });
     return (await findAgent(trx, auth.accountId, userId))!;
   });
 }
 
-/** Removes an agent from the account (never yourself, never the last administrator). */
+/**
+ * Removes an agent from the account (never yourself, never the last administrator), or withdraws
+ * the account's pending invitation of that user.
+ */
 export async function removeAgent(ctx: AppContext, auth: AccountContext, userId: number): Promise<void> {
   await ctx.database.transaction(async (trx) => {
     await lockAccount(trx, ctx.database.dialect, auth.accountId);
     const agent = await findAgent(trx, auth.accountId, userId);
-    if (!agent) throw errors.notFound();
+    if (!agent) {
+      if (!(await findPendingAgent(trx, auth.accountId, userId))) throw errors.notFound();
+      await enforce(ctx.limiter, `agents:delete:${auth.accountId}`, DELETE_LIMIT.limit, DELETE_LIMIT.windowS);
+      await deleteMembershipInvitation(trx, auth.accountId, userId);
+      return;
+    }
     if (userId === auth.user.id) throw errors.unprocessable('You cannot delete yourself');
     if (agent.role === 1 && (await countAdministrators(trx, auth.accountId)) <= 1) {
       throw errors.unprocessable('The last administrator of an account cannot be deleted');

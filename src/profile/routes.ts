@@ -1,12 +1,16 @@
+import { Type } from 'typebox';
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
 import { currentUser, signedIn } from '../accounts/guard.js';
 import { SESSION_COOKIE } from '../kernel/auth.js';
-import { errorResponses } from '../accounts/schemas.js';
-import { UserSchema } from '../users/presenter.js';
+import { EmptyOk, errorResponses, Id } from '../accounts/schemas.js';
+import { MembershipInvitationSchema, presentMembershipInvitation, UserSchema } from '../users/presenter.js';
 import { signedInUserJson } from '../users/service.js';
 import { resetAccessToken, updateProfile } from './service.js';
 import { ProfileUpdateBody } from './schemas.js';
+import { acceptAccountInvitation, declineAccountInvitation, invitationsOf } from './invitations.js';
+
+const InvitationIdParams = Type.Object({ id: Id });
 
 /** The signed-in user's own profile (not account-scoped). Token or session cookie. */
 export async function register(app: TypedApp, ctx: AppContext) {
@@ -60,6 +64,51 @@ export async function register(app: TypedApp, ctx: AppContext) {
     async (req) => {
       const user = currentUser(req);
       return signedInUserJson(ctx, await resetAccessToken(ctx, user));
+    },
+  );
+
+  // Accounts inviting the user (issue 9 item 4): an existing user joins another account only by accepting.
+  app.get(
+    '/api/v1/profile/invitations',
+    {
+      preValidation: signedIn(ctx),
+      schema: {
+        tags: ['Profile'],
+        summary: 'Accounts that invite the signed-in user and that they have not answered yet',
+        response: { 200: Type.Object({ payload: Type.Array(MembershipInvitationSchema) }), ...errorResponses(401) },
+      },
+    },
+    async (req) => ({ payload: (await invitationsOf(ctx, currentUser(req))).map(presentMembershipInvitation) }),
+  );
+
+  app.post(
+    '/api/v1/profile/invitations/:id/accept',
+    {
+      preValidation: signedIn(ctx),
+      schema: {
+        tags: ['Profile'],
+        summary: 'Accept an account invitation: become a member of that account (the response is the profile)',
+        params: InvitationIdParams,
+        response: { 200: UserSchema, ...errorResponses(401, 404) },
+      },
+    },
+    async (req) => signedInUserJson(ctx, await acceptAccountInvitation(ctx, currentUser(req), req.params.id)),
+  );
+
+  app.post(
+    '/api/v1/profile/invitations/:id/decline',
+    {
+      preValidation: signedIn(ctx),
+      schema: {
+        tags: ['Profile'],
+        summary: 'Decline an account invitation (the account stops listing you as invited)',
+        params: InvitationIdParams,
+        response: { 200: EmptyOk, ...errorResponses(401, 404) },
+      },
+    },
+    async (req, reply) => {
+      await declineAccountInvitation(ctx, currentUser(req), req.params.id);
+      return reply.status(200).send(undefined);
     },
   );
 }

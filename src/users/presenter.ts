@@ -3,6 +3,7 @@ import { fromJson } from '../kernel/db.js';
 import { ROLE_NAMES, type Role } from '../kernel/auth.js';
 import { AnyJson, Open } from '../accounts/schemas.js';
 import type { MembershipRow, UserRow } from './repository.js';
+import type { MembershipInvitationRow } from './membership-invitations.js';
 
 /**
  * The JSON shapes of a user, one per audience: the signed-in user (profile / sign-in), an agent of
@@ -118,6 +119,22 @@ export function userWebhookData(user: Pick<UserRow, 'id' | 'name' | 'email'>) {
   return { id: user.id, name: user.name, email: user.email, type: 'user' as const };
 }
 
+/** An account's pending invitation, as the invited user sees it (GET /api/v1/profile/invitations). */
+export function presentMembershipInvitation(inv: MembershipInvitationRow) {
+  const inviterName = inv.inviter_id == null || inv.inviter_name == null ? null : inv.inviter_display_name || inv.inviter_name;
+  return {
+    id: inv.id,
+    account_id: inv.account_id,
+    account_name: inv.account_name,
+    role: roleName(inv.role),
+    availability: availabilityName(inv.availability),
+    auto_offline: !!inv.auto_offline,
+    inviter_name: inviterName,
+    created_at: iso(inv.created_at),
+    expires_at: iso(inv.expires_at),
+  };
+}
+
 /* ---- response schemas (OpenAPI + serialization); every object keeps extra keys ---- */
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
@@ -176,4 +193,19 @@ export const UserSchema = Open(
     accounts: Type.Array(UserAccountSchema),
   },
   'The signed-in user',
+);
+
+export const MembershipInvitationSchema = Open(
+  {
+    id: Type.Integer(),
+    account_id: Type.Integer(),
+    account_name: Type.String(),
+    role: Type.String({ description: 'agent | administrator: the role on accepting' }),
+    availability: Type.String(),
+    auto_offline: Type.Boolean(),
+    inviter_name: Nullable(Type.String()),
+    created_at: Nullable(Type.String({ description: 'ISO 8601' })),
+    expires_at: Nullable(Type.String({ description: 'ISO 8601' })),
+  },
+  'An account invitation of the signed-in user',
 );
