@@ -10,6 +10,7 @@ import { AVAILABILITY, availableName, type AgentRow } from '../users/presenter.j
 import { findUserByEmail, insertUser, normalizeEmail, updateUser } from '../users/repository.js';
 import { createInvitation } from '../users/invitations.js';
 import {
+  asPendingAgent,
   deleteMembershipInvitation,
   findPendingAgent,
   listPendingAgents,
@@ -131,7 +132,15 @@ export async function createAgent(ctx: AppContext, auth: AccountContext, input: 
   }
 
   if (result.kind === 'pending') {
-    const agent = (await findPendingAgent(ctx.database.db, auth.accountId, result.userId))!;
+    const agent = asPendingAgent({
+      user_id: result.userId,
+      account_id: auth.accountId,
+      email,
+      name: typedName,
+      role: membership.role,
+      availability: membership.availability,
+      auto_offline: membership.autoOffline ? 1 : 0,
+    });
     const account = await findAccount(ctx.database.db, auth.accountId);
     void mailMembershipInvitation(ctx, {
       to: email,

@@ -1,4 +1,6 @@
+import type { ExpressionBuilder } from 'kysely';
 import type { Executor } from '../kernel/db.js';
+import type { DB } from '../kernel/schema.js';
 import { now } from '../kernel/db.js';
 import type { AgentRow } from './presenter.js';
 import { INVITATION_TTL_MS } from './invitations.js';
@@ -45,7 +47,7 @@ export async function upsertMembershipInvitation(db: Executor, input: Membership
   return { expiresAt };
 }
 
-type PendingRow = {
+export type PendingRow = {
   user_id: number;
   account_id: number;
   email: string;
@@ -59,7 +61,7 @@ type PendingRow = {
  * A pending invitee as the inviting account may see them: what it typed and chose, nothing of the
  * user's own (name, display name), unconfirmed.
  */
-const asPendingAgent = (r: PendingRow): AgentRow => ({
+export const asPendingAgent = (r: PendingRow): AgentRow => ({
   id: r.user_id,
   account_id: r.account_id,
   name: r.name || r.email,
@@ -71,12 +73,25 @@ const asPendingAgent = (r: PendingRow): AgentRow => ({
   auto_offline: r.auto_offline,
 });
 
+/** An invitation left over by a race with an accept (the user is a member already) is not pending. */
+const notMemberYet = (eb: ExpressionBuilder<DB, 'membership_invitations'>) =>
+  eb.not(
+    eb.exists(
+      eb
+        .selectFrom('account_users')
+        .select('account_users.id')
+        .whereRef('account_users.account_id', '=', 'membership_invitations.account_id')
+        .whereRef('account_users.user_id', '=', 'membership_invitations.user_id'),
+    ),
+  );
+
 function selectPending(db: Executor, accountId: number) {
   return db
     .selectFrom('membership_invitations')
     .select(['user_id', 'account_id', 'email', 'name', 'role', 'availability', 'auto_offline'])
     .where('account_id', '=', accountId)
-    .where('expires_at', '>', now());
+    .where('expires_at', '>', now())
+    .where(notMemberYet);
 }
 
 /** The account's unexpired invitations of existing users, as agent rows (by email). */
@@ -130,7 +145,8 @@ function selectForUser(db: Executor, userId: number) {
     ])
     .where('membership_invitations.user_id', '=', userId)
     .where('membership_invitations.expires_at', '>', now())
-    .where('accounts.status', '=', 0);
+    .where('accounts.status', '=', 0)
+    .where(notMemberYet);
 }
 
 const normalize = (r: MembershipInvitationRow): MembershipInvitationRow => ({

@@ -261,6 +261,18 @@ describeEachDb('agents: adding an existing user needs their consent', (dialect) 
     expect(await isMember(two.accountId, first.body.id)).toBe(true);
   });
 
+  it('an invitation left over for someone who is a member already (a race with accept) is not listed twice', async () => {
+    const { accountId, admin } = await h.account();
+    const agent = await h.user(accountId, { name: 'Member' });
+    await h.server.ctx.database.db
+      .insertInto('membership_invitations')
+      .values({ account_id: accountId, user_id: agent.id, inviter_id: admin.id, email: agent.email, name: 'Stale', role: 1, availability: 0, auto_offline: 1, expires_at: Date.now() + 60_000, created_at: Date.now() })
+      .execute();
+    const list = await h.api('GET', agentsUrl(accountId), { token: admin.token });
+    expect(list.body.filter((a: { id: number }) => a.id === agent.id)).toEqual([expect.objectContaining({ name: 'Member', confirmed: true, role: 'agent' })]);
+    expect(await invitationsOf(agent.token)).toEqual([]);
+  });
+
   it('mails the invited existing user where to answer, with no token in it', async () => {
     const home = await victim();
     const other = await h.account({ name: 'Mailing Co' });
