@@ -10,20 +10,10 @@ import { Dispatcher, eventSink } from './kernel/events/outbox.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './kernel/ratelimit.js';
 import { createMailer } from './kernel/mailer.js';
 import { createWorkers, type Worker } from './workers.js';
+import { REDACT, redactFields, redactText, redactUrl } from './kernel/redact.js';
 
-export const REDACT = [
-  'req.headers.api_access_token',
-  'req.headers.http_api_access_token',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  '*.password',
-  '*.access_token',
-  '*.secret',
-  '*.hmac_token',
-  '*.identifier_hash',
-  '*.pubsub_token',
-];
+/** Credentials are kept out of logs in one place, src/kernel/redact.ts; the logger below applies it. */
+export { REDACT, redactUrl };
 
 export type Server = {
   app: App;
@@ -34,21 +24,24 @@ export type Server = {
   close(): Promise<void>;
 };
 
-/** One-time credentials that travel in a URL path (invitation links) are masked in logged URLs. */
 /**
- * Masks capabilities that travel in URLs: one-time invitation tokens, and the client API's contact
- * `source_id` (a session key for that contact) — the inbox identifier is public.
+ * The logger of the whole server (Fastify's request logs included). Credentials never reach a line:
+ * request URLs are masked (`redactUrl`: credential-like query parameters, user-info, invitation
+ * tokens, the client API's source_id), credential-named fields of logged objects are masked
+ * (`redactFields`), error messages and stacks and log messages are masked (`redactText`), and
+ * request/response credential headers by pino's `redact` paths.
  */
-export function redactUrl(url: string): string {
-  return url
-    .replace(/^(\/+auth\/+invitations\/+)[^/?#]+/i, '$1[redacted]')
-    .replace(/^(\/+public\/+api\/+v1\/+inboxes\/+[^/?#]+\/+contacts\/+)[^/?#]+/i, '$1[redacted]');
-}
-
 export function createLogger(config: Config, opts: { silent?: boolean; destination?: pino.DestinationStream } = {}): Logger {
   const options: pino.LoggerOptions = {
     level: opts.silent ? 'silent' : config.logLevel,
     redact: { paths: REDACT, censor: '[redacted]' },
+    formatters: { log: (obj) => redactFields(obj) },
+    hooks: {
+      logMethod(args, method) {
+        for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') args[i] = redactText(args[i] as string);
+        return method.apply(this, args as Parameters<typeof method>);
+      },
+    },
     // Fastify's request serializer, with the URL masked (pino's serializers take precedence over Fastify's).
     serializers: {
       req: (req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
@@ -58,6 +51,13 @@ export function createLogger(config: Config, opts: { silent?: boolean; destinati
         remoteAddress: req.ip,
         remotePort: req.socket?.remotePort,
       }),
+      err: (err: Error) => {
+        const out = pino.stdSerializers.err(err) as Record<string, unknown> | string | undefined;
+        if (typeof out === 'string') return redactText(out);
+        if (!out || typeof out !== 'object') return out;
+        for (const k of ['message', 'stack'] as const) if (typeof out[k] === 'string') out[k] = redactText(out[k] as string);
+        return redactFields(out);
+      },
     },
   };
   return opts.destination ? pino(options, opts.destination) : pino(options);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Database } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
+import { redactText } from '../kernel/redact.js';
 import pkg from '../../package.json' with { type: 'json' };
 import { WebhookHttpClient, type SendResult } from './http-client.js';
 import { signedHeaders } from './signer.js';
@@ -318,7 +319,8 @@ export class DeliveryWorker {
               attempt: d.attempts + 1,
               status: r.statusCode,
               ms: r.durationMs,
-              ...(r.error ? { error: r.error } : {}),
+              // a transport error may quote the callback URL: no user-info nor credential parameter reaches the log
+              ...(r.error ? { error: redactText(r.error) } : {}),
               outcome: outcome.status,
             },
             'webhook attempt',
