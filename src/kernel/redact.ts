@@ -135,9 +135,10 @@ export function redactUrl(url: string): string {
  */
 export function redactText(text: string): string {
   return String(text)
-    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi, (u) => redactUrl(u))
+    // (bounded repetitions: linear time on any input)
+    .replace(/\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s"'<>`]+/gi, (u) => redactUrl(u))
     .replace(/\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${CENSOR}`)
-    .replace(/([A-Za-z0-9_.[\]-]+)=([^\s&;,"'<>]+)/g, (all, k: string, v: string) => (v !== CENSOR && isSecretKey(k) ? `${k}=${CENSOR}` : all));
+    .replace(/([A-Za-z0-9_.[\]%-]{1,80})=([^\s&;,"'<>]+)/g, (all, k: string, v: string) => (v !== CENSOR && isSecretKey(k) ? `${k}=${CENSOR}` : all));
 }
 
 /** A cheap pre-check before `redactText`: a URL, a `name=value` pair or an authorization scheme. */
