@@ -72,8 +72,8 @@ export async function registerBodyParsers(app: FastifyInstance, bodyLimit: numbe
 
 const tooLarge = errors.payloadTooLarge;
 const malformed = (message = 'Malformed multipart body') => Object.assign(new Error(message), { statusCode: 400 });
-/** The field a part belongs to: `attachments[]` → `attachments`. */
-const fieldOf = (name: string) => name.match(/^[^[\]]*/)?.[0] || name;
+/** The field a part belongs to, dotted: `attachments[]` → `attachments`, `message[attachments][]` → `message.attachments`. */
+const fieldOf = (name: string) => name.split(/[[\]]+/).filter(Boolean).join('.') || name;
 
 /**
  * Streams a multipart body through busboy: at most `limit` bytes in all (413 as soon as more

@@ -140,6 +140,11 @@ describeEachDb('bodies are read only after authentication, and bounded', (dialec
         expect(r.body.attributes).toEqual(['attachments']);
         expect(r.body.error).toMatch(/attachments/);
       }
+      // a conversation opened with a first message carrying a file
+      const first = multipart({ inbox_id: String(s.inbox.id), 'message[content]': 'hi' }, { 'message[attachments][]': 'file content' });
+      const opened = await h.api('POST', `${s.base}/conversations`, { token: s.admin.token, body: first.body, headers: first.headers });
+      expect(opened.status, opened.text).toBe(422);
+      expect(opened.body.attributes).toEqual(['message.attachments']);
       // upload references in JSON are refused the same way
       const json = await h.api('POST', `${s.base}/conversations/${conv.id}/messages`, { token: s.admin.token, body: { content: 'x', attachments: ['signed-id'] } });
       expect(json.status, json.text).toBe(422);
