@@ -44,7 +44,7 @@ export function disconnectAll() {
 export async function subscribe(
   c: ActionCable.Consumer,
   params: Record<string, unknown>,
-  timeoutMs = 5000,
+  timeoutMs = 15_000,
 ): Promise<TestSubscription> {
   const received: CableMessage[] = [];
   const waiters: Array<{ event: string; pred: (m: CableMessage) => boolean; resolve: (m: CableMessage) => void }> = [];
@@ -71,7 +71,7 @@ export async function subscribe(
     state: s,
     sub,
     received,
-    next(event, pred = () => true, ms = 5000) {
+    next(event, pred = () => true, ms = 15_000) {
       const found = received.find((m) => m.event === event && pred(m));
       if (found) return Promise.resolve(found);
       return withTimeout(
@@ -85,6 +85,15 @@ export async function subscribe(
       return received.filter((m) => m.event === event);
     },
   };
+}
+
+/** Polls `fn` until it holds; fails after a generous deadline (a loaded machine is slow, never wrong). */
+export async function until(fn: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -127,7 +136,7 @@ export function rawSocket(url: string, protocols: string[] = ['actioncable-v1-js
         frames,
         closed,
         send: (obj) => ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)),
-        frame(pred, ms = 5000) {
+        frame(pred, ms = 15_000) {
           const found = frames.find(pred);
           if (found) return Promise.resolve(found);
           return withTimeout(new Promise((r) => waiters.push({ pred, resolve: r })), ms, 'expected frame not received');

@@ -50,7 +50,7 @@ describeEachDb('webhook events: payloads, endpoints and message status', (dialec
     const inbox = await h.inbox(accountId, { name: 'API Channel', webhook_url: rx.url });
     const conv = await conversationIn(inbox.id);
     const m = await post(conv.displayId, { content: 'This is an incoming message from API Channel', message_type: 'incoming' });
-    await waitUntil(() => bodies('message_created').length === 1, 5000, 'message_created');
+    await waitUntil(() => bodies('message_created').length === 1, 15_000, 'message_created');
     const body = bodies('message_created')[0];
     expect(body).toMatchObject({
       id: m.id,
@@ -119,7 +119,7 @@ describeEachDb('webhook events: payloads, endpoints and message status', (dialec
       await recordEvent(trx, h.server.ctx.database.dialect, accountId, 'message.created', { message_id: act.id, conversation_id: convRow.id });
     });
     await drain();
-    await waitUntil(() => bodies('message_created').length >= 2, 5000, 'two message_created');
+    await waitUntil(() => bodies('message_created').length >= 2, 15_000, 'two message_created');
     await new Promise((r) => setTimeout(r, 300));
     const created = bodies('message_created');
     expect(created.map((b) => [b.content, b.private, b.message_type])).toEqual([
@@ -136,17 +136,17 @@ describeEachDb('webhook events: payloads, endpoints and message status', (dialec
     const conv = await conversationIn(inbox.id);
     const t = await api('POST', `/conversations/${conv.displayId}/toggle_status`, { status: 'resolved' });
     expect(t.status).toBe(200);
-    await waitUntil(() => bodies('conversation_status_changed').length === 1, 5000, 'conversation_status_changed');
+    await waitUntil(() => bodies('conversation_status_changed').length === 1, 15_000, 'conversation_status_changed');
     const sc = bodies('conversation_status_changed')[0];
     expect(sc).toMatchObject({ id: conv.displayId, status: 'resolved', channel: 'Channel::Api' });
     expect(sc.changed_attributes).toEqual(expect.arrayContaining([{ status: { previous_value: 'open', current_value: 'resolved' } }]));
-    await waitUntil(() => bodies('conversation_updated').length === 1, 5000, 'conversation_updated');
+    await waitUntil(() => bodies('conversation_updated').length === 1, 15_000, 'conversation_updated');
     expect(bodies('conversation_updated')[0]).toMatchObject({ id: conv.displayId, event: 'conversation_updated' });
     expect(Array.isArray(bodies('conversation_updated')[0].changed_attributes)).toBe(true);
 
     const typing = await api('POST', `/conversations/${conv.displayId}/toggle_typing_status`, { typing_status: 'on' });
     expect(typing.status).toBe(200);
-    await waitUntil(() => bodies('conversation_typing_on').length === 1, 5000, 'conversation_typing_on');
+    await waitUntil(() => bodies('conversation_typing_on').length === 1, 15_000, 'conversation_typing_on');
     const on = bodies('conversation_typing_on')[0];
     expect(Object.keys(on).sort()).toEqual(['conversation', 'event', 'is_private', 'user']);
     expect(on.user).toMatchObject({ type: 'user', name: 'Admin' });
@@ -170,7 +170,7 @@ describeEachDb('webhook events: payloads, endpoints and message status', (dialec
     const inY = await conversationIn(y.id);
     await post(inY.displayId, { content: 'in Y', message_type: 'incoming' });
     await drain();
-    await waitUntil(() => byPath('all').length === 1 && byPath('contacts').length === 1, 5000, 'account webhooks');
+    await waitUntil(() => byPath('all').length === 1 && byPath('contacts').length === 1, 15_000, 'account webhooks');
     await new Promise((r) => setTimeout(r, 300));
     expect(byPath('all')).toEqual(['message_created']);
     expect(byPath('onlyX')).toEqual([]);
@@ -179,12 +179,12 @@ describeEachDb('webhook events: payloads, endpoints and message status', (dialec
 
     const inX = await conversationIn(x.id);
     await post(inX.displayId, { content: 'in X', message_type: 'incoming' });
-    await waitUntil(() => byPath('onlyX').length === 3, 5000, 'inbox-filtered webhook');
+    await waitUntil(() => byPath('onlyX').length === 3, 15_000, 'inbox-filtered webhook');
     expect(byPath('onlyX').sort()).toEqual(['contact_created', 'conversation_created', 'message_created']);
 
     const created = await api('POST', '/inboxes', { name: 'Brand new', channel: { type: 'api', webhook_url: 'https://example.com/cb' } });
     expect(created.status).toBe(200);
-    await waitUntil(() => byPath('contacts').includes('inbox_created'), 5000, 'inbox_created');
+    await waitUntil(() => byPath('contacts').includes('inbox_created'), 15_000, 'inbox_created');
     const ib = rx.requests.find((r) => r.json?.event === 'inbox_created')!;
     expect(ib.json).toMatchObject({ id: created.body.id, name: 'Brand new', account: { id: accountId, name: 'Acme' } });
     for (const secret of [created.body.secret, created.body.hmac_token].filter(Boolean)) expect(ib.body).not.toContain(secret);
@@ -193,7 +193,7 @@ describeEachDb('webhook events: payloads, endpoints and message status', (dialec
 
     const renamed = await api('PATCH', `/contacts/${inX.contactId}`, { name: 'Renamed' });
     expect(renamed.status).toBe(200);
-    await waitUntil(() => byPath('contacts').includes('contact_updated'), 5000, 'contact_updated');
+    await waitUntil(() => byPath('contacts').includes('contact_updated'), 15_000, 'contact_updated');
     const cu = rx.requests.find((r) => r.json?.event === 'contact_updated')!.json;
     expect(cu).toMatchObject({ id: inX.contactId, name: 'Renamed', account: { id: accountId } });
     expect(cu.changed_attributes).toEqual(expect.arrayContaining([{ name: { previous_value: 'contact-name', current_value: 'Renamed' } }]));
@@ -234,10 +234,10 @@ describeEachDb('webhook events: payloads, endpoints and message status', (dialec
     const d = (await deliveryOf(out.id))!;
     const r = await api('POST', `/webhook_deliveries/${d.delivery_id}/redeliver`);
     expect(r.status).toBe(200);
-    await waitUntil(async () => (await msg(out.id)).status === 0, 5000, 'message back to sent');
+    await waitUntil(async () => (await msg(out.id)).status === 0, 15_000, 'message back to sent');
     expect(JSON.parse((await msg(out.id)).content_attributes).external_error).toBeUndefined();
     const callback = rx.requests.filter((q) => q.path === '/hook' && q.json?.event === 'message_created');
     expect(callback.map((q) => q.headers['webhook-id'])).toEqual([d.delivery_id]);
-    await waitUntil(() => bodies('message_updated').some((b) => b.id === out.id), 5000, 'message_updated');
+    await waitUntil(() => bodies('message_updated').some((b) => b.id === out.id), 15_000, 'message_updated');
   });
 });
