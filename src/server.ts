@@ -1,5 +1,4 @@
 import pino, { type Logger } from 'pino';
-import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import { buildApp, type App } from './app.js';
@@ -7,7 +6,7 @@ import { openDatabase, type OpenOptions } from './kernel/db.js';
 import { migrate } from './kernel/migrate.js';
 import { Auth } from './kernel/auth.js';
 import { Dispatcher, eventSink } from './kernel/events/outbox.js';
-import { MemoryRateLimiter, RedisRateLimiter } from './kernel/ratelimit.js';
+import { MemoryRateLimiter, RedisRateLimiter, createRedisClient } from './kernel/ratelimit.js';
 import { createMailer } from './kernel/mailer.js';
 import { createWorkers, type Worker } from './workers.js';
 import { REDACT, redactFields, redactText, redactUrl } from './kernel/redact.js';
@@ -70,7 +69,7 @@ export async function createServer(config: Config, opts: { log?: Logger; db?: Op
   const applied = await migrate(database);
   if (applied.length) log.info({ applied }, 'migrations applied');
 
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : null;
+  const redis = config.redisUrl ? createRedisClient(config.redisUrl, log) : null;
   const dispatcher = new Dispatcher(database, log, {
     databaseUrl: database.dialect === 'postgres' ? config.databaseUrl : undefined,
     pollMs: opts.pollMs,
@@ -82,7 +81,7 @@ export async function createServer(config: Config, opts: { log?: Logger; db?: Op
     auth: new Auth(database, config),
     events: eventSink(database),
     dispatcher,
-    limiter: redis ? new RedisRateLimiter(redis) : new MemoryRateLimiter(),
+    limiter: redis ? new RedisRateLimiter(redis, { log }) : new MemoryRateLimiter(),
     mailer: createMailer(config.smtpUrl, config.mailFrom, log),
   };
   const app = await buildApp(ctx);

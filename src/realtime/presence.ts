@@ -26,20 +26,19 @@ export class Presence {
     if (!this.redis) return;
     const key = this.redisKey(accountId, kind);
     const ttl = this.ttlMs[kind];
-    await this.redis.client
-      .multi()
-      .zadd(key, at, String(id))
-      .zremrangebyscore(key, '-inf', at - ttl)
-      .pexpire(key, ttl * 2)
-      .exec();
+    // Redis away: the ping still counts on this node (degraded, never an error for the caller).
+    await withTimeout(this.redis.client.multi().zadd(key, at, String(id)).zremrangebyscore(key, '-inf', at - ttl).pexpire(key, ttl * 2).exec()).catch(
+      () => undefined,
+    );
   }
 
   /** Ids present in the account right now (every node's view when Redis is configured). */
   async online(accountId: number, kind: PresenceKind, at = Date.now()): Promise<number[]> {
     const since = at - this.ttlMs[kind];
     if (this.redis) {
-      const ids = await this.redis.client.zrangebyscore(this.redisKey(accountId, kind), since, '+inf');
-      return ids.map(Number).filter(Number.isInteger);
+      // Redis away: fall back to this node's own view.
+      const ids = await withTimeout(this.redis.client.zrangebyscore(this.redisKey(accountId, kind), since, '+inf')).catch(() => null);
+      if (ids) return ids.map(Number).filter(Number.isInteger);
     }
     const m = this.local.get(`${accountId}:${kind}`);
     if (!m) return [];
@@ -69,6 +68,21 @@ export class Presence {
 }
 
 const ONLINE = 'online';
+
+/** Presence never waits long on Redis: past this, the command counts as failed (and is left to finish). */
+const REDIS_TIMEOUT_MS = 250;
+
+function withTimeout<T>(p: Promise<T>, ms = REDIS_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  p.catch(() => {}); // a late failure after the timeout is not an unhandled rejection
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('redis presence command timed out')), ms);
+      timer.unref();
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
 
 /**
  * The `presence.update` data: `{account_id, users:{id: availability}, contacts:{id:'online'}}`.

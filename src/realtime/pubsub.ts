@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { TransientError } from '../kernel/events/outbox.js';
 
 /**
  * The fan-out transport between the node that handles an outbox event and the nodes holding the
@@ -50,7 +51,15 @@ export class RedisPubSub implements PubSub {
 
   constructor(url: string, log: Log) {
     const opts = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true } as const;
-    this.publisher = new Redis(url, { ...opts, connectionName: 'channelx-cable-pub' });
+    // The publisher (and presence) fails fast while Redis is away: the outbox listener retries later,
+    // presence falls back to this node's view. The subscriber queues (re)subscriptions until it is back.
+    this.publisher = new Redis(url, {
+      ...opts,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 2000,
+      connectionName: 'channelx-cable-pub',
+    });
     this.subscriber = new Redis(url, { ...opts, connectionName: 'channelx-cable-sub' });
     let warned = false;
     const onError = (err: Error) => {
@@ -72,12 +81,16 @@ export class RedisPubSub implements PubSub {
     });
   }
 
+  /** Redis away at boot is degraded service, not a failed start: ioredis keeps reconnecting (errors are logged above). */
   async connect() {
-    await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
+    await Promise.all([this.publisher, this.subscriber].map((r) => r.connect().catch(() => undefined)));
   }
 
   async publish(channel: string, message: string) {
-    await this.publisher.publish(channel, message);
+    const receivers = await this.publisher.publish(channel, message);
+    // This node holds the channel, yet nobody received it: our subscriber connection is away or
+    // re-subscribing after a reconnect, and Redis does not keep messages. Fail, so it is sent again.
+    if (receivers === 0 && this.handlers.has(channel)) throw new TransientError('realtime subscriber is not subscribed yet');
   }
 
   async subscribe(channel: string, handler: (message: string) => void) {

@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDb, startTestServer, type TestServer, type TestUser } from '../support/harness.js';
 import { openDatabase, now, type Database } from '../../src/kernel/db.js';
@@ -101,10 +102,10 @@ describeEachDb('outbox: poison events are isolated, recorded and skipped; transi
     });
   const lastId = async () => Number((await db().selectFrom('events').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst())?.m ?? 0);
   const deadOf = (listener: string) => db().selectFrom('dead_events').selectAll().where('listener', '=', listener).orderBy('event_id').execute();
+  /** The test's own table, outside the app's schema type. */
+  const effects = () => (db() as unknown as Kysely<{ dead_test_effects: { event_id: number; listener: string } }>).selectFrom('dead_test_effects');
   const effectsOf = async (listener: string) =>
-    (await db().selectFrom('dead_test_effects').select('event_id').where('listener', '=', listener).orderBy('event_id').execute()).map((r) =>
-      Number(r.event_id),
-    );
+    (await effects().select('event_id').where('listener', '=', listener).orderBy('event_id').execute()).map((r) => Number(r.event_id));
 
   /** A node: its own connection and dispatcher on the test server's database. */
   function node(log: ReturnType<typeof captureLog>['log']) {
@@ -132,7 +133,7 @@ describeEachDb('outbox: poison events are isolated, recorded and skipped; transi
         for (const e of events) {
           attempts.set(e.id, (attempts.get(e.id) ?? 0) + 1);
           if (e.payload.poison) JSON.stringify({ custom_attributes: DEEP });
-          if (durable) await trx.insertInto('dead_test_effects').values({ event_id: e.id, listener: name }).execute();
+          if (durable) await (trx as unknown as Kysely<any>).insertInto('dead_test_effects').values({ event_id: e.id, listener: name }).execute();
         }
       },
       afterCommit: (events) => void committed.push(...events.map((e) => e.id)),
