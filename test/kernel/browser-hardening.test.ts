@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
+import { WebSocket } from 'ws';
 import { describeEachDb, startTestServer, type TestServer } from '../support/harness.js';
 import { CSP_API_DOCS, CSP_DASHBOARD, CSP_JSON, HSTS, registerSecurityHeaders } from '../../src/kernel/security-headers.js';
 import { SESSION_COOKIE } from '../../src/kernel/auth.js';
@@ -244,6 +245,31 @@ describeEachDb('browser hardening', (dialect) => {
       const ok = await http('DELETE', '/auth/sign_out', { headers: { cookie: mine, origin: PUBLIC } });
       expect(ok.status).toBe(200);
       expect((await http('GET', '/api/v1/profile', { headers: { cookie: mine } })).status).toBe(401);
+    });
+  });
+
+  describe('/cable', () => {
+    it('never authenticates by the session cookie: a cross-site socket carrying it gets no subscription (no WebSocket hijacking)', async () => {
+      // The widget connects cross-origin by design, so /cable checks no Origin: it authenticates only
+      // by the pubsub_token inside the subscribe command, which a foreign page cannot read.
+      const ws = new WebSocket(`${h.url.replace(/^http/, 'ws')}/cable`, ['actioncable-v1-json'], { headers: { cookie, origin: FOREIGN } });
+      const frames: any[] = [];
+      const seen = (pred: (f: any) => boolean) =>
+        new Promise<any>((ok, fail) => {
+          const deadline = setTimeout(() => fail(new Error(`no such frame; got ${JSON.stringify(frames)}`)), 15_000);
+          const check = () => {
+            const f = frames.find(pred);
+            if (f) (clearTimeout(deadline), ws.off('message', check), ok(f));
+          };
+          ws.on('message', check);
+          check();
+        });
+      ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+      await seen((f) => f.type === 'welcome');
+      const identifier = JSON.stringify({ channel: 'RoomChannel', account_id: accountId, user_id: admin.id });
+      ws.send(JSON.stringify({ command: 'subscribe', identifier }));
+      expect(await seen((f) => f.type === 'reject_subscription' || f.type === 'confirm_subscription')).toEqual({ identifier, type: 'reject_subscription' });
+      ws.close();
     });
   });
 
