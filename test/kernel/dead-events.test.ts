@@ -257,6 +257,8 @@ describeEachDb('outbox: poison events are isolated, recorded and skipped; transi
   });
 
   it("administrators see their account's dead events (newest first, paged); nobody else does", async () => {
+    // The server's own listeners (webhooks, real-time) saw the same events: let them finish first.
+    await h.server.ctx.dispatcher.drain(20_000);
     const rows = await db().selectFrom('dead_events').selectAll().where('account_id', '=', a.accountId).orderBy('id', 'desc').execute();
     expect(rows.length).toBeGreaterThan(0);
     const mine = await h.api('GET', `/api/v1/accounts/${a.accountId}/dead_events`, { token: a.admin.token });

@@ -224,7 +224,11 @@ export class Dispatcher {
     if (this.listeners.some((l) => l.name === listener.name)) throw new Error(`listener ${listener.name} registered twice`);
     this.listeners.push(listener);
     this.loops.set(listener.name, { running: false, again: false, isolateUntil: 0, failures: null, transient: 0, retryTimer: null });
-    if (!this.stopped) void this.initCursor(listener).then(() => this.kick(listener));
+    if (!this.stopped)
+      void this.initCursor(listener).then(
+        () => this.kick(listener),
+        (err) => this.log.error({ err, listener: listener.name }, 'outbox listener cursor could not be created; the next start retries'),
+      );
   }
 
   async start() {
