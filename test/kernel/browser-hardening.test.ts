@@ -4,6 +4,7 @@ import { WebSocket } from 'ws';
 import { describeEachDb, startTestServer, type TestServer } from '../support/harness.js';
 import { CSP_API_DOCS, CSP_DASHBOARD, CSP_JSON, HSTS, registerSecurityHeaders } from '../../src/kernel/security-headers.js';
 import { SESSION_COOKIE } from '../../src/kernel/auth.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { PASSWORD } from '../foundation/helpers.js';
 
 /**
@@ -59,6 +60,15 @@ describe('security headers (one onSend hook)', () => {
       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     );
     expect(CSP_API_DOCS).not.toMatch(/script-src[^;]*unsafe/);
+  });
+});
+
+describe('ALLOWED_ORIGINS', () => {
+  it('reads comma-separated origins, normalised; refuses paths, other schemes and garbage', () => {
+    expect(loadConfig({}).allowedOrigins).toEqual([]);
+    expect(loadConfig({ ALLOWED_ORIGINS: 'https://a.example:443/, http://b.example:8080 ,' }).allowedOrigins).toEqual(['https://a.example', 'http://b.example:8080']);
+    for (const bad of ['https://a.example/app', 'ftp://a.example', 'not a url', 'https://a.example?x=1', 'https://u:p@a.example'])
+      expect(() => loadConfig({ ALLOWED_ORIGINS: bad }), bad).toThrow(ConfigError);
   });
 });
 
