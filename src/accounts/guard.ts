@@ -5,9 +5,10 @@ import { errors } from '../kernel/errors.js';
 import type { UserRow } from '../users/repository.js';
 
 /**
- * Route guards that authenticate before the body is validated, so a caller who may not use a route
- * learns nothing from it (401, not a 422 about the body). Use as `preValidation` and read the result
- * with `principal(req)` / `currentUser(req)` in the handler:
+ * Route guards that authenticate before the body is read, so a caller who may not use a route
+ * learns nothing from it (401, not a 422 about the body) and uploads nothing. Declare them as
+ * `preValidation`; src/app.ts moves them to onRequest on every /api/v1 route. Read the result with
+ * `principal(req)` / `currentUser(req)` in the handler:
  *
  *   app.post(url, { preValidation: admin(ctx), schema }, async (req) => { const auth = principal(req); … })
  */

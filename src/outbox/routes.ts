@@ -1,5 +1,6 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
+import { admin } from '../accounts/guard.js';
 import { AccountParams, errorResponses } from '../accounts/schemas.js';
 import { listDeadEvents, PAGE_SIZE } from './repository.js';
 import { presentDeadEventPage } from './presenter.js';
@@ -12,6 +13,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     '/api/v1/accounts/:account_id/dead_events',
     {
+      preValidation: admin(ctx),
       schema: {
         tags,
         summary: 'Events of this account that a listener (webhooks, real-time) could not process and skipped (25 per page, newest first)',

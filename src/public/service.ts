@@ -124,7 +124,7 @@ export async function listMessages(ctx: AppContext, ref: ConversationRef, query:
 export async function createMessage(ctx: AppContext, ref: ConversationRef, body: MessageCreateBody, hashes: string[]) {
   const { session, conversation } = await getConversation(ctx, ref, hashes);
   if (body.attachments !== undefined && body.attachments !== null && body.attachments !== '') {
-    throw errors.unprocessable('Attachments are not supported by this server yet; send the content as text');
+    throw errors.invalid('attachments: file uploads are not supported by this server yet', ['attachments']);
   }
   const msg = normalizeMessageInput(
     { content: body.content ?? null, echo_id: body.echo_id ?? null, message_type: 'incoming' },

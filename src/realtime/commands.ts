@@ -34,9 +34,11 @@ export class Commands implements CommandSink {
     const cmd = parseCommand(raw);
     if (!cmd) return;
     const idJson = JSON.stringify(cmd.identifier);
-    if (cmd.command === 'subscribe') void this.subscribe(conn, cmd.identifier, idJson);
+    // Defence in depth: a command that fails unexpectedly is logged, never an unhandled rejection.
+    const failed = (err: unknown) => this.log.error({ err, command: cmd.command }, 'cable: command failed');
+    if (cmd.command === 'subscribe') this.subscribe(conn, cmd.identifier, idJson).catch(failed);
     else if (cmd.command === 'unsubscribe') this.unsubscribe(conn, idJson);
-    else void this.message(conn, idJson, cmd.data);
+    else this.message(conn, idJson, cmd.data).catch(failed);
   }
 
   closed(conn: Conn) {

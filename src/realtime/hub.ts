@@ -62,7 +62,13 @@ export class Hub {
       const conn = this[kConn];
       if (!conn || conn.closed || isBinary) return; // the JSON protocol has no binary frames: ignored
       const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
-      hub.sink?.handle(conn, text);
+      try {
+        hub.sink?.handle(conn, text);
+      } catch (err) {
+        // A frame must never take the process down: log it and drop this socket.
+        hub.log.error({ err }, 'cable: frame handling failed');
+        hub.disconnect(conn, 'invalid_request', false, 1011);
+      }
     };
     this.onClose = function () {
       const conn = this[kConn];

@@ -64,6 +64,9 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
     return { event: ev.name, data, targets: await targetsFor(trx, conv, toContacts) };
   }
 
+  /** Events up to this id could not be published (pub/sub away): they are sent however late. */
+  let heldBackUpTo = 0;
+
   // Agents per inbox, computed once per batch (a burst of messages in one inbox costs one query).
   let agentsByInbox = new Map<number, Promise<number[]>>();
   const agentsOf = (trx: Tx, conv: ConversationRef) => {
@@ -142,7 +145,9 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
       // Accounts nobody is subscribed to (on any node) cost nothing: no push data is loaded for them.
       const audience = new Map<number, Promise<boolean>>();
       for (const ev of events) {
-        if (ev.createdAt < cutoff && ev.name !== 'user.credentials_rotated') continue; // a revocation never goes stale
+        // Stale events (a node was down) are not replayed; events held back by a failed publish
+        // (Redis away) and revocations never go stale.
+        if (ev.createdAt < cutoff && ev.id > heldBackUpTo && ev.name !== 'user.credentials_rotated') continue;
         let listening = audience.get(ev.accountId);
         if (!listening) audience.set(ev.accountId, (listening = rt.rooms.hasAudience(ev.accountId)));
         if (!(await listening)) continue;
@@ -162,7 +167,10 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
       await Promise.all(publishing);
       // A pub/sub failure (Redis away) is transient: the cursor stays, and the events are published
       // again once it is back (the outbox holds them).
-      if (failure) throw new TransientError('realtime publish failed', { cause: failure });
+      if (failure) {
+        heldBackUpTo = Math.max(heldBackUpTo, events[events.length - 1].id);
+        throw new TransientError('realtime publish failed', { cause: failure });
+      }
     },
   };
 }

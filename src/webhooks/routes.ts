@@ -1,6 +1,7 @@
 import type { Static } from 'typebox';
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
+import { admin } from '../accounts/guard.js';
 import { AccountIdParams, AccountParams, EmptyOk, errorResponses } from '../accounts/schemas.js';
 import * as service from './service.js';
 import {
@@ -27,7 +28,7 @@ function input(body: Static<typeof WebhookBody>): service.WebhookInput {
 export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     `${base}/webhooks`,
-    { schema: { tags, summary: 'List account webhooks', params: AccountParams, response: { 200: WebhookListResponse, ...errorResponses(401, 404) } } },
+    { preValidation: admin(ctx), schema: { tags, summary: 'List account webhooks', params: AccountParams, response: { 200: WebhookListResponse, ...errorResponses(401, 404) } } },
     async (req) => {
       await ctx.auth.forAdmin(req, req.params.account_id);
       return service.listWebhooks(ctx, req.params.account_id);
@@ -37,6 +38,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     `${base}/webhooks`,
     {
+      preValidation: admin(ctx),
       schema: {
         tags,
         summary: 'Create an account webhook (a signing secret is generated)',
@@ -55,6 +57,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     app[method](
       `${base}/webhooks/:id`,
       {
+        preValidation: admin(ctx),
         schema: {
           tags,
           summary: 'Update an account webhook (re-enables one that a 410 disabled)',
@@ -72,7 +75,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
 
   app.delete(
     `${base}/webhooks/:id`,
-    { schema: { tags, summary: 'Delete an account webhook and its delivery log', params: AccountIdParams, response: { 200: EmptyOk, ...errorResponses(401, 404) } } },
+    { preValidation: admin(ctx), schema: { tags, summary: 'Delete an account webhook and its delivery log', params: AccountIdParams, response: { 200: EmptyOk, ...errorResponses(401, 404) } } },
     async (req, reply) => {
       await ctx.auth.forAdmin(req, req.params.account_id);
       await service.deleteWebhook(ctx, req.params.account_id, req.params.id);
@@ -83,6 +86,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     `${base}/webhooks/:id/reset_secret`,
     {
+      preValidation: admin(ctx),
       schema: {
         tags,
         summary: 'Rotate the signing secret (the previous one also signs webhook-signature for 24 h)',
@@ -99,6 +103,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     `${base}/webhooks/:id/deliveries`,
     {
+      preValidation: admin(ctx),
       schema: {
         tags,
         summary: 'Delivery log of an account webhook (25 per page, newest first)',
@@ -116,6 +121,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     `${base}/inboxes/:inbox_id/webhook_deliveries`,
     {
+      preValidation: admin(ctx),
       schema: {
         tags,
         summary: 'Delivery log of an API inbox callback (25 per page, newest first)',
@@ -133,6 +139,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     `${base}/webhook_deliveries/:id/redeliver`,
     {
+      preValidation: admin(ctx),
       schema: {
         tags,
         summary: 'Send a delivery again now (any status; same delivery id; retry schedule restarts)',

@@ -116,10 +116,12 @@ describeEachDb('bodies are read only after authentication, and bounded', (dialec
       expect(foreign.status).toBe(401);
       expect(foreign.written).toBeLessThan(foreign.total);
       const agent = await h.user(s.accountId, { role: 'agent' });
-      const admin = await uploadUntilAnswered(h, `${s.base}/inboxes`, { token: agent.token, total: TOTAL });
-      expect(admin.status).toBe(401);
-      expect(admin.body).toEqual({ error: 'You are not authorized to do this action' });
-      expect(admin.written).toBeLessThan(admin.total);
+      for (const route of ['inboxes', 'webhooks']) {
+        const admin = await uploadUntilAnswered(h, `${s.base}/${route}`, { token: agent.token, total: TOTAL });
+        expect(admin.status, route).toBe(401);
+        expect(admin.body).toEqual({ error: 'You are not authorized to do this action' });
+        expect(admin.written, `${route}: the server read the whole body before refusing an agent`).toBeLessThan(admin.total);
+      }
     });
 
     it('an authenticated upload is refused at its file part (422 attachments), before the file is read', async () => {

@@ -196,5 +196,25 @@ function redisServer(port: number) {
       expect(m.data).toMatchObject({ id: contactId, name: 'While Redis was away', account_id: accountId });
       await h.server.ctx.dispatcher.drain(20_000); // every listener is past the event again
     });
+
+    it('an event held back by a long Redis outage is still delivered, however old it is by then', async () => {
+      const sub = await subscribe(consumer(h), { pubsub_token: admin.pubsub_token, account_id: accountId, user_id: admin.id });
+      expect(sub.state).toBe('connected');
+
+      await server.kill();
+      const created = await h.api('POST', `/api/v1/accounts/${accountId}/contacts`, { token: admin.token, body: { name: 'Held back' } });
+      expect(created.status).toBe(200);
+      const contactId = created.body.payload.contact.id;
+      const { dispatcher, database } = h.server.ctx;
+      // The real-time listener tried, failed to publish and is backing off...
+      await waitUntil(() => dispatcher.status().realtime?.transientFailures > 0, 20_000, 'a failed publish');
+      // ...for longer than the staleness window (events of a node that was down are not replayed).
+      await database.db.updateTable('events').set({ created_at: Date.now() - 10 * 60_000 }).where('account_id', '=', accountId).execute();
+
+      await server.start();
+      const m = await sub.next('contact.created', (x) => x.data.id === contactId, 20_000);
+      expect(m.data).toMatchObject({ id: contactId, name: 'Held back' });
+      await dispatcher.drain(20_000);
+    });
   },
 );

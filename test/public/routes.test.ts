@@ -271,7 +271,9 @@ describeEachDb('client API routes', (dialect) => {
       expect(long.status).toBe(422);
       const ok = await c.call('POST', url, { content: 'y'.repeat(150_000) });
       expect(ok.status).toBe(200);
-      expect((await c.call('POST', url, { content: 'file', attachments: ['x'] })).status).toBe(422);
+      const files = await c.call('POST', url, { content: 'file', attachments: ['x'] });
+      expect(files.status).toBe(422);
+      expect(files.body.attributes).toEqual(['attachments']);
     });
 
     it('GET lists public messages only (no private notes, no activity), oldest first, 20 per `before` page', async () => {

@@ -161,3 +161,28 @@ describe('/cable pings (hub on a fake clock)', () => {
     expect(sockets.every((ws) => ws.readyState === 3)).toBe(true);
   });
 });
+
+describe('/cable frames never take the process down', () => {
+  it('a command handler that throws is logged and only that socket is dropped', async () => {
+    const errors: unknown[] = [];
+    const log = { debug() {}, warn() {}, error: (obj: unknown) => void errors.push(obj) };
+    const hub = new Hub({ maxConnectionsPerIp: 1000, maxBufferedBytes: 1 << 20, authTimeoutMs: 3_600_000 }, log);
+    hub.setSink({
+      handle: () => {
+        throw new RangeError('Maximum call stack size exceeded');
+      },
+      closed() {},
+    });
+    hub.start();
+    const bad = new FakeSocket();
+    const good = new FakeSocket();
+    hub.accept(bad as never, '10.0.0.1');
+    hub.accept(good as never, '10.0.0.2');
+    expect(() => bad.emit('message', Buffer.from('{"command":"subscribe"}'), false)).not.toThrow();
+    expect(errors).toHaveLength(1);
+    expect(bad.sent.at(-1)?.frame).toMatchObject({ type: 'disconnect', reconnect: false });
+    expect(bad.readyState).toBe(3);
+    expect(good.readyState).toBe(1);
+    await hub.stop(0);
+  });
+});

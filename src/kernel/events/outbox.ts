@@ -267,6 +267,11 @@ export class Dispatcher {
     for (const l of this.listeners) this.kick(l);
   }
 
+  /** Consecutive transient failures per listener right now (0 = healthy): for readiness checks and tests. */
+  status(): Record<string, { transientFailures: number }> {
+    return Object.fromEntries([...this.loops].map(([name, state]) => [name, { transientFailures: state.transient }]));
+  }
+
   /** Resolves once every listener has handled every event committed before the call (tests, shutdown). */
   async drain(timeoutMs = 10000) {
     const deadline = Date.now() + timeoutMs;
