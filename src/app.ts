@@ -11,6 +11,7 @@ import { registerBodyParsers } from './kernel/http.js';
 import { registerSecurityHeaders } from './kernel/security-headers.js';
 import { registerRoutes } from './routes.js';
 import { errors } from './kernel/errors.js';
+import { ErrorBody } from './accounts/schemas.js';
 import pkg from '../package.json' with { type: 'json' };
 
 export type App = FastifyInstance;
@@ -82,6 +83,14 @@ const hooks = (h: Hook | Hook[] | undefined): Hook[] => (h === undefined ? [] : 
  *   before its body is read too.
  */
 function guardAccountRoutes(app: App, ctx: AppContext) {
+  // Writes that may be authenticated by the session cookie can be refused by the Origin check (403).
+  app.addHook('onRoute', (route) => {
+    const writes = ['POST', 'PUT', 'PATCH', 'DELETE'];
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const response = route.schema?.response as Record<string, unknown> | undefined;
+    if (!response || response[403] || !methods.some((m) => writes.includes(m))) return;
+    if (route.url.startsWith('/api/v1/') || route.url.startsWith('/auth/')) response[403] = ErrorBody;
+  });
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith('/api/v1/')) return;
     const own = hooks(route.preValidation as Hook | Hook[] | undefined);
