@@ -4,18 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDb, type TestServer } from '../support/harness.js';
 import { createContact, lastEventId, useScene, type Scene } from '../support/conversations.js';
 import { recordEvent, type Listener, type OutboxEvent } from '../../src/kernel/events/outbox.js';
+import { waitFor } from '../support/wait.js';
 
 const CHILD = path.resolve(import.meta.dirname, '../support/outbox-child.ts');
 
-async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A consumer process: its stdout lines are collected; `kill()` is kill -9. */
 function startChild(databaseUrl: string, listener: string, mode: 'block' | 'work') {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SMTPServer } from 'smtp-server';
+import { startMailSink, type Mail } from '../support/mail-sink.js';
 import { describeEachDb, startTestServer, type TestServer, type TestUser } from '../support/harness.js';
 import { cableUrl, rawSocket } from '../realtime/cable.js';
 import { PASSWORD, signIn } from './helpers.js';
@@ -17,30 +17,17 @@ const REAL_DISPLAY = 'Roz the Real';
 
 describeEachDb('agents: adding an existing user needs their consent', (dialect) => {
   let h: TestServer;
-  const mails: { to: string[]; raw: string }[] = [];
-  let smtp: SMTPServer;
+  let sink: Awaited<ReturnType<typeof startMailSink>>;
+  let mails: Mail[] = [];
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, session, callback) {
-        let raw = '';
-        stream.on('data', (d: Buffer) => (raw += d.toString('utf8')));
-        stream.on('end', () => {
-          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-    const { port } = smtp.server.address() as { port: number };
-    h = await startTestServer(dialect, { PUBLIC_URL, SMTP_URL: `smtp://127.0.0.1:${port}`, SIGN_IN_LIMIT_PER_IP: '1000' });
+    sink = await startMailSink();
+    mails = sink.mails;
+    h = await startTestServer(dialect, { PUBLIC_URL, SMTP_URL: sink.url, SIGN_IN_LIMIT_PER_IP: '1000' });
   });
   afterAll(async () => {
     await h.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await sink.close();
   });
 
   const agentsUrl = (accountId: number) => `/api/v1/accounts/${accountId}/agents`;

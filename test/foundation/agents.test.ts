@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SMTPServer } from 'smtp-server';
+import { startMailSink, type Mail } from '../support/mail-sink.js';
 import { describeEachDb, startTestServer, type TestServer } from '../support/harness.js';
 import { sha256Hex } from '../../src/kernel/tokens.js';
 import { counts, sessionCookie, setCookieHeader, signIn, urlencoded } from './helpers.js';
@@ -212,30 +212,17 @@ describeEachDb('agents and invitations', (dialect) => {
 
 describeEachDb('invitation mail over SMTP', (dialect) => {
   let h: TestServer;
-  let smtp: SMTPServer;
-  const inbox: { to: string[]; raw: string }[] = [];
+  let sink: Awaited<ReturnType<typeof startMailSink>>;
+  let inbox: Mail[] = [];
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, session, callback) {
-        let raw = '';
-        stream.on('data', (d: Buffer) => (raw += d.toString('utf8')));
-        stream.on('end', () => {
-          inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-    const { port } = smtp.server.address() as { port: number };
-    h = await startTestServer(dialect, { PUBLIC_URL, SMTP_URL: `smtp://127.0.0.1:${port}`, MAIL_FROM: 'ChannelX <noreply@example.com>' });
+    sink = await startMailSink();
+    inbox = sink.mails;
+    h = await startTestServer(dialect, { PUBLIC_URL, SMTP_URL: sink.url, MAIL_FROM: 'ChannelX <noreply@example.com>' });
   });
   afterAll(async () => {
     await h.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await sink.close();
   });
 
   it('mails the invitation link, which works', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDb, startTestServer, type TestServer, type TestUser } from '../support/harness.js';
 import { openDatabase, now, type Database } from '../../src/kernel/db.js';
 import { Dispatcher, isTransient, recordEvent, TransientError, type Listener, type OutboxEvent } from '../../src/kernel/events/outbox.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Issue 9, item 1: one bad event never stops a listener. A listener that throws on an event is
@@ -22,15 +23,6 @@ function captureLog() {
   return { entries, log: { error: at('error'), warn: at('warn'), info: at('info') } };
 }
 
-async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const FAST = { backoffMs: 5, transientMs: 5, transientMaxMs: 40 };
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { describeEachDb, startTestServer, type ApiResponse, type TestServer } from '../support/harness.js';
+import { NO_RATE_LIMITS, describeEachDb, startTestServer, type ApiResponse, type TestServer } from '../support/harness.js';
 
 /**
  * Walks every operation of the OpenAPI document with hostile path params, bodies, query strings and
@@ -153,11 +153,7 @@ describeEachDb('hostile input never breaks the API', (dialect) => {
 
   beforeAll(async () => {
     h = await startTestServer(dialect, {
-      PUBLIC_API_LIMIT_PER_IP: '1000000',
-      PUBLIC_API_LIMIT_PER_INBOX: '1000000',
-      CONVERSATION_MESSAGE_PER_MINUTE_LIMIT: '1000000',
-      SIGN_IN_LIMIT_PER_IP: '1000000',
-      SIGN_IN_LIMIT_PER_EMAIL: '1000000',
+      ...NO_RATE_LIMITS,
       BODY_LIMIT_BYTES: String(2 * 1024 * 1024),
     });
     const build = async (into: Record<string, string>) => {

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeEachDb, startTestServer, type ApiResponse, type TestServer } from '../support/harness.js';
+import { NO_RATE_LIMITS, describeEachDb, startTestServer, type ApiResponse, type TestServer } from '../support/harness.js';
 import { counts } from '../support/conversations.js';
 import { inspectValue, MAX_DEPTH, MAX_NODES, scanJsonText, type JsonLimits } from '../../src/kernel/json-limits.js';
 import { nestParams } from '../../src/kernel/http.js';
@@ -92,11 +92,7 @@ describeEachDb('JSON depth and size are limited at the edge', (dialect) => {
 
   beforeAll(async () => {
     h = await startTestServer(dialect, {
-      PUBLIC_API_LIMIT_PER_IP: '1000000',
-      PUBLIC_API_LIMIT_PER_INBOX: '1000000',
-      CONVERSATION_MESSAGE_PER_MINUTE_LIMIT: '1000000',
-      SIGN_IN_LIMIT_PER_IP: '1000000',
-      SIGN_IN_LIMIT_PER_EMAIL: '1000000',
+      ...NO_RATE_LIMITS,
     });
     const { accountId, admin } = await h.account();
     const inbox = await h.inbox(accountId, { hmac_mandatory: false });

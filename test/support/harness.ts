@@ -32,6 +32,15 @@ export type TestServer = {
   close(): Promise<void>;
 };
 
+/** Settings that turn every rate limit off, for tests that send many requests on purpose. */
+export const NO_RATE_LIMITS = {
+  PUBLIC_API_LIMIT_PER_IP: '1000000',
+  PUBLIC_API_LIMIT_PER_INBOX: '1000000',
+  CONVERSATION_MESSAGE_PER_MINUTE_LIMIT: '1000000',
+  SIGN_IN_LIMIT_PER_IP: '1000000',
+  SIGN_IN_LIMIT_PER_EMAIL: '1000000',
+};
+
 export type TestUser = { id: number; token: string; pubsub_token: string; email: string };
 
 let seq = 0;
