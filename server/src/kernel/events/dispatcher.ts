@@ -1,0 +1,278 @@
+import type { Database, Executor, Tx } from '../db.js';
+import { now } from '../db.js';
+import { Cursors } from './cursors.js';
+import { DEAD_RETENTION_MS, deadEventRow, errorText, EventFailure, UnreadableEventError } from './dead-events.js';
+import { isTransient } from './errors.js';
+import type { Listener, OutboxEvent } from './listener.js';
+import { listenForEvents } from './pg-wake.js';
+import { EventReader } from './read.js';
+import { insertDeadEvent, maxEventId, pruneOutbox } from './repository.js';
+import { DEFAULT_RETRY, eventBackoff, transientDelay, type RetryPolicy } from './retry.js';
+
+type LogFn = (obj: unknown, msg?: string) => void;
+type Logger = { error: LogFn; info: LogFn; warn?: LogFn };
+
+const BATCH = 200;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+type Loop = {
+  running: boolean;
+  again: boolean;
+  /** > 0 while isolating: events up to this id (the end of a failed batch) are handled one at a time. */
+  isolateUntil: number;
+  /** Attempts so far at the event being isolated. */
+  failures: { eventId: number; count: number } | null;
+  /** Consecutive transient failures, and the timer that retries after the backoff. */
+  transient: number;
+  retryTimer: NodeJS.Timeout | null;
+};
+
+/**
+ * Hands committed outbox events to listeners, each with its own cursor, so a slow listener never
+ * delays another. Woken right after commit in process (and by NOTIFY on PostgreSQL); polls as a fallback.
+ *
+ * Failures never stop a listener. When `handle` throws on a batch, the batch's events are handled
+ * one at a time (each in its own transaction with the cursor, so good events commit exactly once);
+ * an event that still fails after `attempts` tries is recorded in `dead_events` (logged at error)
+ * and the cursor moves past it. A transient failure (see `isTransient`) is not the event's fault:
+ * the listener waits with exponential backoff and tries the same events again, never skipping.
+ */
+export class Dispatcher {
+  private listeners: Listener[] = [];
+  private loops = new Map<string, Loop>();
+  private timer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  private stopped = true;
+  private pgListener: { end(): Promise<void> } | null = null;
+  private inFlight = new Set<Promise<void>>();
+  private cursors: Cursors;
+  private reader = new EventReader();
+  private retry: RetryPolicy;
+
+  constructor(
+    private readonly database: Database,
+    private readonly log: Logger,
+    private readonly opts: { pollMs?: number; databaseUrl?: string; pgSchema?: string; retry?: Partial<RetryPolicy> } = {},
+  ) {
+    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+    this.cursors = new Cursors(database);
+  }
+
+  /** Changes the retry policy (tests make it fast). */
+  setRetryPolicy(policy: Partial<RetryPolicy>) {
+    this.retry = { ...this.retry, ...policy };
+  }
+
+  register(listener: Listener) {
+    if (this.listeners.some((l) => l.name === listener.name)) throw new Error(`listener ${listener.name} registered twice`);
+    this.listeners.push(listener);
+    this.loops.set(listener.name, { running: false, again: false, isolateUntil: 0, failures: null, transient: 0, retryTimer: null });
+    if (!this.stopped)
+      void this.cursors.init(listener).then(
+        () => this.kick(listener),
+        (err) => this.log.error({ err, listener: listener.name }, 'outbox listener cursor could not be created; the next start retries'),
+      );
+  }
+
+  async start() {
+    this.stopped = false;
+    for (const l of this.listeners) await this.cursors.init(l);
+    this.database.onEventsCommitted = () => this.wake();
+    this.timer = setInterval(() => {
+      this.wake();
+      void this.cursors.save().catch((err) => this.log.error({ err }, 'saving listener cursors failed'));
+    }, this.opts.pollMs ?? 1000);
+    this.timer.unref();
+    this.pruneTimer = setInterval(() => void this.prune().catch((err) => this.log.error({ err }, 'outbox prune failed')), 3600_000);
+    this.pruneTimer.unref();
+    if (this.database.dialect === 'postgres' && this.opts.databaseUrl)
+      this.pgListener = await listenForEvents(this.opts.databaseUrl, () => this.wake(), this.log.error.bind(this.log));
+    this.wake();
+  }
+
+  async stop() {
+    this.stopped = true;
+    for (const state of this.loops.values()) {
+      if (state.retryTimer) clearTimeout(state.retryTimer);
+      state.retryTimer = null;
+    }
+    await Promise.allSettled([...this.inFlight]);
+    await this.cursors.save();
+    if (this.timer) clearInterval(this.timer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.timer = this.pruneTimer = null;
+    this.database.onEventsCommitted = null;
+    await this.pgListener?.end().catch(() => {});
+    this.pgListener = null;
+  }
+
+  wake() {
+    if (this.stopped) return;
+    for (const l of this.listeners) this.kick(l);
+  }
+
+  /** Consecutive transient failures per listener right now (0 = healthy): for readiness checks and tests. */
+  status(): Record<string, { transientFailures: number }> {
+    return Object.fromEntries([...this.loops].map(([name, state]) => [name, { transientFailures: state.transient }]));
+  }
+
+  /** Resolves once every listener has handled every event committed before the call (tests, shutdown). */
+  async drain(timeoutMs = 10000) {
+    const deadline = Date.now() + timeoutMs;
+    const max = await maxEventId(this.database.db);
+    for (;;) {
+      const at = await this.cursors.positions();
+      const mine = [...at].filter(([name]) => this.loops.has(name));
+      if (mine.length === this.listeners.length && mine.every(([, id]) => id >= max)) return;
+      if (Date.now() > deadline) throw new Error('outbox drain timed out');
+      this.wake();
+      await sleep(5);
+    }
+  }
+
+  /** Deletes events every listener has handled and that are older than the retention window (and old dead events). */
+  async prune(retentionMs = 7 * 24 * 3600 * 1000): Promise<number> {
+    return pruneOutbox(this.database.db, now() - retentionMs, now() - DEAD_RETENTION_MS);
+  }
+
+  private warn(obj: unknown, msg: string) {
+    if (this.log.warn) this.log.warn(obj, msg);
+    else this.log.error(obj, msg);
+  }
+
+  private kick(l: Listener) {
+    const state = this.loops.get(l.name)!;
+    if (state.retryTimer) return; // backing off after a transient failure: the timer kicks again
+    if (state.running) {
+      state.again = true;
+      return;
+    }
+    state.running = true;
+    const p = (async () => {
+      try {
+        do {
+          state.again = false;
+          while (!this.stopped && (await this.step(l, state))) {
+            /* keep going while there is more */
+          }
+        } while (state.again && !this.stopped);
+      } catch (err) {
+        this.backOff(l, state, err);
+      } finally {
+        state.running = false;
+      }
+    })();
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  /** A failure that is not an event's fault: wait (exponential, capped) and try the same events again. */
+  private backOff(l: Listener, state: Loop, err: unknown) {
+    state.transient++;
+    const delay = transientDelay(this.retry, state.transient);
+    // One line when the trouble starts, then one every 10 attempts (not one per retry).
+    if (state.transient === 1 || state.transient % 10 === 0) {
+      const fields = { err, listener: l.name, failures: state.transient, retry_in_ms: delay };
+      if (isTransient(err)) this.warn(fields, 'outbox listener: transient failure; retrying with backoff, no event skipped');
+      else this.log.error(fields, 'outbox listener failed outside event handling; retrying with backoff');
+    }
+    if (this.stopped) return;
+    state.retryTimer = setTimeout(() => {
+      state.retryTimer = null;
+      this.kick(l);
+    }, delay);
+    state.retryTimer.unref();
+  }
+
+  /**
+   * One round: a batch, or one event while isolating. Resolves true when there may be more to do
+   * right away; throws (transient) when the listener must back off.
+   */
+  private async step(l: Listener, state: Loop): Promise<boolean> {
+    const single = state.isolateUntil > 0;
+    try {
+      const r = await this.runBatch(l, single ? 1 : BATCH);
+      if (state.transient) {
+        this.log.info({ listener: l.name, failures: state.transient }, 'outbox listener recovered');
+        state.transient = 0;
+      }
+      if (!single) return r.count === BATCH;
+      state.failures = null;
+      if (!r.count || r.last >= state.isolateUntil) state.isolateUntil = 0;
+      return r.count > 0;
+    } catch (err) {
+      if (!(err instanceof EventFailure)) throw err;
+      if (isTransient(err.cause)) throw err.cause;
+      const { events, cursor, cause } = err;
+      if (!single) {
+        // Which event is it? Handle the batch's events one at a time.
+        state.isolateUntil = events[events.length - 1].id;
+        this.warn(
+          { err: errorText(cause), listener: l.name, from_event_id: events[0].id, to_event_id: state.isolateUntil },
+          'outbox listener failed on a batch; handling its events one at a time',
+        );
+        return true;
+      }
+      const ev = events[0];
+      const f = state.failures?.eventId === ev.id ? state.failures : (state.failures = { eventId: ev.id, count: 0 });
+      f.count++;
+      if (!(cause instanceof UnreadableEventError) && f.count < this.retry.attempts) {
+        await sleep(eventBackoff(this.retry, f.count));
+        return true;
+      }
+      await this.bury(l, ev, cursor, cause, f.count);
+      state.failures = null;
+      if (ev.id >= state.isolateUntil) state.isolateUntil = 0;
+      return true;
+    }
+  }
+
+  /** Records an event the listener cannot process and moves its cursor past it (only if nobody moved it meanwhile). */
+  private async bury(l: Listener, ev: OutboxEvent, cursor: number, cause: unknown, attempts: number) {
+    const row = deadEventRow(l, ev, cause, attempts);
+    const r = await this.cursors.advance(l, async (db, from) => {
+      if (from !== cursor) return null; // another node handled it meanwhile
+      await insertDeadEvent(db, row);
+      return ev.id;
+    });
+    if (r?.to != null) {
+      this.log.error(
+        { listener: l.name, event_id: ev.id, event: ev.name, account_id: ev.accountId, attempts, error: row.error },
+        'outbox listener could not process an event; recorded as a dead event and skipped',
+      );
+    }
+  }
+
+  /** Calls the listener; any throw becomes an EventFailure naming the events and the cursor they were read after. */
+  private async handleEvents(l: Listener, events: OutboxEvent[], db: Executor, cursor: number) {
+    try {
+      if (events.some((e) => this.reader.isUnreadable(e))) throw new UnreadableEventError();
+      await l.handle(events, db as Tx);
+    } catch (cause) {
+      throw new EventFailure(events, cursor, cause);
+    }
+  }
+
+  private afterCommit(l: Listener, events: OutboxEvent[]) {
+    try {
+      l.afterCommit?.(events);
+    } catch (err) {
+      this.log.error({ err, listener: l.name }, 'outbox listener afterCommit failed');
+    }
+  }
+
+  private async runBatch(l: Listener, limit: number): Promise<{ count: number; last: number }> {
+    let handled: OutboxEvent[] = [];
+    await this.cursors.advance(l, async (db, from) => {
+      const events = await this.reader.read(db, from, limit);
+      if (!events.length) return null;
+      await this.handleEvents(l, events, db, from);
+      handled = events;
+      return events[events.length - 1].id;
+    });
+    if (!handled.length) return { count: 0, last: 0 };
+    this.afterCommit(l, handled);
+    return { count: handled.length, last: handled[handled.length - 1].id };
+  }
+}

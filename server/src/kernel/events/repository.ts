@@ -1,0 +1,93 @@
+import type { Database, Executor, Tx } from '../db.js';
+import { now } from '../db.js';
+import type { DomainEventName } from './types.js';
+
+/** The outbox's queries: events, listener cursors (event_consumers) and dead events. */
+
+export type EventRow = { id: number; account_id: number; name: string; payload: string; created_at: number };
+
+export async function insertEvent(trx: Tx, accountId: number, name: DomainEventName, payload: string): Promise<void> {
+  await trx.insertInto('events').values({ account_id: accountId, name, payload, created_at: now() }).execute();
+}
+
+/** Events after `after`, in id order. */
+export async function selectEventsAfter(db: Executor, after: number, limit: number): Promise<EventRow[]> {
+  const rows = await db.selectFrom('events').selectAll().where('id', '>', after).orderBy('id').limit(limit).execute();
+  return rows.map((r) => ({ ...r, id: Number(r.id), created_at: Number(r.created_at) }));
+}
+
+export async function maxEventId(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.max('id').as('max'))
+    .executeTakeFirst();
+  return Number(row?.max ?? 0);
+}
+
+/** Creates a listener's cursor at `at` unless it exists. */
+export async function createCursor(db: Executor, name: string, at: number): Promise<void> {
+  await db
+    .insertInto('event_consumers')
+    .values({ name, last_event_id: at, updated_at: now() })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+}
+
+export async function readCursor(db: Executor, name: string): Promise<number | null> {
+  const row = await db.selectFrom('event_consumers').select('last_event_id').where('name', '=', name).executeTakeFirst();
+  return row ? Number(row.last_event_id) : null;
+}
+
+/**
+ * Locks a listener's cursor for this transaction and returns it; null when another node holds it
+ * right now (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite has a single writer).
+ */
+export async function lockCursor(trx: Tx, dialect: Database['dialect'], name: string): Promise<number | null> {
+  let q = trx.selectFrom('event_consumers').select('last_event_id').where('name', '=', name);
+  if (dialect === 'postgres') q = q.forUpdate().skipLocked();
+  const row = await q.executeTakeFirst();
+  return row ? Number(row.last_event_id) : null;
+}
+
+export async function moveCursor(db: Executor, name: string, to: number): Promise<void> {
+  await db.updateTable('event_consumers').set({ last_event_id: to, updated_at: now() }).where('name', '=', name).execute();
+}
+
+export async function listCursors(db: Executor): Promise<{ name: string; at: number }[]> {
+  const rows = await db.selectFrom('event_consumers').select(['name', 'last_event_id']).execute();
+  return rows.map((r) => ({ name: r.name, at: Number(r.last_event_id) }));
+}
+
+export type DeadEventRow = {
+  listener: string;
+  event_id: number;
+  account_id: number;
+  event_name: string;
+  error: string;
+  attempts: number;
+  created_at: number;
+};
+
+/** Records a dead event once per listener and event. */
+export async function insertDeadEvent(db: Executor, row: DeadEventRow): Promise<void> {
+  await db
+    .insertInto('dead_events')
+    .values(row)
+    .onConflict((oc) => oc.columns(['listener', 'event_id']).doNothing())
+    .execute();
+}
+
+/**
+ * Deletes dead events older than `deadBefore`, and events every listener has handled that are
+ * older than `eventsBefore`. Returns how many events were deleted.
+ */
+export async function pruneOutbox(db: Executor, eventsBefore: number, deadBefore: number): Promise<number> {
+  await db.deleteFrom('dead_events').where('created_at', '<', deadBefore).execute();
+  const min = await db
+    .selectFrom('event_consumers')
+    .select((eb) => eb.fn.min('last_event_id').as('min'))
+    .executeTakeFirst();
+  if (min?.min == null) return 0;
+  const res = await db.deleteFrom('events').where('id', '<=', Number(min.min)).where('created_at', '<', eventsBefore).executeTakeFirst();
+  return Number(res.numDeletedRows ?? 0);
+}
