@@ -46,6 +46,8 @@ export const Open = <T extends Record<string, TSchema>>(props: T, description?: 
   Type.Object(props, { additionalProperties: true, ...(description ? { description } : {}) });
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+/** A response value that may be null. */
+export { Nullable };
 
 export const AccountJson = Open(
   {

@@ -30,7 +30,7 @@ export function presentContactInbox(ci: ContactInboxWithInbox) {
 
 /** `_contact`: the Application API contact. `contactInboxes` is given on the /contacts endpoints. */
 export function presentContact(c: ContactRow, opts: { contactInboxes?: ContactInboxWithInbox[]; availability?: 'online' | 'offline' } = {}) {
-  const out: Record<string, unknown> = {
+  const out = {
     additional_attributes: fromJson(c.additional_attributes),
     availability_status: opts.availability ?? 'offline',
     email: c.email,
@@ -45,8 +45,7 @@ export function presentContact(c: ContactRow, opts: { contactInboxes?: ContactIn
     created_at: unix(c.created_at),
     updated_at: unix(c.updated_at),
   };
-  if (opts.contactInboxes) out.contact_inboxes = opts.contactInboxes.map(presentContactInbox);
-  return out;
+  return opts.contactInboxes ? { ...out, contact_inboxes: opts.contactInboxes.map(presentContactInbox) } : out;
 }
 export type ContactJson = ReturnType<typeof presentContact>;
 

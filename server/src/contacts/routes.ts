@@ -4,6 +4,8 @@ import { idempotent, userScope } from '../kernel/idempotency.js';
 import { presentConversations } from '../conversations/presenters.js';
 import { presentInboxRecord } from '../inboxes/presenter.js';
 import { presentContact, presentContactInbox } from './presenters.js';
+import { errorResponses, EmptyOk } from '../accounts/schemas.js';
+import { ConversationListPayload } from '../conversations/schemas.js';
 import * as s from './schemas.js';
 import * as service from './service.js';
 
@@ -28,6 +30,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
           'With `inbox_id` the contact_inbox is created in the same transaction; its `source_id` (a UUID when absent) identifies the session. Email, phone number and identifier are unique per account: a conflict is a 422 naming the existing contact.',
         params: s.AccountParams,
         body: s.ContactCreateBody,
+        response: { 200: s.ContactCreated, ...errorResponses(401, 404, 422) },
       },
       ...idem,
     },
@@ -55,6 +58,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
         summary: 'List contacts (15 per page; contacts with an email, phone number or identifier)',
         params: s.AccountParams,
         querystring: s.ContactListQuery,
+        response: { 200: s.ContactList, ...errorResponses(401, 422) },
       },
     },
     async (req) => {
@@ -75,6 +79,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
         summary: 'Search contacts by name, email, phone number (case-insensitive) or identifier',
         params: s.AccountParams,
         querystring: s.ContactSearchQuery,
+        response: { 200: s.ContactSearchResult, ...errorResponses(401, 422) },
       },
     },
     async (req) => {
@@ -89,7 +94,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
 
   app.get(
     `${BASE}/:id`,
-    { schema: { tags, summary: 'Show a contact with its contact inboxes', params: s.AccountIdParams } },
+    { schema: { tags, summary: 'Show a contact with its contact inboxes', params: s.AccountIdParams, response: { 200: s.ContactPayload, ...errorResponses(401, 404) } } },
     async (req) => {
       const auth = await ctx.auth.forAccount(req, req.params.account_id);
       const contact = await service.getContact(ctx, auth, req.params.id);
@@ -106,6 +111,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
           summary: 'Update a contact (additional_attributes and custom_attributes are merged)',
           params: s.AccountIdParams,
           body: s.ContactUpdateBody,
+          response: { 200: s.ContactPayload, ...errorResponses(401, 404, 422) },
         },
       },
       async (req) => {
@@ -123,6 +129,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
         tags,
         summary: 'Delete a contact with its sessions and conversations (administrators; 200 with an empty body)',
         params: s.AccountIdParams,
+        response: { 200: EmptyOk, ...errorResponses(401, 404) },
       },
     },
     async (req, reply) => {
@@ -134,7 +141,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
 
   app.get(
     `${BASE}/:id/conversations`,
-    { schema: { tags, summary: "The contact's 20 most recent conversations (in inboxes you can see)", params: s.AccountIdParams } },
+    { schema: { tags, summary: "The contact's 20 most recent conversations (in inboxes you can see)", params: s.AccountIdParams, response: { 200: ConversationListPayload, ...errorResponses(401, 404) } } },
     async (req) => {
       const auth = await ctx.auth.forAccount(req, req.params.account_id);
       const convs = await service.contactConversations(ctx, auth, req.params.id);
@@ -150,6 +157,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
         summary: 'Create a session of the contact in an inbox (returned unchanged if it exists)',
         params: s.AccountIdParams,
         body: s.ContactInboxBody,
+        response: { 200: s.ContactInboxJson, ...errorResponses(401, 404, 422) },
       },
       ...idem,
     },

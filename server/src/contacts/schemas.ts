@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
-import { AccountIdParams, AccountParams, Id, JsonObject, Text } from '../accounts/schemas.js';
+import { AccountIdParams, AccountParams, AnyJson, Id, JsonObject, Nullable, Open, Text } from '../accounts/schemas.js';
 
-/** Request schemas of the contacts routes: validation, TypeScript types and the OpenAPI document. */
+/** Request and response schemas of the contacts routes: validation, TypeScript types and the OpenAPI document. */
 
 export { AccountParams, AccountIdParams };
 
@@ -50,3 +50,69 @@ export const ContactInboxBody = Type.Object({
   hmac_verified: Type.Optional(Type.Boolean()),
 });
 export type ContactInboxBody = Static<typeof ContactInboxBody>;
+
+/* ---------------- responses (src/contacts/presenters.ts) ---------------- */
+
+const UnixOrNull = (description = 'unix seconds') => Nullable(Type.Integer({ description }));
+
+/** The inbox inside a contact_inbox entry (presentInboxSlim). */
+export const InboxSlim = Open({
+  id: Type.Integer(),
+  avatar_url: Type.String(),
+  channel_id: Type.Integer(),
+  name: Type.String(),
+  channel_type: Type.String(),
+  provider: Type.Null(),
+});
+
+/** A contact session in an inbox: `{source_id, pubsub_token, hmac_verified, inbox}`. */
+export const ContactInboxJson = Open(
+  {
+    source_id: Type.String(),
+    pubsub_token: Type.String({ description: "The session's token, to subscribe to /cable" }),
+    hmac_verified: Type.Boolean(),
+    inbox: InboxSlim,
+  },
+  'A contact_inbox (session of the contact in an inbox)',
+);
+
+/** `_contact`: the Application API contact. */
+export const ContactJson = Open(
+  {
+    additional_attributes: AnyJson,
+    availability_status: Type.String({ description: 'online | offline' }),
+    email: Nullable(Type.String()),
+    id: Type.Integer(),
+    name: Type.String(),
+    phone_number: Nullable(Type.String()),
+    blocked: Type.Boolean(),
+    identifier: Nullable(Type.String()),
+    thumbnail: Type.String(),
+    custom_attributes: AnyJson,
+    last_activity_at: UnixOrNull(),
+    created_at: UnixOrNull(),
+    updated_at: UnixOrNull(),
+    contact_inboxes: Type.Optional(Type.Array(ContactInboxJson, { description: 'on the /contacts endpoints (omitted by include_contact_inboxes=false)' })),
+  },
+  'A contact',
+);
+
+export const ContactPayload = Open({ payload: ContactJson });
+
+/** The inbox record of POST /contacts (presentInboxRecord; null without inbox_id). */
+const InboxRecord = Open({ id: Type.Integer(), channel_id: Type.Integer(), account_id: Type.Integer(), name: Type.String(), channel_type: Type.String() });
+
+export const ContactCreated = Open({
+  payload: Open({
+    contact: ContactJson,
+    contact_inbox: Open({
+      inbox: Nullable(InboxRecord),
+      source_id: Nullable(Type.String()),
+      pubsub_token: Nullable(Type.String({ description: 'Subscribe to /cable with it to follow this session' })),
+    }),
+  }),
+});
+
+const PageMeta = { count: Type.Integer(), current_page: Type.Integer(), total_pages: Type.Integer() };
+export const ContactList = Open({ meta: Open(PageMeta), payload: Type.Array(ContactJson) });
+export const ContactSearchResult = Open({ meta: Open({ ...PageMeta, has_more: Type.Boolean() }), payload: Type.Array(ContactJson) });

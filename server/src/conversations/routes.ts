@@ -7,6 +7,7 @@ import * as actions from './actions.js';
 import { conversationCounts, listConversations } from './listing.js';
 import { presentConversations, presentOneConversation } from './presenters.js';
 import { statusName } from './repository.js';
+import { errorResponses, EmptyOk } from '../accounts/schemas.js';
 import * as s from './schemas.js';
 import { conversationFor, createConversation } from './service.js';
 
@@ -26,6 +27,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
         summary: 'Create a conversation in a contact session (source_id, or inbox_id + contact_id), optionally with a first message',
         params: s.AccountParams,
         body: s.ConversationCreateBody,
+        response: { 200: s.ConversationJson, ...errorResponses(401, 404, 409, 422) },
       },
       ...idem,
     },
@@ -45,6 +47,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
         description: 'The counts are computed before the assignee_type filter. Agents see the conversations of their inboxes.',
         params: s.AccountParams,
         querystring: s.ConversationListQuery,
+        response: { 200: s.ConversationPage, ...errorResponses(401, 422) },
       },
     },
     async (req) => {
@@ -62,7 +65,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     `${BASE}/meta`,
     {
-      schema: { tags, summary: 'Conversation counts per assignee type (same filters as the list)', params: s.AccountParams, querystring: s.ConversationListQuery },
+      schema: { tags, summary: 'Conversation counts per assignee type (same filters as the list)', params: s.AccountParams, querystring: s.ConversationListQuery, response: { 200: s.ConversationMeta, ...errorResponses(401, 422) } },
     },
     async (req) => {
       const auth = await ctx.auth.forAccount(req, req.params.account_id);
@@ -70,14 +73,14 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
   );
 
-  app.get(ONE, { schema: { tags, summary: 'Show a conversation (by display id)', params: s.ConversationParams } }, async (req) => {
+  app.get(ONE, { schema: { tags, summary: 'Show a conversation (by display id)', params: s.ConversationParams, response: { 200: s.ConversationJson, ...errorResponses(401, 404) } } }, async (req) => {
     const auth = await ctx.auth.forAccount(req, req.params.account_id);
     return presentOneConversation(db, await conversationFor(ctx, auth, req.params.conversation_id));
   });
 
   app.patch(
     ONE,
-    { schema: { tags, summary: 'Update a conversation (priority only)', params: s.ConversationParams, body: s.ConversationUpdateBody } },
+    { schema: { tags, summary: 'Update a conversation (priority only)', params: s.ConversationParams, body: s.ConversationUpdateBody, response: { 200: s.ConversationJson, ...errorResponses(401, 404, 422) } } },
     async (req) => {
       const auth = await ctx.auth.forAccount(req, req.params.account_id);
       const conv = await conversationFor(ctx, auth, req.params.conversation_id);
@@ -94,6 +97,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
         summary: 'Set the status (open, resolved, pending, snoozed + snoozed_until) or toggle open ↔ resolved',
         params: s.ConversationParams,
         body: s.ToggleStatusBody,
+        response: { 200: s.ToggleStatusResponse, ...errorResponses(401, 404, 409, 422) },
       },
       ...idem,
     },
@@ -109,7 +113,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
 
   app.post(
     `${ONE}/toggle_priority`,
-    { schema: { tags, summary: 'Set the priority (low, medium, high, urgent; null clears); 200 with an empty body', params: s.ConversationParams, body: s.TogglePriorityBody }, ...idem },
+    { schema: { tags, summary: 'Set the priority (low, medium, high, urgent; null clears); 200 with an empty body', params: s.ConversationParams, body: s.TogglePriorityBody, response: { 200: EmptyOk, ...errorResponses(401, 404, 409, 422) } }, ...idem },
     async (req, reply) => {
       const auth = await ctx.auth.forAccount(req, req.params.account_id);
       await actions.setPriority(ctx, auth, await conversationFor(ctx, auth, req.params.conversation_id), req.body.priority);
@@ -119,7 +123,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
 
   app.post(
     `${ONE}/toggle_typing_status`,
-    { schema: { tags, summary: 'Tell the contact (and other agents) that you are typing; 200 with an empty body', params: s.ConversationParams, body: s.TypingBody }, ...idem },
+    { schema: { tags, summary: 'Tell the contact (and other agents) that you are typing; 200 with an empty body', params: s.ConversationParams, body: s.TypingBody, response: { 200: EmptyOk, ...errorResponses(401, 404, 409, 422) } }, ...idem },
     async (req, reply) => {
       const auth = await ctx.auth.forAccount(req, req.params.account_id);
       await actions.toggleTyping(ctx, auth, await conversationFor(ctx, auth, req.params.conversation_id), req.body);
@@ -135,6 +139,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
         summary: 'Assign an agent (null or 0 unassigns); returns the agent, or null',
         params: s.ConversationParams,
         body: s.AssignmentBody,
+        response: { 200: s.AssignmentResponse, ...errorResponses(401, 404, 409, 422) },
       },
       ...idem,
     },
@@ -142,14 +147,14 @@ export async function register(app: TypedApp, ctx: AppContext) {
       const auth = await ctx.auth.forAccount(req, req.params.account_id);
       const conv = await conversationFor(ctx, auth, req.params.conversation_id);
       const agent = await actions.assign(ctx, auth, conv, req.body.assignee_id);
-      if (!agent) return reply.type('application/json; charset=utf-8').send('null');
+      if (!agent) return reply.send(null);
       return presentAgent(agent);
     },
   );
 
   app.get(
     `${ONE}/labels`,
-    { schema: { tags: ['Conversation Labels'], summary: "The conversation's labels", params: s.ConversationParams } },
+    { schema: { tags: ['Conversation Labels'], summary: "The conversation's labels", params: s.ConversationParams, response: { 200: s.LabelsResponse, ...errorResponses(401, 404) } } },
     async (req) => {
       const auth = await ctx.auth.forAccount(req, req.params.account_id);
       return { payload: await actions.getLabels(ctx, await conversationFor(ctx, auth, req.params.conversation_id)) };
@@ -159,7 +164,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     `${ONE}/labels`,
     {
-      schema: { tags: ['Conversation Labels'], summary: 'Replace the label list', params: s.ConversationParams, body: s.LabelsBody },
+      schema: { tags: ['Conversation Labels'], summary: 'Replace the label list', params: s.ConversationParams, body: s.LabelsBody, response: { 200: s.LabelsResponse, ...errorResponses(401, 404, 409, 422) } },
       ...idem,
     },
     async (req) => {
@@ -172,7 +177,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     `${ONE}/custom_attributes`,
     {
-      schema: { tags, summary: 'Merge custom attributes into the conversation', params: s.ConversationParams, body: s.CustomAttributesBody },
+      schema: { tags, summary: 'Merge custom attributes into the conversation', params: s.ConversationParams, body: s.CustomAttributesBody, response: { 200: s.CustomAttributesResponse, ...errorResponses(401, 404, 409, 422) } },
       ...idem,
     },
     async (req) => {

@@ -1,8 +1,10 @@
 import { Type, type Static } from 'typebox';
-import { AccountParams, Id, JsonObject, Text } from '../accounts/schemas.js';
-import { MessageCreateBody } from '../messages/schemas.js';
+import { AccountParams, AnyJson, Id, JsonObject, Nullable, Open, Text } from '../accounts/schemas.js';
+import { ContactJson } from '../contacts/schemas.js';
+import { AgentSchema } from '../users/presenter.js';
+import { MessageCreateBody, MessagePushJson } from '../messages/schemas.js';
 
-/** Request schemas of the conversation routes: validation, TypeScript types and the OpenAPI document. */
+/** Request and response schemas of the conversation routes: validation, TypeScript types and the OpenAPI document. */
 
 export { AccountParams };
 export const ConversationParams = Type.Object({ account_id: Id, conversation_id: Id });
@@ -76,3 +78,81 @@ export const LabelsBody = Type.Object({
 export const CustomAttributesBody = Type.Object({
   custom_attributes: JsonObject('Merged into the existing custom attributes'),
 });
+
+/* ---------------- responses (src/conversations/presenters.ts) ---------------- */
+
+const Unix = (description = 'unix seconds') => Type.Integer({ description });
+const UnixOrNull = (description = 'unix seconds') => Nullable(Type.Integer({ description }));
+
+/** `_conversation`: the Application API conversation (ids are display_ids). */
+export const ConversationJson = Open(
+  {
+    meta: Open({
+      sender: ContactJson,
+      channel: Type.String(),
+      assignee: Nullable(AgentSchema),
+      assignee_type: Nullable(Type.String({ description: 'User when assigned' })),
+      team: Type.Null(),
+      hmac_verified: Type.Boolean(),
+    }),
+    id: Type.Integer({ description: 'the display_id' }),
+    messages: Type.Array(MessagePushJson, { description: 'the last message, if any' }),
+    account_id: Type.Integer(),
+    uuid: Type.String(),
+    additional_attributes: AnyJson,
+    agent_last_seen_at: Unix('unix seconds, 0 when never'),
+    assignee_last_seen_at: Unix('unix seconds, 0 when never'),
+    can_reply: Type.Boolean(),
+    contact_last_seen_at: Unix('unix seconds, 0 when never'),
+    custom_attributes: AnyJson,
+    inbox_id: Type.Integer(),
+    labels: Type.Array(Type.String()),
+    muted: Type.Boolean(),
+    snoozed_until: UnixOrNull(),
+    status: Type.String({ description: 'open | resolved | pending | snoozed' }),
+    created_at: UnixOrNull(),
+    updated_at: Type.Number({ description: 'unix seconds with milliseconds' }),
+    timestamp: UnixOrNull('unix seconds of the last activity'),
+    first_reply_created_at: Unix('unix seconds, 0 when never'),
+    unread_count: Type.Integer(),
+    last_non_activity_message: Nullable(MessagePushJson),
+    last_activity_at: UnixOrNull(),
+    priority: Nullable(Type.String({ description: 'low | medium | high | urgent' })),
+    waiting_since: Unix('unix seconds, 0 when not waiting'),
+    sla_policy_id: Type.Null(),
+  },
+  'A conversation',
+);
+
+export const ConversationList = Type.Array(ConversationJson);
+export const ConversationListPayload = Open({ payload: ConversationList });
+
+export const ConversationCounts = Open({
+  mine_count: Type.Integer(),
+  assigned_count: Type.Integer(),
+  unassigned_count: Type.Integer(),
+  all_count: Type.Integer(),
+});
+
+export const ConversationPage = Open({
+  data: Open({
+    meta: Open({ ...ConversationCounts.properties, current_page: Type.Integer(), total_pages: Type.Integer() }),
+    payload: ConversationList,
+  }),
+});
+
+export const ConversationMeta = Open({ meta: ConversationCounts });
+
+export const ToggleStatusResponse = Open({
+  meta: Open({}),
+  payload: Open({
+    success: Type.Boolean(),
+    conversation_id: Type.Integer({ description: 'the display_id' }),
+    current_status: Type.String({ description: 'open | resolved | pending | snoozed' }),
+    snoozed_until: UnixOrNull(),
+  }),
+});
+
+export const AssignmentResponse = Nullable(AgentSchema);
+export const LabelsResponse = Open({ payload: Type.Array(Type.String()) });
+export const CustomAttributesResponse = Open({ custom_attributes: AnyJson });

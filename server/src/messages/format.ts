@@ -59,7 +59,7 @@ export function senderWebhookData(s: Sender, account: { id: number; name: string
  * (`content_type` stays null when none was given, `message_type` is the integer).
  */
 export function presentMessage(m: MessageRow, ctx: { conversationDisplayId: number; sender: Sender }) {
-  const out: Record<string, unknown> = {
+  const out = {
     id: m.id,
     content: m.content,
     inbox_id: m.inbox_id,
@@ -72,10 +72,8 @@ export function presentMessage(m: MessageRow, ctx: { conversationDisplayId: numb
     private: !!m.private,
     source_id: m.source_id,
   };
-  if (m.echo_id) out.echo_id = m.echo_id;
   const sender = senderPushData(ctx.sender);
-  if (sender) out.sender = sender;
-  return out;
+  return { ...out, ...(m.echo_id ? { echo_id: m.echo_id } : {}), ...(sender ? { sender } : {}) };
 }
 export type MessageJson = ReturnType<typeof presentMessage>;
 
@@ -94,7 +92,7 @@ export type MessageConversationRef = {
  * contact_inbox{source_id}}`, the sender's push data and `echo_id` when present.
  */
 export function messagePushData(m: MessageRow, conv: MessageConversationRef, sender: Sender) {
-  const data: Record<string, unknown> = {
+  const data = {
     id: m.id,
     content: m.content,
     account_id: m.account_id,
@@ -121,10 +119,8 @@ export function messagePushData(m: MessageRow, conv: MessageConversationRef, sen
       contact_inbox: { source_id: conv.source_id },
     },
   };
-  if (m.echo_id) data.echo_id = m.echo_id;
   const s = senderPushData(sender);
-  if (s) data.sender = s;
-  return data;
+  return { ...data, ...(m.echo_id ? { echo_id: m.echo_id } : {}), ...(s ? { sender: s } : {}) };
 }
 
 /** Webhook text: markdown hard-break backslashes become plain newlines; trailing newlines are dropped. */

@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { idempotent, userScope } from '../kernel/idempotency.js';
 import { conversationFor } from '../conversations/service.js';
 import { presentMessageIn, presentMessages, presentMessagesMeta } from './presenters.js';
+import { errorResponses } from '../accounts/schemas.js';
 import * as s from './schemas.js';
 import * as service from './service.js';
 
@@ -28,6 +29,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
         summary: 'Messages of a conversation, oldest first: the latest 20, or paged by id with before / after',
         params: s.MessagesParams,
         querystring: s.MessageListQuery,
+        response: { 200: s.MessageListResponse, ...errorResponses(401, 404, 422) },
       },
     },
     async (req) => {
@@ -50,6 +52,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
           'An incoming message whose source_id was already used in this inbox is not created again: the existing message is returned (200). Send an Idempotency-Key header to make any retry safe.',
         params: s.MessagesParams,
         body: s.MessageCreateBody,
+        response: { 200: s.MessageJson, ...errorResponses(401, 404, 409, 422, 429) },
       },
       ...idem,
     },
@@ -68,6 +71,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
         summary: 'Report the delivery status of a message (API inboxes): sent, delivered, read or failed + external_error',
         params: s.MessageParams,
         body: s.MessageStatusBody,
+        response: { 200: s.MessageJson, ...errorResponses(401, 404, 422) },
       },
     },
     async (req) => {
@@ -79,7 +83,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
 
   app.delete(
     `${BASE}/:message_id`,
-    { schema: { tags, summary: 'Delete a message (soft: its content becomes "This message was deleted")', params: s.MessageParams } },
+    { schema: { tags, summary: 'Delete a message (soft: its content becomes "This message was deleted")', params: s.MessageParams, response: { 200: s.MessageJson, ...errorResponses(401, 404) } } },
     async (req) => {
       const { conv } = await scope(req);
       const message = await service.deleteMessage(ctx, conv, req.params.message_id);
