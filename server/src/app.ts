@@ -11,8 +11,8 @@ import { registerBodyParsers } from './kernel/http.js';
 import { registerSecurityHeaders } from './kernel/security-headers.js';
 import { registerRoutes } from './routes.js';
 import { cableComponentSchemas } from './realtime/event-schemas.js';
-import { errors } from './kernel/errors.js';
-import { ErrorBody } from './accounts/schemas.js';
+import { enforceAccessPolicies } from './accounts/guard.js';
+import { ErrorBody, HealthJson } from './accounts/schemas.js';
 import pkg from '../package.json' with { type: 'json' };
 
 export type App = FastifyInstance;
@@ -59,7 +59,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
 
   app.get(
     '/health',
-    { schema: { tags: ['Health'], summary: 'Liveness and database reachability', security: [] } },
+    { schema: { tags: ['Health'], summary: 'Liveness and database reachability', security: [], response: { 200: HealthJson, 503: HealthJson } } },
     async (_req, reply) => {
       const database = await ctx.database.ping();
       return reply.status(database ? 200 : 503).send({ status: database ? 'ok' : 'degraded', database: database ? 'up' : 'down', version: pkg.version });
@@ -70,20 +70,10 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   return app;
 }
 
-const MAX_ID = 2_147_483_647;
-
-type Hook = (...args: any[]) => unknown;
-const hooks = (h: Hook | Hook[] | undefined): Hook[] => (h === undefined ? [] : Array.isArray(h) ? h : [h]);
-
 /**
- * Authentication and authorization come before the body: on every Application API route
- * (/api/v1/…) they run in onRequest, before a byte of the body is read or parsed.
- * - Every route under /api/v1/accounts/:account_id checks the caller's membership, so another
- *   account's user gets 401 (never a 422 that reveals the route's rules, nor a parsed upload).
- *   The result is memoised on the request for the route's own authorization.
- * - The route's own guards (member / admin / signedIn of src/accounts/guard.ts, declared as
- *   `preValidation`) move to onRequest after it, so an agent on an administrator route is refused
- *   before its body is read too.
+ * Authentication and authorization come before the body: every route states its access policy in
+ * `config.access`, enforced in onRequest (src/accounts/guard.ts) before a byte of the body is read
+ * or parsed; an /api/v1 route without one is refused at startup.
  */
 function guardAccountRoutes(app: App, ctx: AppContext) {
   // Writes that may be authenticated by the session cookie can be refused by the Origin check (403).
@@ -94,21 +84,5 @@ function guardAccountRoutes(app: App, ctx: AppContext) {
     if (!response || response[403] || !methods.some((m) => writes.includes(m))) return;
     if (route.url.startsWith('/api/v1/') || route.url.startsWith('/auth/')) response[403] = ErrorBody;
   });
-  app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith('/api/v1/')) return;
-    const own = hooks(route.preValidation as Hook | Hook[] | undefined);
-    const guard = async (req: import('fastify').FastifyRequest) => {
-      const raw = (req.params as Record<string, string | undefined>).account_id ?? '';
-      const id = Number(raw);
-      if (!/^\d+$/.test(raw) || id < 1 || id > MAX_ID) {
-        await ctx.auth.authenticate(req);
-        throw errors.notFound();
-      }
-      await ctx.auth.forAccount(req, id);
-    };
-    const account = route.url.startsWith('/api/v1/accounts/:account_id') ? [guard] : [];
-    if (!account.length && !own.length) return;
-    route.onRequest = [...hooks(route.onRequest as Hook | Hook[] | undefined), ...account, ...own] as typeof route.onRequest;
-    route.preValidation = undefined;
-  });
+  enforceAccessPolicies(app, ctx);
 }

@@ -1,6 +1,6 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
-import { admin, member, principal } from './guard.js';
+import { principal } from './guard.js';
 import { presentAccount } from './presenter.js';
 import { editAccount, getAccount } from './service.js';
 import { AccountJson, AccountParams, AccountUpdateBody, errorResponses } from './schemas.js';
@@ -10,7 +10,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     '/api/v1/accounts/:account_id',
     {
-      preValidation: member(ctx),
+      config: { access: 'member' },
       schema: {
         tags: ['Account'],
         summary: 'Get the account',
@@ -28,7 +28,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     app.route({
       method,
       url: '/api/v1/accounts/:account_id',
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags: ['Account'],
         summary: 'Update the account (administrators); settings are merged',

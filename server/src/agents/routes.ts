@@ -1,6 +1,6 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
-import { admin, member, principal } from '../accounts/guard.js';
+import { principal } from '../accounts/guard.js';
 import { AccountIdParams, AccountParams, EmptyOk, errorResponses } from '../accounts/schemas.js';
 import { AgentSchema, presentAgent } from '../users/presenter.js';
 import { presenceOf } from '../users/service.js';
@@ -14,7 +14,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     BASE,
     {
-      preValidation: member(ctx),
+      config: { access: 'member' },
       schema: {
         tags: ['Agents'],
         summary: 'List the agents of the account (a bare array; invited existing users who have not accepted yet follow, with confirmed: false)',
@@ -31,7 +31,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     BASE,
     {
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags: ['Agents'],
         summary: 'Add an agent (administrators); without a password the response carries an invitation_url',
@@ -63,7 +63,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     app.route({
       method,
       url: `${BASE}/:id`,
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags: ['Agents'],
         summary: "Update an agent's role, availability or auto_offline in this account (administrators)",
@@ -83,7 +83,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.delete(
     `${BASE}/:id`,
     {
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags: ['Agents'],
         summary: 'Remove an agent from the account (administrators; not yourself, not the last administrator)',

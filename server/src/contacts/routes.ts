@@ -8,12 +8,13 @@ import { errorResponses, EmptyOk } from '../accounts/schemas.js';
 import { ConversationListPayload } from '../conversations/schemas.js';
 import * as s from './schemas.js';
 import * as service from './service.js';
+import { principal } from '../accounts/guard.js';
 
 const BASE = '/api/v1/accounts/:account_id/contacts';
 const tags = ['Contacts'];
 
 export async function register(app: TypedApp, ctx: AppContext) {
-  const idem = idempotent(ctx.database, userScope(ctx.auth));
+  const idem = idempotent(ctx.database, userScope);
 
   const withInboxes = async (auth: Parameters<typeof service.visibleContactInboxes>[1], contact: Parameters<typeof presentContact>[0]) => {
     const cis = await service.visibleContactInboxes(ctx, auth, [contact.id]);
@@ -23,6 +24,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     BASE,
     {
+      config: { access: 'member' },
       schema: {
         tags,
         summary: 'Create a contact (with inbox_id: and its session in that inbox)',
@@ -35,7 +37,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       ...idem,
     },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const auth = principal(req);
       const { contact, contactInbox, inbox } = await service.createContact(ctx, auth, req.body);
       return {
         payload: {
@@ -53,6 +55,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     BASE,
     {
+      config: { access: 'member' },
       schema: {
         tags,
         summary: 'List contacts (15 per page; contacts with an email, phone number or identifier)',
@@ -62,7 +65,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const auth = principal(req);
       const page = await service.listContacts(ctx, auth, req.query);
       return {
         meta: { count: page.count, current_page: page.page, total_pages: page.totalPages },
@@ -74,6 +77,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     `${BASE}/search`,
     {
+      config: { access: 'member' },
       schema: {
         tags,
         summary: 'Search contacts by name, email, phone number (case-insensitive) or identifier',
@@ -83,7 +87,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const auth = principal(req);
       const page = await service.listContacts(ctx, auth, req.query, true);
       return {
         meta: { count: page.count, current_page: page.page, total_pages: page.totalPages, has_more: page.page < page.totalPages },
@@ -94,9 +98,9 @@ export async function register(app: TypedApp, ctx: AppContext) {
 
   app.get(
     `${BASE}/:id`,
-    { schema: { tags, summary: 'Show a contact with its contact inboxes', params: s.AccountIdParams, response: { 200: s.ContactPayload, ...errorResponses(401, 404) } } },
+    { config: { access: 'member' }, schema: { tags, summary: 'Show a contact with its contact inboxes', params: s.AccountIdParams, response: { 200: s.ContactPayload, ...errorResponses(401, 404) } } },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const auth = principal(req);
       const contact = await service.getContact(ctx, auth, req.params.id);
       return { payload: await withInboxes(auth, contact) };
     },
@@ -106,6 +110,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     app[method](
       `${BASE}/:id`,
       {
+        config: { access: 'member' },
         schema: {
           tags,
           summary: 'Update a contact (additional_attributes and custom_attributes are merged)',
@@ -115,7 +120,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
         },
       },
       async (req) => {
-        const auth = await ctx.auth.forAccount(req, req.params.account_id);
+        const auth = principal(req);
         const contact = await service.updateContact(ctx, auth.accountId, req.params.id, req.body);
         return { payload: await withInboxes(auth, contact) };
       },
@@ -125,6 +130,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.delete(
     `${BASE}/:id`,
     {
+      config: { access: 'administrator' },
       schema: {
         tags,
         summary: 'Delete a contact with its sessions and conversations (administrators; 200 with an empty body)',
@@ -133,7 +139,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req, reply) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const auth = principal(req);
       await service.deleteContact(ctx, auth, req.params.id);
       return reply.status(200).send();
     },
@@ -141,9 +147,9 @@ export async function register(app: TypedApp, ctx: AppContext) {
 
   app.get(
     `${BASE}/:id/conversations`,
-    { schema: { tags, summary: "The contact's 20 most recent conversations (in inboxes you can see)", params: s.AccountIdParams, response: { 200: ConversationListPayload, ...errorResponses(401, 404) } } },
+    { config: { access: 'member' }, schema: { tags, summary: "The contact's 20 most recent conversations (in inboxes you can see)", params: s.AccountIdParams, response: { 200: ConversationListPayload, ...errorResponses(401, 404) } } },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const auth = principal(req);
       const convs = await service.contactConversations(ctx, auth, req.params.id);
       return { payload: await presentConversations(ctx.database.db, convs) };
     },
@@ -152,6 +158,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     `${BASE}/:id/contact_inboxes`,
     {
+      config: { access: 'member' },
       schema: {
         tags,
         summary: 'Create a session of the contact in an inbox (returned unchanged if it exists)',
@@ -162,7 +169,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       ...idem,
     },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const auth = principal(req);
       const ci = await service.addContactInbox(ctx, auth, req.params.id, req.body);
       return presentContactInbox(ci);
     },

@@ -5,7 +5,7 @@ import { fromJson, now, toJson } from '../kernel/db.js';
 import { errors } from '../kernel/errors.js';
 import { jsonObject } from '../kernel/http.js';
 import type { AgentRow } from '../users/presenter.js';
-import { checkAttributeValues, parseSnoozedUntil, recordConversationChanges, stateOf, type Performer } from './changes.js';
+import { changeConversation, checkAttributeValues, parseSnoozedUntil, type ConversationChange, type Performer } from './changes.js';
 import { assertAssignable, parseAssigneeId } from './service.js';
 import * as repo from './repository.js';
 
@@ -13,21 +13,14 @@ import * as repo from './repository.js';
 
 const performerOf = (auth: AccountContext): Performer => ({ type: 'user', id: auth.user.id });
 
-/** Read-modify-write of one conversation under a row lock (PostgreSQL; SQLite serialises transactions). */
-async function mutate<T>(
+/** One conversation change in its own transaction (changeConversation of changes.ts). */
+function mutate<T>(
   ctx: AppContext,
   conv: repo.ConversationRow,
-  fn: (trx: Tx, current: repo.ConversationRow) => Promise<{ patch: repo.ConversationPatch; labels?: [string[], string[]]; result: T }>,
+  fn: (trx: Tx, current: repo.ConversationRow) => Promise<ConversationChange<T>>,
   performer: Performer,
-): Promise<{ conversation: repo.ConversationRow; result: T }> {
-  return ctx.database.transaction(async (trx) => {
-    const current = await repo.lockConversation(trx, ctx.database.dialect === 'postgres', conv.id);
-    if (!current) throw errors.notFound();
-    const { patch, labels, result } = await fn(trx, current);
-    const after = Object.keys(patch).length ? await repo.updateConversation(trx, current.id, patch) : current;
-    await recordConversationChanges(ctx, trx, current, stateOf(current, labels?.[0]), stateOf(after, labels?.[1]), performer);
-    return { conversation: after, result };
-  });
+) {
+  return ctx.database.transaction((trx) => changeConversation(ctx, trx, conv.id, (current) => fn(trx, current), performer));
 }
 
 export function parseStatus(value: string): repo.ConversationStatus {

@@ -2,7 +2,7 @@ import type { AppContext } from '../context.js';
 import type { Tx } from '../kernel/db.js';
 import { fromJson, unix } from '../kernel/db.js';
 import { errors } from '../kernel/errors.js';
-import { priorityName, statusName, type ConversationRow } from './repository.js';
+import { lockConversation, priorityName, statusName, updateConversation, type ConversationPatch, type ConversationRow } from './repository.js';
 
 /**
  * The one place conversation changes become domain events, so every write path (API, client API,
@@ -55,6 +55,29 @@ export async function recordConversationChanges(
   }
   await ctx.events(trx, conv.account_id, 'conversation.updated', { ...base, changed_attributes: changed });
   return changed;
+}
+
+/** What a change computes from the locked row: the patch, and the label lists before/after when it replaced them. */
+export type ConversationChange<T> = { patch: ConversationPatch; labels?: [string[], string[]]; result: T };
+
+/**
+ * The one read-modify-write of a conversation, in the caller's transaction: locks the row, lets
+ * `change` compute the patch from the locked row (doing its own writes in `trx` if it has any),
+ * applies it and records the change events. 404 when the conversation is gone.
+ */
+export async function changeConversation<T>(
+  ctx: AppContext,
+  trx: Tx,
+  conversationId: number,
+  change: (current: ConversationRow) => Promise<ConversationChange<T>>,
+  performer?: Performer,
+): Promise<{ before: ConversationRow; conversation: ConversationRow; result: T }> {
+  const current = await lockConversation(trx, ctx.database.dialect, conversationId);
+  if (!current) throw errors.notFound();
+  const { patch, labels, result } = await change(current);
+  const after = Object.keys(patch).length ? await updateConversation(trx, current.id, patch) : current;
+  await recordConversationChanges(ctx, trx, current, stateOf(current, labels?.[0]), stateOf(after, labels?.[1]), performer);
+  return { before: current, conversation: after, result };
 }
 
 /** Conversation attribute values: strings under 1500 characters, integers under 9 999 999 999. */

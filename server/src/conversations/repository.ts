@@ -1,7 +1,8 @@
 import { sql, type Selectable } from 'kysely';
-import type { Executor } from '../kernel/db.js';
+import type { Database, Executor } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
 import type { ConversationsTable } from '../kernel/schema.js';
+import { CONVERSATION_STATUS, CONVERSATION_STATUS_NAMES } from '../kernel/constants.js';
 
 /** Every query on conversations and their labels; each one is scoped by account. */
 
@@ -9,9 +10,9 @@ export type ConversationRow = Selectable<ConversationsTable>;
 /** A conversation with the type of its inbox's channel (checked by message writes). */
 export type ConversationWithChannel = ConversationRow & { channel_type: string };
 
-export const CONVERSATION_STATUSES = ['open', 'resolved', 'pending', 'snoozed'] as const;
+export const CONVERSATION_STATUSES = CONVERSATION_STATUS_NAMES;
 export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
-export const STATUS = { open: 0, resolved: 1, pending: 2, snoozed: 3 } as const;
+export const STATUS = CONVERSATION_STATUS;
 export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
@@ -39,10 +40,10 @@ export async function findConversationById(db: Executor, id: number): Promise<Co
   return withChannel(db).where('conversations.id', '=', id).executeTakeFirst();
 }
 
-/** Locks the row on PostgreSQL for a read-modify-write inside a transaction. */
-export async function lockConversation(db: Executor, pg: boolean, id: number): Promise<ConversationRow | undefined> {
+/** Reads the row for a read-modify-write inside a transaction: FOR UPDATE on PostgreSQL (SQLite serialises write transactions). */
+export async function lockConversation(db: Executor, dialect: Database['dialect'], id: number): Promise<ConversationRow | undefined> {
   let q = db.selectFrom('conversations').selectAll().where('id', '=', id);
-  if (pg) q = q.forUpdate();
+  if (dialect === 'postgres') q = q.forUpdate();
   return q.executeTakeFirst();
 }
 

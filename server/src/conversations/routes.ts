@@ -9,19 +9,21 @@ import { presentConversations, presentOneConversation } from './presenters.js';
 import { statusName } from './repository.js';
 import { errorResponses, EmptyOk } from '../accounts/schemas.js';
 import * as s from './schemas.js';
-import { conversationFor, createConversation } from './service.js';
+import { createConversation } from './service.js';
+import { conversationOf, principal } from '../accounts/guard.js';
 
 const BASE = '/api/v1/accounts/:account_id/conversations';
 const ONE = `${BASE}/:conversation_id`;
 const tags = ['Conversations'];
 
 export async function register(app: TypedApp, ctx: AppContext) {
-  const idem = idempotent(ctx.database, userScope(ctx.auth));
+  const idem = idempotent(ctx.database, userScope);
   const db = ctx.database.db;
 
   app.post(
     BASE,
     {
+      config: { access: 'member' },
       schema: {
         tags,
         summary: 'Create a conversation in a contact session (source_id, or inbox_id + contact_id), optionally with a first message',
@@ -32,7 +34,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       ...idem,
     },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const auth = principal(req);
       const conv = await createConversation(ctx, auth, req.body);
       return presentOneConversation(db, conv);
     },
@@ -41,6 +43,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     BASE,
     {
+      config: { access: 'member' },
       schema: {
         tags,
         summary: 'List conversations (25 per page) with counts per assignee type, current_page and total_pages',
@@ -51,7 +54,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const auth = principal(req);
       const page = await listConversations(ctx, auth, req.query);
       return {
         data: {
@@ -65,25 +68,25 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     `${BASE}/meta`,
     {
+      config: { access: 'member' },
       schema: { tags, summary: 'Conversation counts per assignee type (same filters as the list)', params: s.AccountParams, querystring: s.ConversationListQuery, response: { 200: s.ConversationMeta, ...errorResponses(401, 422) } },
     },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
+      const auth = principal(req);
       return { meta: await conversationCounts(ctx, auth, req.query) };
     },
   );
 
-  app.get(ONE, { schema: { tags, summary: 'Show a conversation (by display id)', params: s.ConversationParams, response: { 200: s.ConversationJson, ...errorResponses(401, 404) } } }, async (req) => {
-    const auth = await ctx.auth.forAccount(req, req.params.account_id);
-    return presentOneConversation(db, await conversationFor(ctx, auth, req.params.conversation_id));
+  app.get(ONE, { config: { access: 'inbox-member' }, schema: { tags, summary: 'Show a conversation (by display id)', params: s.ConversationParams, response: { 200: s.ConversationJson, ...errorResponses(401, 404) } } }, async (req) => {
+    return presentOneConversation(db, conversationOf(req));
   });
 
   app.patch(
     ONE,
-    { schema: { tags, summary: 'Update a conversation (priority only)', params: s.ConversationParams, body: s.ConversationUpdateBody, response: { 200: s.ConversationJson, ...errorResponses(401, 404, 422) } } },
+    { config: { access: 'inbox-member' }, schema: { tags, summary: 'Update a conversation (priority only)', params: s.ConversationParams, body: s.ConversationUpdateBody, response: { 200: s.ConversationJson, ...errorResponses(401, 404, 422) } } },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
-      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      const auth = principal(req);
+      const conv = conversationOf(req);
       const updated = req.body.priority !== undefined ? await actions.setPriority(ctx, auth, conv, req.body.priority) : conv;
       return presentOneConversation(db, updated);
     },
@@ -92,6 +95,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     `${ONE}/toggle_status`,
     {
+      config: { access: 'inbox-member' },
       schema: {
         tags,
         summary: 'Set the status (open, resolved, pending, snoozed + snoozed_until) or toggle open ↔ resolved',
@@ -102,8 +106,8 @@ export async function register(app: TypedApp, ctx: AppContext) {
       ...idem,
     },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
-      const conv = await actions.toggleStatus(ctx, auth, await conversationFor(ctx, auth, req.params.conversation_id), req.body);
+      const auth = principal(req);
+      const conv = await actions.toggleStatus(ctx, auth, conversationOf(req), req.body);
       return {
         meta: {},
         payload: { success: true, conversation_id: conv.display_id, current_status: statusName(conv.status), snoozed_until: unix(conv.snoozed_until) },
@@ -113,20 +117,20 @@ export async function register(app: TypedApp, ctx: AppContext) {
 
   app.post(
     `${ONE}/toggle_priority`,
-    { schema: { tags, summary: 'Set the priority (low, medium, high, urgent; null clears); 200 with an empty body', params: s.ConversationParams, body: s.TogglePriorityBody, response: { 200: EmptyOk, ...errorResponses(401, 404, 409, 422) } }, ...idem },
+    { config: { access: 'inbox-member' }, schema: { tags, summary: 'Set the priority (low, medium, high, urgent; null clears); 200 with an empty body', params: s.ConversationParams, body: s.TogglePriorityBody, response: { 200: EmptyOk, ...errorResponses(401, 404, 409, 422) } }, ...idem },
     async (req, reply) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
-      await actions.setPriority(ctx, auth, await conversationFor(ctx, auth, req.params.conversation_id), req.body.priority);
+      const auth = principal(req);
+      await actions.setPriority(ctx, auth, conversationOf(req), req.body.priority);
       return reply.status(200).send();
     },
   );
 
   app.post(
     `${ONE}/toggle_typing_status`,
-    { schema: { tags, summary: 'Tell the contact (and other agents) that you are typing; 200 with an empty body', params: s.ConversationParams, body: s.TypingBody, response: { 200: EmptyOk, ...errorResponses(401, 404, 409, 422) } }, ...idem },
+    { config: { access: 'inbox-member' }, schema: { tags, summary: 'Tell the contact (and other agents) that you are typing; 200 with an empty body', params: s.ConversationParams, body: s.TypingBody, response: { 200: EmptyOk, ...errorResponses(401, 404, 409, 422) } }, ...idem },
     async (req, reply) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
-      await actions.toggleTyping(ctx, auth, await conversationFor(ctx, auth, req.params.conversation_id), req.body);
+      const auth = principal(req);
+      await actions.toggleTyping(ctx, auth, conversationOf(req), req.body);
       return reply.status(200).send();
     },
   );
@@ -134,6 +138,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     `${ONE}/assignments`,
     {
+      config: { access: 'inbox-member' },
       schema: {
         tags: ['Conversation Assignments'],
         summary: 'Assign an agent (null or 0 unassigns); returns the agent, or null',
@@ -144,8 +149,8 @@ export async function register(app: TypedApp, ctx: AppContext) {
       ...idem,
     },
     async (req, reply) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
-      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      const auth = principal(req);
+      const conv = conversationOf(req);
       const agent = await actions.assign(ctx, auth, conv, req.body.assignee_id);
       if (!agent) return reply.send(null);
       return presentAgent(agent);
@@ -154,22 +159,22 @@ export async function register(app: TypedApp, ctx: AppContext) {
 
   app.get(
     `${ONE}/labels`,
-    { schema: { tags: ['Conversation Labels'], summary: "The conversation's labels", params: s.ConversationParams, response: { 200: s.LabelsResponse, ...errorResponses(401, 404) } } },
+    { config: { access: 'inbox-member' }, schema: { tags: ['Conversation Labels'], summary: "The conversation's labels", params: s.ConversationParams, response: { 200: s.LabelsResponse, ...errorResponses(401, 404) } } },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
-      return { payload: await actions.getLabels(ctx, await conversationFor(ctx, auth, req.params.conversation_id)) };
+      return { payload: await actions.getLabels(ctx, conversationOf(req)) };
     },
   );
 
   app.post(
     `${ONE}/labels`,
     {
+      config: { access: 'inbox-member' },
       schema: { tags: ['Conversation Labels'], summary: 'Replace the label list', params: s.ConversationParams, body: s.LabelsBody, response: { 200: s.LabelsResponse, ...errorResponses(401, 404, 409, 422) } },
       ...idem,
     },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
-      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      const auth = principal(req);
+      const conv = conversationOf(req);
       return { payload: await actions.setLabels(ctx, auth, conv, req.body.labels) };
     },
   );
@@ -177,12 +182,13 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     `${ONE}/custom_attributes`,
     {
+      config: { access: 'inbox-member' },
       schema: { tags, summary: 'Merge custom attributes into the conversation', params: s.ConversationParams, body: s.CustomAttributesBody, response: { 200: s.CustomAttributesResponse, ...errorResponses(401, 404, 409, 422) } },
       ...idem,
     },
     async (req) => {
-      const auth = await ctx.auth.forAccount(req, req.params.account_id);
-      const conv = await conversationFor(ctx, auth, req.params.conversation_id);
+      const auth = principal(req);
+      const conv = conversationOf(req);
       return { custom_attributes: await actions.mergeCustomAttributes(ctx, auth, conv, req.body.custom_attributes) };
     },
   );

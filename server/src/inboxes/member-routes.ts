@@ -1,6 +1,6 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
-import { admin, member, principal } from '../accounts/guard.js';
+import { principal } from '../accounts/guard.js';
 import { AccountParams, EmptyOk, errorResponses } from '../accounts/schemas.js';
 import { presentAgent } from '../users/presenter.js';
 import { presenceOf } from '../users/service.js';
@@ -14,7 +14,7 @@ export async function registerMemberRoutes(app: TypedApp, ctx: AppContext) {
   app.get(
     `${BASE}/:inbox_id`,
     {
-      preValidation: member(ctx),
+      config: { access: 'member' },
       schema: {
         tags: ['Inboxes'],
         summary: "List an inbox's member agents",
@@ -36,7 +36,7 @@ export async function registerMemberRoutes(app: TypedApp, ctx: AppContext) {
     app.route({
       method,
       url: BASE,
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags: ['Inboxes'],
         summary,
@@ -54,7 +54,7 @@ export async function registerMemberRoutes(app: TypedApp, ctx: AppContext) {
   app.delete(
     BASE,
     {
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags: ['Inboxes'],
         summary: 'Remove agents from an inbox (administrators)',

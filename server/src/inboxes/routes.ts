@@ -1,6 +1,6 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
-import { admin, member, principal } from '../accounts/guard.js';
+import { principal } from '../accounts/guard.js';
 import { AccountParams, EmptyOk, errorResponses } from '../accounts/schemas.js';
 import { presentInbox } from './presenter.js';
 import { createInbox, deleteInbox, resetInboxSecret, updateInbox, visibleInbox, visibleInboxes } from './service.js';
@@ -14,7 +14,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     BASE,
     {
-      preValidation: member(ctx),
+      config: { access: 'member' },
       schema: {
         tags: ['Inboxes'],
         summary: 'List inboxes (agents: only inboxes they are members of)',
@@ -31,7 +31,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     `${BASE}/:id`,
     {
-      preValidation: member(ctx),
+      config: { access: 'member' },
       schema: {
         tags: ['Inboxes'],
         summary: 'Get an inbox (hmac_token and secret only for administrators)',
@@ -48,7 +48,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     BASE,
     {
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags: ['Inboxes'],
         summary: "Create an API-channel inbox (administrators): channel {type: 'api', webhook_url, hmac_mandatory}",
@@ -67,7 +67,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     app.route({
       method,
       url: `${BASE}/:id`,
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags: ['Inboxes'],
         summary: 'Update an inbox and its channel (administrators)',
@@ -85,7 +85,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.delete(
     `${BASE}/:id`,
     {
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags: ['Inboxes'],
         summary: 'Delete an inbox with its conversations (administrators)',
@@ -103,7 +103,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     `${BASE}/:id/reset_secret`,
     {
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags: ['Inboxes'],
         summary: 'Rotate the webhook signing secret (administrators); the old one stays valid for signing during the overlap',

@@ -3,14 +3,14 @@ import type { Database } from './db.js';
 import { now } from './db.js';
 import { AppError, errors } from './errors.js';
 import { safeEqual, secureToken, sha256Hex } from './tokens.js';
-import { findUserById, userByAccessToken, type UserRow } from '../users/repository.js';
+import { deleteSession, findSession, findUserById, insertSession, membershipOf, userByAccessToken, type UserRow } from '../users/repository.js';
+import { ACCOUNT_STATUS, ROLE, ROLE_NAMES, type Role } from './constants.js';
 
 export const SESSION_COOKIE = 'channelx_session';
 export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 
-export type Role = 'agent' | 'administrator';
-export const ROLE_NAMES: Role[] = ['agent', 'administrator'];
-export const roleNumber = (r: Role) => ROLE_NAMES.indexOf(r);
+export type { Role } from './constants.js';
+export const roleNumber = (r: Role) => ROLE[r];
 
 export type AccountContext = {
   user: UserRow;
@@ -130,32 +130,12 @@ export class Auth {
     throw errors.invalidToken();
   }
 
-  private memo = new WeakMap<FastifyRequest, Map<number, Promise<AccountContext>>>();
-
-  /**
-   * Authenticates and checks membership of the account in the path. Another account's id is a 401,
-   * as in the reference. Memoised per request: the account guard (src/app.ts) runs it before body
-   * validation, and the route's own call reuses the result.
-   */
-  forAccount(req: FastifyRequest, accountId: number): Promise<AccountContext> {
-    let byAccount = this.memo.get(req);
-    if (!byAccount) this.memo.set(req, (byAccount = new Map()));
-    let p = byAccount.get(accountId);
-    if (!p) byAccount.set(accountId, (p = this.resolveAccount(req, accountId)));
-    return p;
-  }
-
-  private async resolveAccount(req: FastifyRequest, accountId: number): Promise<AccountContext> {
+  /** Authenticates and checks membership of the account in the path. Another account's id is a 401, as in the reference. */
+  async forAccount(req: FastifyRequest, accountId: number): Promise<AccountContext> {
     const user = await this.authenticate(req);
-    const row = await this.database.db
-      .selectFrom('account_users')
-      .innerJoin('accounts', 'accounts.id', 'account_users.account_id')
-      .select(['account_users.role', 'accounts.status'])
-      .where('account_users.account_id', '=', accountId)
-      .where('account_users.user_id', '=', user.id)
-      .executeTakeFirst();
+    const row = await membershipOf(this.database.db, accountId, user.id);
     if (!row) throw errors.notAuthorized();
-    if (row.status === 1) throw new AppError('unauthorized', 'Account is suspended');
+    if (row.account_status === ACCOUNT_STATUS.suspended) throw new AppError('unauthorized', 'Account is suspended');
     const role = ROLE_NAMES[row.role] ?? 'agent';
     return { user, accountId, role, isAdmin: role === 'administrator' };
   }
@@ -168,31 +148,55 @@ export class Auth {
 
   async createSession(userId: number): Promise<string> {
     const token = secureToken(32);
-    const t = now();
-    await this.database.db
-      .insertInto('user_sessions')
-      .values({ user_id: userId, token_digest: sha256Hex(token), expires_at: t + SESSION_TTL_MS, created_at: t })
-      .execute();
+    await insertSession(this.database.db, userId, sha256Hex(token), now() + SESSION_TTL_MS);
     return token;
   }
 
   async destroySession(token: string) {
-    await this.database.db.deleteFrom('user_sessions').where('token_digest', '=', sha256Hex(token)).execute();
+    await deleteSession(this.database.db, sha256Hex(token));
   }
 
   private async userBySession(token: string): Promise<UserRow | undefined> {
     if (token.length > 200) return undefined;
     const digest = sha256Hex(token);
-    const row = await this.database.db
-      .selectFrom('user_sessions')
-      .select(['user_id', 'token_digest', 'expires_at'])
-      .where('token_digest', '=', digest)
-      .executeTakeFirst();
-    if (!row || !safeEqual(row.token_digest, digest) || Number(row.expires_at) < now()) return undefined;
+    const row = await findSession(this.database.db, digest);
+    if (!row || !safeEqual(row.token_digest, digest) || row.expires_at < now()) return undefined;
     return findUserById(this.database.db, row.user_id);
   }
 }
 
 export function requireAdmin(ctx: AccountContext) {
   if (!ctx.isAdmin) throw errors.notAuthorized();
+}
+
+/**
+ * What the route's access policy (src/accounts/guard.ts) established for this request, read by
+ * handlers with `principal(req)` (account routes) or `currentUser(req)` (any signed-in route).
+ */
+const accounts = new WeakMap<FastifyRequest, AccountContext>();
+const users = new WeakMap<FastifyRequest, UserRow>();
+
+export function grantAccount(req: FastifyRequest, ctx: AccountContext) {
+  accounts.set(req, ctx);
+}
+
+export function grantUser(req: FastifyRequest, user: UserRow) {
+  users.set(req, user);
+}
+
+/** The account context of the request, when its route's policy established one. */
+export function findPrincipal(req: FastifyRequest): AccountContext | undefined {
+  return accounts.get(req);
+}
+
+export function principal(req: FastifyRequest): AccountContext {
+  const p = accounts.get(req);
+  if (!p) throw new Error(`route ${req.routeOptions.url} has no member/administrator/inbox-member access policy`);
+  return p;
+}
+
+export function currentUser(req: FastifyRequest): UserRow {
+  const u = users.get(req) ?? accounts.get(req)?.user;
+  if (!u) throw new Error(`route ${req.routeOptions.url} has no signed-in access policy`);
+  return u;
 }

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from './db.js';
 import { now } from './db.js';
 import { AppError, errors } from './errors.js';
-import type { Auth } from './auth.js';
+import { findPrincipal } from './auth.js';
 
 /**
  * `Idempotency-Key` for POST routes. Same key + same request (sha256 of method, path and canonical
@@ -52,21 +52,13 @@ function headerKey(req: FastifyRequest): string | undefined {
 }
 
 /**
- * Scopes keys by the account in the path and the authenticated member (Application API). Uses the
- * per-request memo of `auth.forAccount`, so it costs no query after the account guard ran.
+ * Scopes keys by the account in the path and the authenticated member (Application API): the
+ * principal the route's access policy established in onRequest, so it costs no query.
  */
-export function userScope(auth: Auth): ScopeResolver {
-  return async (req) => {
-    const accountId = Number((req.params as Record<string, unknown>)?.account_id);
-    if (!Number.isInteger(accountId) || accountId <= 0) return null;
-    try {
-      const member = await auth.forAccount(req, accountId);
-      return { accountId, scope: `user:${member.user.id}` };
-    } catch {
-      return null;
-    }
-  };
-}
+export const userScope: ScopeResolver = async (req) => {
+  const member = findPrincipal(req);
+  return member ? { accountId: member.accountId, scope: `user:${member.user.id}` } : null;
+};
 
 const RECORDED = (status: number) => (status >= 200 && status < 300) || status === 422;
 

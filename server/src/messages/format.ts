@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import { fromJson, unix } from '../kernel/db.js';
 import type { MessagesTable } from '../kernel/schema.js';
+import { MESSAGE_STATUS_NAMES, MESSAGE_TYPE, MESSAGE_TYPE_NAMES } from '../kernel/constants.js';
 import type { ContactRow } from '../contacts/repository.js';
 import { contactPushData, contactWebhookData } from '../contacts/presenters.js';
 import { userPushData, userWebhookData, type Availability } from '../users/presenter.js';
@@ -9,9 +10,9 @@ import { userPushData, userWebhookData, type Availability } from '../users/prese
 
 export type MessageRow = Selectable<MessagesTable>;
 
-export const MESSAGE_TYPES = ['incoming', 'outgoing', 'activity', 'template'] as const;
+export const MESSAGE_TYPES = MESSAGE_TYPE_NAMES;
 export type MessageTypeName = (typeof MESSAGE_TYPES)[number];
-export const MESSAGE_STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
+export const MESSAGE_STATUSES = MESSAGE_STATUS_NAMES;
 export type MessageStatusName = (typeof MESSAGE_STATUSES)[number];
 export const CONTENT_TYPES = [
   'text',
@@ -28,9 +29,9 @@ export const CONTENT_TYPES = [
   'sticker',
   'voice_call',
 ] as const;
-export const INCOMING = 0;
-export const OUTGOING = 1;
-export const ACTIVITY = 2;
+export const INCOMING = MESSAGE_TYPE.incoming;
+export const OUTGOING = MESSAGE_TYPE.outgoing;
+export const ACTIVITY = MESSAGE_TYPE.activity;
 export const DELETED_CONTENT = 'This message was deleted';
 
 export const messageTypeName = (n: number): MessageTypeName => MESSAGE_TYPES[n] ?? 'outgoing';

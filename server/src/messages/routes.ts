@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
 import { idempotent, userScope } from '../kernel/idempotency.js';
-import { conversationFor } from '../conversations/service.js';
+import { conversationOf, principal } from '../accounts/guard.js';
 import { presentMessageIn, presentMessages, presentMessagesMeta } from './presenters.js';
 import { errorResponses } from '../accounts/schemas.js';
 import * as s from './schemas.js';
@@ -12,18 +12,16 @@ const BASE = '/api/v1/accounts/:account_id/conversations/:conversation_id/messag
 const tags = ['Messages'];
 
 export async function register(app: TypedApp, ctx: AppContext) {
-  const idem = idempotent(ctx.database, userScope(ctx.auth));
+  const idem = idempotent(ctx.database, userScope);
   const db = ctx.database.db;
 
-  /** The caller's account context and the path's conversation (conversationFor: 404 if absent, 401 outside the caller's inboxes). */
-  async function scope(req: FastifyRequest<{ Params: { account_id: number; conversation_id: number } }>) {
-    const auth = await ctx.auth.forAccount(req, req.params.account_id);
-    return { auth, conv: await conversationFor(ctx, auth, req.params.conversation_id) };
-  }
+  /** The caller's account context and the path's conversation (established by the inbox-member policy). */
+  const scope = (req: FastifyRequest) => ({ auth: principal(req), conv: conversationOf(req) });
 
   app.get(
     BASE,
     {
+      config: { access: 'inbox-member' },
       schema: {
         tags,
         summary: 'Messages of a conversation, oldest first: the latest 20, or paged by id with before / after',
@@ -45,6 +43,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     BASE,
     {
+      config: { access: 'inbox-member' },
       schema: {
         tags,
         summary: 'Create a message (outgoing by you, or incoming from the contact on API inboxes)',
@@ -66,6 +65,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.patch(
     `${BASE}/:message_id`,
     {
+      config: { access: 'inbox-member' },
       schema: {
         tags,
         summary: 'Report the delivery status of a message (API inboxes): sent, delivered, read or failed + external_error',
@@ -83,7 +83,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
 
   app.delete(
     `${BASE}/:message_id`,
-    { schema: { tags, summary: 'Delete a message (soft: its content becomes "This message was deleted")', params: s.MessageParams, response: { 200: s.MessageJson, ...errorResponses(401, 404) } } },
+    { config: { access: 'inbox-member' }, schema: { tags, summary: 'Delete a message (soft: its content becomes "This message was deleted")', params: s.MessageParams, response: { 200: s.MessageJson, ...errorResponses(401, 404) } } },
     async (req) => {
       const { conv } = await scope(req);
       const message = await service.deleteMessage(ctx, conv, req.params.message_id);

@@ -5,8 +5,9 @@ import { bit, fromJson, isUniqueViolation, now, toJson } from '../kernel/db.js';
 import { errors } from '../kernel/errors.js';
 import { jsonObject } from '../kernel/http.js';
 import { touchContactActivity } from '../contacts/repository.js';
-import { recordConversationChanges, stateOf, type Performer } from '../conversations/changes.js';
-import { lockConversation, STATUS, updateConversation, type ConversationPatch, type ConversationRow } from '../conversations/repository.js';
+import { MESSAGE_STATUS } from '../kernel/constants.js';
+import { changeConversation, type Performer } from '../conversations/changes.js';
+import { STATUS, type ConversationPatch, type ConversationRow } from '../conversations/repository.js';
 import { CONTENT_TYPES, DELETED_CONTENT, INCOMING, MESSAGE_STATUSES, OUTGOING, type MessageRow } from './format.js';
 import * as repo from './repository.js';
 import { MAX_CONTENT, type MessageCreateBody } from './schemas.js';
@@ -93,44 +94,44 @@ export async function writeMessage(
   sender: MessageSender,
   performer?: Performer,
 ): Promise<MessageRow> {
-  const conv = await lockConversation(trx, ctx.database.dialect === 'postgres', conversation.id);
-  if (!conv) throw errors.notFound();
   const t = now();
-  const message = await repo.insertMessage(
-    trx,
-    {
-      account_id: conv.account_id,
-      inbox_id: conv.inbox_id,
-      conversation_id: conv.id,
-      content: msg.content,
-      message_type: msg.messageType,
-      content_type: msg.contentType,
-      content_attributes: toJson(msg.contentAttributes),
-      additional_attributes: '{}',
-      private: bit(msg.private),
-      status: 0,
-      source_id: msg.sourceId,
-      sender_type: sender.type,
-      sender_id: sender.id,
-      echo_id: msg.echoId,
-    },
-    t,
-  );
-  const patch: ConversationPatch = { last_activity_at: t };
-  if (msg.messageType === INCOMING) {
-    if (conv.status === STATUS.resolved || conv.status === STATUS.snoozed) {
-      patch.status = STATUS.open;
-      patch.snoozed_until = null;
-      patch.status_changed_at = t;
+  const change = async (conv: ConversationRow) => {
+    const message = await repo.insertMessage(
+      trx,
+      {
+        account_id: conv.account_id,
+        inbox_id: conv.inbox_id,
+        conversation_id: conv.id,
+        content: msg.content,
+        message_type: msg.messageType,
+        content_type: msg.contentType,
+        content_attributes: toJson(msg.contentAttributes),
+        additional_attributes: '{}',
+        private: bit(msg.private),
+        status: MESSAGE_STATUS.sent,
+        source_id: msg.sourceId,
+        sender_type: sender.type,
+        sender_id: sender.id,
+        echo_id: msg.echoId,
+      },
+      t,
+    );
+    const patch: ConversationPatch = { last_activity_at: t };
+    if (msg.messageType === INCOMING) {
+      if (conv.status === STATUS.resolved || conv.status === STATUS.snoozed) {
+        patch.status = STATUS.open;
+        patch.snoozed_until = null;
+        patch.status_changed_at = t;
+      }
+      if (conv.waiting_since == null) patch.waiting_since = t;
+      await touchContactActivity(trx, conv.contact_id, t);
+    } else if (!msg.private && sender.type === 'User') {
+      if (conv.first_reply_created_at == null) patch.first_reply_created_at = t;
+      patch.waiting_since = null;
     }
-    if (conv.waiting_since == null) patch.waiting_since = t;
-  } else if (!msg.private && sender.type === 'User') {
-    if (conv.first_reply_created_at == null) patch.first_reply_created_at = t;
-    patch.waiting_since = null;
-  }
-  const after = await updateConversation(trx, conv.id, patch);
-  if (msg.messageType === INCOMING) await touchContactActivity(trx, conv.contact_id, t);
-  await recordConversationChanges(ctx, trx, conv, stateOf(conv), stateOf(after), performer ?? senderPerformer(sender));
+    return { patch, result: message };
+  };
+  const { before: conv, result: message } = await changeConversation(ctx, trx, conversation.id, change, performer ?? senderPerformer(sender));
   await ctx.events(trx, conv.account_id, 'message.created', {
     message_id: message.id,
     conversation_id: conv.id,
@@ -203,9 +204,9 @@ export async function updateMessageStatus(
   const current = await getMessage(ctx, conv, messageId);
   const next = MESSAGE_STATUSES.indexOf((input.status ?? '') as (typeof MESSAGE_STATUSES)[number]);
   if (next < 0 || next === current.status) return current;
-  if (current.status === 2 && next === 1) return current;
+  if (current.status === MESSAGE_STATUS.read && next === MESSAGE_STATUS.delivered) return current;
   const attrs = fromJson<Record<string, unknown>>(current.content_attributes);
-  if (next === 3 && input.external_error) attrs.external_error = input.external_error;
+  if (next === MESSAGE_STATUS.failed && input.external_error) attrs.external_error = input.external_error;
   else delete attrs.external_error;
   return ctx.database.transaction(async (trx) => {
     const row = await repo.updateMessage(trx, current.id, { status: next, content_attributes: toJson(attrs) });

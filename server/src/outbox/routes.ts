@@ -1,6 +1,5 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
-import { admin } from '../accounts/guard.js';
 import { AccountParams, errorResponses } from '../accounts/schemas.js';
 import { listDeadEvents, PAGE_SIZE } from './repository.js';
 import { presentDeadEventPage } from './presenter.js';
@@ -13,7 +12,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     '/api/v1/accounts/:account_id/dead_events',
     {
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags,
         summary: 'Events of this account that a listener (webhooks, real-time) could not process and skipped (25 per page, newest first)',
@@ -23,7 +22,6 @@ export async function register(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      await ctx.auth.forAdmin(req, req.params.account_id);
       const page = req.query.page ?? 1;
       const { rows, count } = await listDeadEvents(ctx.database.db, req.params.account_id, page);
       return presentDeadEventPage(rows, count, page, PAGE_SIZE);

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
-import { currentUser, signedIn } from '../accounts/guard.js';
+import { currentUser } from '../accounts/guard.js';
 import { SESSION_COOKIE } from '../kernel/auth.js';
 import { EmptyOk, errorResponses, Id } from '../accounts/schemas.js';
 import { MembershipInvitationSchema, presentMembershipInvitation, UserSchema } from '../users/presenter.js';
@@ -17,7 +17,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     '/api/v1/profile',
     {
-      preValidation: signedIn(ctx),
+      config: { access: 'signed-in' },
       schema: {
         tags: ['Profile'],
         summary: 'The signed-in user, with the access token and accounts',
@@ -34,7 +34,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     app.route({
       method,
       url: '/api/v1/profile',
-      preValidation: signedIn(ctx),
+      config: { access: 'signed-in' },
       schema: {
         tags: ['Profile'],
         summary: 'Update the profile (a password change needs current_password and rotates the pubsub_token)',
@@ -53,7 +53,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     '/api/v1/profile/reset_access_token',
     {
-      preValidation: signedIn(ctx),
+      config: { access: 'signed-in' },
       schema: {
         tags: ['Profile'],
         summary: 'Replace the access token and the pubsub_token (the old ones stop working at once)',
@@ -71,7 +71,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     '/api/v1/profile/invitations',
     {
-      preValidation: signedIn(ctx),
+      config: { access: 'signed-in' },
       schema: {
         tags: ['Profile'],
         summary: 'Accounts that invite the signed-in user and that they have not answered yet',
@@ -84,7 +84,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     '/api/v1/profile/invitations/:id/accept',
     {
-      preValidation: signedIn(ctx),
+      config: { access: 'signed-in' },
       schema: {
         tags: ['Profile'],
         summary: 'Accept an account invitation: become a member of that account (the response is the profile)',
@@ -98,7 +98,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     '/api/v1/profile/invitations/:id/decline',
     {
-      preValidation: signedIn(ctx),
+      config: { access: 'signed-in' },
       schema: {
         tags: ['Profile'],
         summary: 'Decline an account invitation (the account stops listing you as invited)',

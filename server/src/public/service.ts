@@ -2,8 +2,8 @@ import type { AppContext } from '../context.js';
 import { fromJson, now, toJson } from '../kernel/db.js';
 import { AppError, errors } from '../kernel/errors.js';
 import { jsonObject } from '../kernel/http.js';
-import { recordConversationChanges, stateOf, type Performer } from '../conversations/changes.js';
-import { lockConversation, STATUS, updateConversation, type ConversationRow } from '../conversations/repository.js';
+import { changeConversation, type Performer } from '../conversations/changes.js';
+import { STATUS, updateConversation, type ConversationRow } from '../conversations/repository.js';
 import { openConversation } from '../conversations/service.js';
 import { MESSAGE_STATUSES, type MessageRow } from '../messages/format.js';
 import { updateMessage } from '../messages/repository.js';
@@ -66,14 +66,18 @@ export async function getConversation(ctx: AppContext, ref: ConversationRef, has
 /** toggle_status: a contact can only resolve (nothing happens when already resolved); the contact is the performer. */
 export async function resolveConversation(ctx: AppContext, ref: ConversationRef, hashes: string[]) {
   const { session, conversation } = await getConversation(ctx, ref, hashes);
-  const after = await ctx.database.transaction(async (trx) => {
-    const current = await lockConversation(trx, ctx.database.dialect === 'postgres', conversation.id);
-    if (!current) throw errors.notFound();
-    if (current.status === STATUS.resolved) return current;
-    const updated = await updateConversation(trx, current.id, { status: STATUS.resolved, snoozed_until: null, status_changed_at: now() });
-    await recordConversationChanges(ctx, trx, current, stateOf(current), stateOf(updated), contactPerformer(session));
-    return updated;
-  });
+  const { conversation: after } = await ctx.database.transaction((trx) =>
+    changeConversation(
+      ctx,
+      trx,
+      conversation.id,
+      async (current) => ({
+        patch: current.status === STATUS.resolved ? {} : { status: STATUS.resolved, snoozed_until: null, status_changed_at: now() },
+        result: null,
+      }),
+      contactPerformer(session),
+    ),
+  );
   return { session, conversation: after };
 }
 

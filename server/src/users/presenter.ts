@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { fromJson } from '../kernel/db.js';
-import { ROLE_NAMES, type Role } from '../kernel/auth.js';
+import { AVAILABILITY_NAMES, ROLE_NAMES, type Role } from '../kernel/constants.js';
 import { AnyJson, Open } from '../accounts/schemas.js';
 import type { MembershipRow, UserRow } from './repository.js';
 import type { MembershipInvitationRow } from './membership-invitations.js';
@@ -11,7 +11,7 @@ import type { MembershipInvitationRow } from './membership-invitations.js';
  * webhook data. Nothing else shapes user JSON.
  */
 
-export const AVAILABILITY = ['online', 'offline', 'busy'] as const;
+export const AVAILABILITY = AVAILABILITY_NAMES;
 export type Availability = (typeof AVAILABILITY)[number];
 
 export const roleName = (n: number): Role => ROLE_NAMES[n] ?? 'agent';

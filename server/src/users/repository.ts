@@ -162,3 +162,28 @@ export async function markAccountActive(db: Executor, accountId: number, userId:
     .where('user_id', '=', userId)
     .execute();
 }
+
+/** The user's membership of the account with the account's status, or undefined when not a member. */
+export async function membershipOf(db: Executor, accountId: number, userId: number): Promise<{ role: number; account_status: number } | undefined> {
+  return db
+    .selectFrom('account_users')
+    .innerJoin('accounts', 'accounts.id', 'account_users.account_id')
+    .select(['account_users.role', 'accounts.status as account_status'])
+    .where('account_users.account_id', '=', accountId)
+    .where('account_users.user_id', '=', userId)
+    .executeTakeFirst();
+}
+
+/** Dashboard sessions are stored by the SHA-256 digest of their token only. */
+export async function insertSession(db: Executor, userId: number, digest: string, expiresAt: number): Promise<void> {
+  await db.insertInto('user_sessions').values({ user_id: userId, token_digest: digest, expires_at: expiresAt, created_at: now() }).execute();
+}
+
+export async function deleteSession(db: Executor, digest: string): Promise<void> {
+  await db.deleteFrom('user_sessions').where('token_digest', '=', digest).execute();
+}
+
+export async function findSession(db: Executor, digest: string): Promise<{ user_id: number; token_digest: string; expires_at: number } | undefined> {
+  const row = await db.selectFrom('user_sessions').select(['user_id', 'token_digest', 'expires_at']).where('token_digest', '=', digest).executeTakeFirst();
+  return row && { ...row, expires_at: Number(row.expires_at) };
+}

@@ -1,7 +1,6 @@
 import type { Static } from 'typebox';
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
-import { admin } from '../accounts/guard.js';
 import { AccountIdParams, AccountParams, EmptyOk, errorResponses } from '../accounts/schemas.js';
 import * as service from './service.js';
 import {
@@ -28,9 +27,8 @@ function input(body: Static<typeof WebhookBody>): service.WebhookInput {
 export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     `${base}/webhooks`,
-    { preValidation: admin(ctx), schema: { tags, summary: 'List account webhooks', params: AccountParams, response: { 200: WebhookListResponse, ...errorResponses(401, 404) } } },
+    { config: { access: 'administrator' }, schema: { tags, summary: 'List account webhooks', params: AccountParams, response: { 200: WebhookListResponse, ...errorResponses(401, 404) } } },
     async (req) => {
-      await ctx.auth.forAdmin(req, req.params.account_id);
       return service.listWebhooks(ctx, req.params.account_id);
     },
   );
@@ -38,7 +36,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     `${base}/webhooks`,
     {
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags,
         summary: 'Create an account webhook (a signing secret is generated)',
@@ -48,7 +46,6 @@ export async function register(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      await ctx.auth.forAdmin(req, req.params.account_id);
       return service.createWebhook(ctx, req.params.account_id, input(req.body));
     },
   );
@@ -57,7 +54,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     app[method](
       `${base}/webhooks/:id`,
       {
-        preValidation: admin(ctx),
+        config: { access: 'administrator' },
         schema: {
           tags,
           summary: 'Update an account webhook (re-enables one that a 410 disabled)',
@@ -67,7 +64,6 @@ export async function register(app: TypedApp, ctx: AppContext) {
         },
       },
       async (req) => {
-        await ctx.auth.forAdmin(req, req.params.account_id);
         return service.updateWebhook(ctx, req.params.account_id, req.params.id, input(req.body));
       },
     );
@@ -75,9 +71,8 @@ export async function register(app: TypedApp, ctx: AppContext) {
 
   app.delete(
     `${base}/webhooks/:id`,
-    { preValidation: admin(ctx), schema: { tags, summary: 'Delete an account webhook and its delivery log', params: AccountIdParams, response: { 200: EmptyOk, ...errorResponses(401, 404) } } },
+    { config: { access: 'administrator' }, schema: { tags, summary: 'Delete an account webhook and its delivery log', params: AccountIdParams, response: { 200: EmptyOk, ...errorResponses(401, 404) } } },
     async (req, reply) => {
-      await ctx.auth.forAdmin(req, req.params.account_id);
       await service.deleteWebhook(ctx, req.params.account_id, req.params.id);
       return reply.status(200).send();
     },
@@ -86,7 +81,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     `${base}/webhooks/:id/reset_secret`,
     {
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags,
         summary: 'Rotate the signing secret (the previous one also signs webhook-signature for 24 h)',
@@ -95,7 +90,6 @@ export async function register(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      await ctx.auth.forAdmin(req, req.params.account_id);
       return service.resetWebhookSecret(ctx, req.params.account_id, req.params.id);
     },
   );
@@ -103,7 +97,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     `${base}/webhooks/:id/deliveries`,
     {
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags,
         summary: 'Delivery log of an account webhook (25 per page, newest first)',
@@ -113,7 +107,6 @@ export async function register(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      await ctx.auth.forAdmin(req, req.params.account_id);
       return service.webhookDeliveries(ctx, req.params.account_id, req.params.id, req.query);
     },
   );
@@ -121,7 +114,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     `${base}/inboxes/:inbox_id/webhook_deliveries`,
     {
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags,
         summary: 'Delivery log of an API inbox callback (25 per page, newest first)',
@@ -131,7 +124,6 @@ export async function register(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      await ctx.auth.forAdmin(req, req.params.account_id);
       return service.inboxDeliveries(ctx, req.params.account_id, req.params.inbox_id, req.query);
     },
   );
@@ -139,7 +131,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     `${base}/webhook_deliveries/:id/redeliver`,
     {
-      preValidation: admin(ctx),
+      config: { access: 'administrator' },
       schema: {
         tags,
         summary: 'Send a delivery again now (any status; same delivery id; retry schedule restarts)',
@@ -148,7 +140,6 @@ export async function register(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      await ctx.auth.forAdmin(req, req.params.account_id);
       return service.redeliver(ctx, req.params.account_id, req.params.id);
     },
   );
