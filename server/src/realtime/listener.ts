@@ -1,42 +1,23 @@
 import type { AppContext } from '../context.js';
 import type { Tx } from '../kernel/db.js';
-import { TransientError, type Listener, type OutboxEvent } from '../kernel/events/outbox.js';
+import { TransientError, type Listener } from '../kernel/events/outbox.js';
+import type { Actor, AnyOutboxEvent } from '../kernel/events/types.js';
+import { MESSAGE_TYPE } from '../kernel/constants.js';
+import { scrubSecrets } from '../kernel/scrub.js';
 import { loadMessagePushData } from '../messages/presenters.js';
+import { findMessageById } from '../messages/repository.js';
 import { loadConversationPushData } from '../conversations/presenters.js';
 import { loadContactPushData } from '../contacts/presenters.js';
 import { findAgent } from '../agents/repository.js';
 import { availabilityStatus, userPushData } from '../users/presenter.js';
-import { agentAudience, contactAudience, findConversationRef, type ConversationRef } from './audience.js';
+import { agentAudience, contactAudience, findConversationRef, type ConversationRef } from './repository.js';
 import type { Targets } from './rooms.js';
 import type { Realtime } from './index.js';
 
 /** Events older than this when the listener sees them (a node was down) are not replayed to sockets. */
 const STALE_MS = 60_000;
-const ACTIVITY = 2;
 
 type Delivery = { event: string; data: Record<string, unknown>; targets: Targets };
-type Ref = { type: 'user' | 'contact'; id: number };
-
-const num = (v: unknown) => (typeof v === 'number' ? v : Number(v));
-const ref = (v: unknown): Ref | null => {
-  const r = v as Partial<Ref> | null | undefined;
-  return r && (r.type === 'user' || r.type === 'contact') && Number.isInteger(num(r.id)) ? { type: r.type, id: num(r.id) } : null;
-};
-
-/**
- * Keys that never go out on a socket, whatever a presenter returns (defence in depth). Free-form
- * user data (`*_attributes`) is left as it is.
- */
-const SECRET_KEYS = new Set(['pubsub_token', 'hmac_token', 'access_token', 'secret', 'identifier_hash', 'password_hash']);
-function scrub(v: unknown): void {
-  if (Array.isArray(v)) for (const x of v) scrub(x);
-  else if (v && typeof v === 'object') {
-    for (const k of Object.keys(v)) {
-      if (SECRET_KEYS.has(k)) delete (v as Record<string, unknown>)[k];
-      else if (!k.endsWith('_attributes')) scrub((v as Record<string, unknown>)[k]);
-    }
-  }
-}
 
 /**
  * The 'realtime' outbox listener: for each event, loads the push data once, computes who receives
@@ -53,12 +34,12 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
     return userPushData(agent, availabilityStatus(agent.availability, agent.auto_offline, rt.presence.isPresent(accountId, userId)));
   }
 
-  async function personPush(trx: Tx, accountId: number, who: Ref) {
+  async function personPush(trx: Tx, accountId: number, who: Actor) {
     return who.type === 'user' ? userPush(trx, accountId, who.id) : loadContactPushData(trx, who.id);
   }
 
-  async function conversationEvent(trx: Tx, ev: OutboxEvent, toContacts: boolean): Promise<Delivery | null> {
-    const conv = await findConversationRef(trx, num(ev.payload.conversation_id));
+  async function conversationEvent(trx: Tx, ev: AnyOutboxEvent & { payload: { conversation_id: number } }, toContacts: boolean): Promise<Delivery | null> {
+    const conv = await findConversationRef(trx, ev.payload.conversation_id);
     const data = conv && (await loadConversationPushData(trx, conv.id));
     if (!conv || !data) return null;
     return { event: ev.name, data, targets: await targetsFor(trx, conv, toContacts) };
@@ -81,19 +62,18 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
     return { users, contacts: toContacts ? await contactAudience(trx, conv) : [] };
   }
 
-  async function build(trx: Tx, ev: OutboxEvent): Promise<Delivery | null> {
-    const p = ev.payload;
+  async function build(trx: Tx, ev: AnyOutboxEvent): Promise<Delivery | null> {
     switch (ev.name) {
       case 'message.created':
       case 'message.updated': {
-        const messageId = num(p.message_id);
-        const msg = await trx.selectFrom('messages').select(['conversation_id', 'private', 'message_type']).where('id', '=', messageId).executeTakeFirst();
+        const messageId = ev.payload.message_id;
+        const msg = await findMessageById(trx, messageId);
         const conv = msg && (await findConversationRef(trx, msg.conversation_id));
         const data = conv && (await loadMessagePushData(trx, messageId));
         if (!msg || !conv || !data) return null;
-        if (ev.name === 'message.created' && typeof p.echo_id === 'string' && p.echo_id) data.echo_id = p.echo_id;
-        if (ev.name === 'message.updated') data.previous_changes = p.previous_changes ?? null;
-        const isPublic = !msg.private && msg.message_type !== ACTIVITY;
+        if (ev.name === 'message.created' && ev.payload.echo_id) data.echo_id = ev.payload.echo_id;
+        if (ev.name === 'message.updated') data.previous_changes = ev.payload.previous_changes ?? null;
+        const isPublic = !msg.private && msg.message_type !== MESSAGE_TYPE.activity;
         return { event: ev.name, data, targets: await targetsFor(trx, conv, isPublic) };
       }
       case 'conversation.created':
@@ -105,11 +85,10 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
         return conversationEvent(trx, ev, false);
       case 'conversation.typing_on':
       case 'conversation.typing_off': {
-        const typist = ref(p.typist);
-        const conv = await findConversationRef(trx, num(p.conversation_id));
+        const { typist, is_private: isPrivate } = ev.payload;
+        const conv = await findConversationRef(trx, ev.payload.conversation_id);
         const conversation = conv && (await loadConversationPushData(trx, conv.id));
-        if (!typist || !conv || !conversation) return null;
-        const isPrivate = p.is_private === true || p.is_private === 'true';
+        if (!conv || !conversation) return null;
         // The typist never receives their own typing; a private (note) typing never reaches the contact.
         const toContacts = !isPrivate && typist.type === 'user';
         const targets = await targetsFor(trx, conv, toContacts, typist.type === 'user' ? typist.id : undefined);
@@ -118,16 +97,14 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
       }
       case 'contact.created':
       case 'contact.updated': {
-        const data = await loadContactPushData(trx, num(p.contact_id));
+        const data = await loadContactPushData(trx, ev.payload.contact_id);
         return data ? { event: ev.name, data, targets: { allUsers: true } } : null;
       }
       case 'contact.deleted':
-        return { event: ev.name, data: { id: num(p.contact_id) }, targets: { allUsers: true } };
+        return { event: ev.name, data: { id: ev.payload.contact_id }, targets: { allUsers: true } };
       case 'user.credentials_rotated': {
         // Not a delivery: every node disconnects the user's sockets subscribed with an older token.
-        const userId = num(p.user_id);
-        const version = num(p.credentials_version);
-        if (!Number.isInteger(userId) || !Number.isInteger(version)) return null;
+        const { user_id: userId, credentials_version: version } = ev.payload;
         return { event: ev.name, data: {}, targets: { revoke: { userId, version } } };
       }
       default:
@@ -144,7 +121,7 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
       const cutoff = Date.now() - STALE_MS;
       // Accounts nobody is subscribed to (on any node) cost nothing: no push data is loaded for them.
       const audience = new Map<number, Promise<boolean>>();
-      for (const ev of events) {
+      for (const ev of events as AnyOutboxEvent[]) { // TEMP cast until OutboxEvent is the typed union
         // Stale events (a node was down) are not replayed; events held back by a failed publish
         // (Redis away) and revocations never go stale.
         if (ev.createdAt < cutoff && ev.id > heldBackUpTo && ev.name !== 'user.credentials_rotated') continue;
@@ -155,11 +132,11 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
         // dispatcher then handles the events one at a time and records the bad one as dead.
         const out = await build(trx, ev);
         if (!out) continue;
-        const performer = ref(ev.payload.performer);
+        const performer = 'performer' in ev.payload ? ev.payload.performer : undefined;
         if (performer && out.event !== 'conversation.typing_on' && out.event !== 'conversation.typing_off')
           out.data.performer = await personPush(trx, ev.accountId, performer);
         out.data.account_id = ev.accountId;
-        scrub(out.data);
+        out.data = scrubSecrets(out.data);
         outs.push({ accountId: ev.accountId, out });
       }
       // Published in order; each failure is caught at once, so none is an unhandled rejection.

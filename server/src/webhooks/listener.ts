@@ -1,45 +1,25 @@
 import type { Logger } from 'pino';
-import type { Executor, Tx } from '../kernel/db.js';
-import type { Listener, OutboxEvent } from '../kernel/events/outbox.js';
-import type { DomainEventName } from '../kernel/events/types.js';
-import { findInbox } from '../inboxes/repository.js';
-import { loadMessageWebhookData } from '../messages/presenters.js';
-import { loadConversationWebhookData } from '../conversations/presenters.js';
-import { loadContactWebhookData } from '../contacts/presenters.js';
-import { inboxEventWebhookData } from '../inboxes/presenter.js';
-import { findAccountRef } from '../contacts/repository.js';
-import { userWebhookData } from '../users/presenter.js';
+import type { Tx } from '../kernel/db.js';
+import type { Listener } from '../kernel/events/outbox.js';
+import type { AnyOutboxEvent } from '../kernel/events/types.js';
+import { MESSAGE_TYPE } from '../kernel/constants.js';
 import { newDeliveryId } from './signer.js';
 import {
   activeWebhooks,
   contactInboxIds,
   conversationInbox,
-  findUserBasics,
   inboxCallbackUrl,
   insertDeliveries,
   messageRouting,
   type NewDelivery,
 } from './repository.js';
-import { seedShapeConversation, seedShapeMessage, stripSecrets } from './presenters.js';
+import { webhookBody, webhookEventOf, type WebhookEventName } from './presenters.js';
 import type { ClaimedDelivery } from './delivery-repository.js';
 
-/** Domain event → webhook event name. Events not listed here are not delivered. */
-export const WEBHOOK_EVENTS: Partial<Record<DomainEventName, string>> = {
-  'message.created': 'message_created',
-  'message.updated': 'message_updated',
-  'conversation.created': 'conversation_created',
-  'conversation.updated': 'conversation_updated',
-  'conversation.status_changed': 'conversation_status_changed',
-  'conversation.typing_on': 'conversation_typing_on',
-  'conversation.typing_off': 'conversation_typing_off',
-  'contact.created': 'contact_created',
-  'contact.updated': 'contact_updated',
-  'inbox.created': 'inbox_created',
-  'inbox.updated': 'inbox_updated',
-};
+export { WEBHOOK_EVENTS } from './presenters.js';
 
 /** What the API-channel callback receives (no subscription filter); contact and inbox events go to account webhooks only. */
-const CALLBACK_EVENTS = new Set([
+const CALLBACK_EVENTS = new Set<WebhookEventName>([
   'message_created',
   'message_updated',
   'conversation_created',
@@ -49,10 +29,8 @@ const CALLBACK_EVENTS = new Set([
   'conversation_typing_off',
 ]);
 
-type Json = Record<string, any>;
-
 /** Where an event belongs: the inbox whose callback hears it, and the inboxes an inbox-filtered webhook matches. */
-type Routing = { callbackInbox: number | null; inboxIds: number[]; messageId: number | null; senderType: string | null };
+type Routing = { callbackInbox: number | null; inboxIds: number[]; messageId: number | null };
 
 /**
  * Outbox → webhook_deliveries. Runs inside the transaction that advances its cursor, so every
@@ -82,7 +60,7 @@ export function webhookListener(deps: { log: Logger; worker: Adopter }): Listene
       adoptable = [];
       inserted = [];
       try {
-        await collect(events, trx);
+        await collect(events as AnyOutboxEvent[], trx); // TEMP until OutboxEvent is the typed union
       } catch (err) {
         if (reserved.length) deps.worker.release(reserved);
         reserved = [];
@@ -99,12 +77,12 @@ export function webhookListener(deps: { log: Logger; worker: Adopter }): Listene
     },
   };
 
-  async function collect(events: OutboxEvent[], trx: Tx) {
+  async function collect(events: AnyOutboxEvent[], trx: Tx) {
     const callbacks = new Map<number, boolean>();
     const hooks = new Map<number, Awaited<ReturnType<typeof activeWebhooks>>>();
     const rows: NewDelivery[] = [];
     for (const e of events) {
-      const event = WEBHOOK_EVENTS[e.name];
+      const event = webhookEventOf(e.name);
       if (!event) continue;
       const routing = await route(trx, e);
       if (!routing) continue;
@@ -123,9 +101,8 @@ export function webhookListener(deps: { log: Logger; worker: Adopter }): Listene
       if (!endpoints.length) continue;
       // A body that cannot be built throws: the dispatcher retries the event on its own, then records
       // it as a dead event and moves on (a transient failure is retried, never skipped).
-      const body = await buildBody(trx, event, e, routing);
-      if (!body) continue;
-      const payload = JSON.stringify(stripSecrets(body));
+      const payload = await webhookBody(trx, e);
+      if (!payload) continue;
       for (const ep of endpoints) {
         rows.push({
           delivery_id: newDeliveryId(),
@@ -164,85 +141,29 @@ export function webhookListener(deps: { log: Logger; worker: Adopter }): Listene
   }
 }
 
-async function route(db: Tx, e: OutboxEvent): Promise<Routing | null> {
-  const p = e.payload as Json;
-  if (e.name.startsWith('message.')) {
-    const m = await messageRouting(db, e.accountId, Number(p.message_id));
-    if (!m || m.message_type === 2) return null; // activity messages never leave as webhooks
-    return { callbackInbox: m.inbox_id, inboxIds: [m.inbox_id], messageId: m.id, senderType: m.sender_type };
-  }
-  if (e.name.startsWith('conversation.')) {
-    const c = await conversationInbox(db, e.accountId, Number(p.conversation_id));
-    if (!c) return null;
-    return { callbackInbox: c.inbox_id, inboxIds: [c.inbox_id], messageId: null, senderType: null };
-  }
-  if (e.name.startsWith('contact.')) {
-    const inboxIds = await contactInboxIds(db, e.accountId, Number(p.contact_id));
-    return { callbackInbox: null, inboxIds, messageId: null, senderType: null };
-  }
-  if (e.name.startsWith('inbox.')) {
-    const id = Number(p.inbox_id);
-    return { callbackInbox: null, inboxIds: [id], messageId: null, senderType: null };
-  }
-  return null;
-}
-
-/** `changed_attributes` as the reference sends it: a list of `{attr: {previous_value, current_value}}`. */
-export function changedAttributesList(raw: unknown): Json[] | null {
-  if (raw == null) return null;
-  if (Array.isArray(raw)) return raw as Json[];
-  if (typeof raw !== 'object') return null;
-  return Object.entries(raw as Json).map(([k, v]) => {
-    if (Array.isArray(v)) return { [k]: { previous_value: v[0] ?? null, current_value: v[1] ?? null } };
-    if (v && typeof v === 'object' && ('previous_value' in v || 'current_value' in v)) return { [k]: v };
-    return { [k]: { previous_value: null, current_value: v } };
-  });
-}
-
-async function buildBody(db: Executor, event: string, e: OutboxEvent, routing: Routing): Promise<Json | null> {
-  const p = e.payload as Json;
-  switch (event) {
-    case 'message_created':
-    case 'message_updated': {
-      const data = await loadMessageWebhookData(db, Number(p.message_id));
-      return data ? { ...seedShapeMessage(data as Json, routing.senderType), event } : null;
+async function route(db: Tx, e: AnyOutboxEvent): Promise<Routing | null> {
+  switch (e.name) {
+    case 'message.created':
+    case 'message.updated': {
+      const m = await messageRouting(db, e.accountId, e.payload.message_id);
+      if (!m || m.message_type === MESSAGE_TYPE.activity) return null; // activity messages never leave as webhooks
+      return { callbackInbox: m.inbox_id, inboxIds: [m.inbox_id], messageId: m.id };
     }
-    case 'conversation_created':
-    case 'conversation_updated':
-    case 'conversation_status_changed': {
-      const data = await loadConversationWebhookData(db, Number(p.conversation_id));
-      if (!data) return null;
-      const body: Json = { ...seedShapeConversation(data as Json), event };
-      if (event !== 'conversation_created') body.changed_attributes = changedAttributesList(p.changed_attributes);
-      return body;
+    case 'conversation.created':
+    case 'conversation.updated':
+    case 'conversation.status_changed':
+    case 'conversation.typing_on':
+    case 'conversation.typing_off': {
+      const c = await conversationInbox(db, e.accountId, e.payload.conversation_id);
+      return c ? { callbackInbox: c.inbox_id, inboxIds: [c.inbox_id], messageId: null } : null;
     }
-    case 'conversation_typing_on':
-    case 'conversation_typing_off': {
-      const conversation = await loadConversationWebhookData(db, Number(p.conversation_id));
-      if (!conversation) return null;
-      const typist = (p.typist ?? {}) as { type?: string; id?: number };
-      let user: Json | null = null;
-      if (typist.type === 'contact') user = ((await loadContactWebhookData(db, Number(typist.id))) as Json) ?? null;
-      else if (typist.id != null) {
-        const u = await findUserBasics(db, Number(typist.id));
-        user = u ? userWebhookData(u) : null;
-      }
-      return { event, user, conversation: seedShapeConversation(conversation as Json), is_private: !!p.is_private };
-    }
-    case 'contact_created':
-    case 'contact_updated': {
-      const data = await loadContactWebhookData(db, Number(p.contact_id));
-      if (!data) return null;
-      const body: Json = { ...(data as Json), event };
-      if (event === 'contact_updated' && p.changed_attributes != null) body.changed_attributes = changedAttributesList(p.changed_attributes);
-      return body;
-    }
-    case 'inbox_created':
-    case 'inbox_updated': {
-      const inbox = await findInbox(db, e.accountId, Number(p.inbox_id));
-      const account = await findAccountRef(db, e.accountId);
-      return inbox && account ? { ...inboxEventWebhookData(inbox, account), event } : null;
-    }
+    case 'contact.created':
+    case 'contact.updated':
+      return { callbackInbox: null, inboxIds: await contactInboxIds(db, e.accountId, e.payload.contact_id), messageId: null };
+    case 'inbox.created':
+    case 'inbox.updated':
+      return { callbackInbox: null, inboxIds: [e.payload.inbox_id], messageId: null };
+    default:
+      return null;
   }
-  return null;
 }

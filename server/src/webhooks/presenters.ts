@@ -1,8 +1,16 @@
+import type { Executor } from '../kernel/db.js';
 import { fromJson, unix } from '../kernel/db.js';
+import type { AnyOutboxEvent, ChangedAttributes, DomainEventName } from '../kernel/events/types.js';
+import { scrubSecrets } from '../kernel/scrub.js';
+import { findInbox } from '../inboxes/repository.js';
+import { inboxEventWebhookData } from '../inboxes/presenter.js';
+import { loadMessageWebhookData } from '../messages/presenters.js';
+import { loadConversationWebhookData } from '../conversations/presenters.js';
+import { loadContactWebhookData } from '../contacts/presenters.js';
+import { findAccountRef } from '../contacts/repository.js';
+import { userWebhookData } from '../users/presenter.js';
 import type { AttemptRow, DeliveryRow, WebhookWithInbox } from './repository.js';
-import { subscriptionsOf } from './repository.js';
-import { MESSAGE_TYPES } from '../messages/format.js';
-import { CONVERSATION_STATUSES } from '../conversations/repository.js';
+import { findUserBasics, subscriptionsOf } from './repository.js';
 
 // ------------------------------------------------------------------ API JSON (administrators)
 
@@ -63,48 +71,81 @@ export function presentDeliveryPage(rows: DeliveryRow[], attempts: Map<number, A
 
 // ------------------------------------------------------------------ webhook bodies
 
-/** Keys that never leave the server in a webhook body, at any depth. */
-const SECRET_KEYS = new Set([
-  'pubsub_token',
-  'hmac_token',
-  'secret',
-  'previous_secret',
-  'access_token',
-  'api_access_token',
-  'password',
-  'password_hash',
-  'token_digest',
-  'identifier_hash',
-]);
+/** Domain event → webhook event name. Events not listed here are not delivered. */
+export const WEBHOOK_EVENTS = {
+  'message.created': 'message_created',
+  'message.updated': 'message_updated',
+  'conversation.created': 'conversation_created',
+  'conversation.updated': 'conversation_updated',
+  'conversation.status_changed': 'conversation_status_changed',
+  'conversation.typing_on': 'conversation_typing_on',
+  'conversation.typing_off': 'conversation_typing_off',
+  'contact.created': 'contact_created',
+  'contact.updated': 'contact_updated',
+  'inbox.created': 'inbox_created',
+  'inbox.updated': 'inbox_updated',
+} as const satisfies Partial<Record<DomainEventName, string>>;
+export type WebhookEventName = (typeof WEBHOOK_EVENTS)[keyof typeof WEBHOOK_EVENTS];
 
-/** Removes secret-bearing keys recursively (defence in depth: presenters should not include them). */
-export function stripSecrets<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(stripSecrets) as T;
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (!SECRET_KEYS.has(k)) out[k] = stripSecrets(v);
-    return out as T;
-  }
-  return value;
+export const webhookEventOf = (name: DomainEventName): WebhookEventName | undefined => (WEBHOOK_EVENTS as Partial<Record<DomainEventName, WebhookEventName>>)[name];
+
+/** `changed_attributes` as the reference sends it: a list of `{attr: {previous_value, current_value}}`. */
+const changedList = (raw: ChangedAttributes | undefined) => raw ?? null;
+
+/**
+ * The one place a webhook body is built: the entity's webhook data (src/<entity>/presenters.ts),
+ * the `event` key, what changed, secrets scrubbed, as the exact bytes every attempt sends. Null
+ * when the subject is gone (or the event has no webhook).
+ */
+export async function webhookBody(db: Executor, e: AnyOutboxEvent): Promise<string | null> {
+  const body = await bodyOf(db, e);
+  return body ? JSON.stringify(scrubSecrets(body)) : null;
 }
 
-type Json = Record<string, any>;
-
-/** The seed's example shape wins: string message_type, typed sender, channel and string status in `conversation`. */
-export function seedShapeMessage(data: Json, senderType: string | null): Json {
-  const out: Json = { ...data };
-  if (typeof out.message_type === 'number') out.message_type = MESSAGE_TYPES[out.message_type] ?? out.message_type;
-  if (out.sender && typeof out.sender === 'object' && !out.sender.type) {
-    const t = (senderType ?? '').toLowerCase();
-    out.sender = { ...out.sender, type: t === 'agentbot' ? 'agent_bot' : t || 'contact' };
+async function bodyOf(db: Executor, e: AnyOutboxEvent): Promise<Record<string, unknown> | null> {
+  const event = webhookEventOf(e.name);
+  switch (e.name) {
+    case 'message.created':
+    case 'message.updated': {
+      const data = await loadMessageWebhookData(db, e.payload.message_id);
+      return data && { ...data, event };
+    }
+    case 'conversation.created': {
+      const data = await loadConversationWebhookData(db, e.payload.conversation_id);
+      return data && { ...data, event };
+    }
+    case 'conversation.updated':
+    case 'conversation.status_changed': {
+      const data = await loadConversationWebhookData(db, e.payload.conversation_id);
+      return data && { ...data, event, changed_attributes: changedList(e.payload.changed_attributes) };
+    }
+    case 'conversation.typing_on':
+    case 'conversation.typing_off': {
+      const conversation = await loadConversationWebhookData(db, e.payload.conversation_id);
+      if (!conversation) return null;
+      const { typist } = e.payload;
+      let user: Record<string, unknown> | null;
+      if (typist.type === 'contact') user = await loadContactWebhookData(db, typist.id);
+      else {
+        const u = await findUserBasics(db, typist.id);
+        user = u ? userWebhookData(u) : null;
+      }
+      return { event, user, conversation, is_private: e.payload.is_private };
+    }
+    case 'contact.created':
+    case 'contact.updated': {
+      const data = await loadContactWebhookData(db, e.payload.contact_id);
+      if (!data) return null;
+      const changed = e.name === 'contact.updated' ? e.payload.changed_attributes : undefined;
+      return { ...data, event, ...(changed ? { changed_attributes: changed } : {}) };
+    }
+    case 'inbox.created':
+    case 'inbox.updated': {
+      const inbox = await findInbox(db, e.accountId, e.payload.inbox_id);
+      const account = await findAccountRef(db, e.accountId);
+      return inbox && account ? { ...inboxEventWebhookData(inbox, account), event } : null;
+    }
+    default:
+      return null;
   }
-  if (out.conversation && typeof out.conversation === 'object') out.conversation = seedShapeConversation(out.conversation);
-  return out;
-}
-
-export function seedShapeConversation(data: Json): Json {
-  const out: Json = { ...data };
-  out.channel ??= 'Channel::Api';
-  if (typeof out.status === 'number') out.status = CONVERSATION_STATUSES[out.status] ?? out.status;
-  return out;
 }
