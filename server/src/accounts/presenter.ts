@@ -1,5 +1,6 @@
 import { fromJson } from '../kernel/db.js';
 import type { AccountRow } from './repository.js';
+import { ACCOUNT_STATUS } from '../kernel/constants.js';
 
 const iso = (ms: number) => new Date(Number(ms)).toISOString();
 
@@ -12,7 +13,7 @@ export function presentAccount(a: AccountRow) {
     locale: a.locale,
     domain: a.domain,
     support_email: a.support_email,
-    status: a.status === 1 ? 'suspended' : 'active',
+    status: a.status === ACCOUNT_STATUS.suspended ? 'suspended' : 'active',
     settings,
     custom_attributes: fromJson(a.custom_attributes),
     features: {},

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Database, Executor } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
 import type { AgentRow } from '../users/presenter.js';
+import { ROLE } from '../kernel/constants.js';
 
 /** account_users (membership and role) queries, always scoped by account. */
 
@@ -79,7 +80,7 @@ export async function countAdministrators(db: Executor, accountId: number): Prom
     .selectFrom('account_users')
     .select((eb) => eb.fn.countAll().as('n'))
     .where('account_id', '=', accountId)
-    .where('role', '=', 1)
+    .where('role', '=', ROLE.administrator)
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }

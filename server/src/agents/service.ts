@@ -8,14 +8,14 @@ import { checkNewPassword } from '../auth/service.js';
 import { findAccount } from '../accounts/repository.js';
 import { AVAILABILITY, availableName, type AgentRow } from '../users/presenter.js';
 import { findUserByEmail, insertUser, normalizeEmail, updateUser } from '../users/repository.js';
-import { createInvitation } from '../users/invitations.js';
+import { createInvitation } from '../users/invitations-repository.js';
 import {
   asPendingAgent,
   deleteMembershipInvitation,
   findPendingAgent,
   listPendingAgents,
   upsertMembershipInvitation,
-} from '../users/membership-invitations.js';
+} from '../users/membership-invitations-repository.js';
 import {
   countAdministrators,
   countMemberships,
@@ -29,6 +29,7 @@ import {
 } from './repository.js';
 import { accountInvitationsUrl, invitationUrl, mailInvitation, mailMembershipInvitation } from './invitations.js';
 import type { AgentCreateInput, AgentUpdateInput } from './schemas.js';
+import { ROLE } from '../kernel/constants.js';
 
 /** The reference's per-account limits on agent management. */
 const CREATE_LIMIT = { limit: 100, windowS: 24 * 3600 };
@@ -180,7 +181,7 @@ export async function updateAgent(ctx: AppContext, auth: AccountContext, userId:
     if (input.role !== undefined) patch.role = roleNumber(input.role);
     if (input.availability !== undefined) patch.availability = availabilityNumber(input.availability);
     if (input.auto_offline !== undefined) patch.auto_offline = input.auto_offline ? 1 : 0;
-    if (agent.role === 1 && patch.role === 0 && (await countAdministrators(trx, auth.accountId)) <= 1) {
+    if (agent.role === ROLE.administrator && patch.role === ROLE.agent && (await countAdministrators(trx, auth.accountId)) <= 1) {
       throw errors.invalid('The account needs at least one administrator', ['role']);
     }
     await updateMembership(trx, auth.accountId, userId, patch);
@@ -203,7 +204,7 @@ export async function removeAgent(ctx: AppContext, auth: AccountContext, userId:
       return;
     }
     if (userId === auth.user.id) throw errors.unprocessable('You cannot delete yourself');
-    if (agent.role === 1 && (await countAdministrators(trx, auth.accountId)) <= 1) {
+    if (agent.role === ROLE.administrator && (await countAdministrators(trx, auth.accountId)) <= 1) {
       throw errors.unprocessable('The last administrator of an account cannot be deleted');
     }
     await enforce(ctx.limiter, `agents:delete:${auth.accountId}`, DELETE_LIMIT.limit, DELETE_LIMIT.windowS);

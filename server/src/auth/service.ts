@@ -4,7 +4,7 @@ import { enforce } from '../kernel/ratelimit.js';
 import { hashPassword, verifyPassword, MIN_PASSWORD_LENGTH } from '../kernel/passwords.js';
 import { sha256Hex } from '../kernel/tokens.js';
 import { findUserByEmail, findUserById, markAccountActive, normalizeEmail, updateUser, type UserRow } from '../users/repository.js';
-import { findPendingInvitation, markInvitationUsed, retireInvitationsOf, type PendingInvitation } from '../users/invitations.js';
+import { findPendingInvitation, markInvitationUsed, retireInvitationsOf, type PendingInvitation } from '../users/invitations-repository.js';
 
 const INVALID_LOGIN = 'Invalid login credentials. Please try again.';
 const invalidLogin = () =>

@@ -29,6 +29,17 @@ export async function findContactsByIds(db: Executor, ids: number[]): Promise<Co
   return db.selectFrom('contacts').selectAll().where('id', 'in', [...new Set(ids)]).execute();
 }
 
+/** The account's contact with this email, phone number or identifier. */
+export async function findContactBy(
+  db: Executor,
+  accountId: number,
+  column: 'email' | 'phone_number' | 'identifier',
+  value: string | null | undefined,
+): Promise<ContactRow | undefined> {
+  if (!value) return undefined;
+  return db.selectFrom('contacts').selectAll().where('account_id', '=', accountId).where(column, '=', value).executeTakeFirst();
+}
+
 export type UniqueKeys = { email?: string | null; phone_number?: string | null; identifier?: string | null };
 
 /** The first contact of the account holding one of these unique values, and which ones it holds. */
@@ -208,4 +219,16 @@ export async function setContactInboxVerified(db: Executor, id: number): Promise
 
 export async function findAccountRef(db: Executor, accountId: number): Promise<{ id: number; name: string } | undefined> {
   return db.selectFrom('accounts').select(['id', 'name']).where('id', '=', accountId).executeTakeFirst();
+}
+
+/** Contact sessions by id, in inboxes of the account. */
+export async function contactInboxesByIds(db: Executor, accountId: number, ids: number[]): Promise<ContactInboxRow[]> {
+  if (!ids.length) return [];
+  return db
+    .selectFrom('contact_inboxes')
+    .innerJoin('inboxes', 'inboxes.id', 'contact_inboxes.inbox_id')
+    .selectAll('contact_inboxes')
+    .where('inboxes.account_id', '=', accountId)
+    .where('contact_inboxes.id', 'in', [...new Set(ids)])
+    .execute();
 }

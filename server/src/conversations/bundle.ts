@@ -1,7 +1,9 @@
 import type { Executor } from '../kernel/db.js';
 import { fromJson } from '../kernel/db.js';
 import type { AgentRow } from '../users/presenter.js';
-import { findContactsByIds, type ContactInboxRow, type ContactRow } from '../contacts/repository.js';
+import { contactInboxesByIds, findContactsByIds, type ContactInboxRow, type ContactRow } from '../contacts/repository.js';
+import { inboxSummaries } from '../inboxes/repository.js';
+import { findMessagesByIds } from '../messages/repository.js';
 import type { MessageRow, Sender } from '../messages/format.js';
 import { accountAgents } from '../agents/repository.js';
 import { loadSenders } from './people.js';
@@ -33,12 +35,7 @@ export async function loadBundles(db: Executor, convs: ConversationRow[]): Promi
   const ids = convs.map((c) => c.id);
   const accountId = convs[0].account_id;
 
-  const inboxRows = await db
-    .selectFrom('inboxes')
-    .innerJoin('channel_api', 'channel_api.id', 'inboxes.channel_id')
-    .select(['inboxes.id', 'inboxes.name', 'inboxes.channel_type', 'channel_api.additional_attributes'])
-    .where('inboxes.id', 'in', [...new Set(convs.map((c) => c.inbox_id))])
-    .execute();
+  const inboxRows = await inboxSummaries(db, accountId, convs.map((c) => c.inbox_id));
   const inboxes = new Map(
     inboxRows.map((r) => {
       const window = Number(fromJson<Record<string, unknown>>(r.additional_attributes).agent_reply_time_window);
@@ -46,11 +43,7 @@ export async function loadBundles(db: Executor, convs: ConversationRow[]): Promi
     }),
   );
   const contacts = new Map((await findContactsByIds(db, convs.map((c) => c.contact_id))).map((c) => [c.id, c]));
-  const ciRows = await db
-    .selectFrom('contact_inboxes')
-    .selectAll()
-    .where('id', 'in', [...new Set(convs.map((c) => c.contact_inbox_id))])
-    .execute();
+  const ciRows = await contactInboxesByIds(db, accountId, convs.map((c) => c.contact_inbox_id));
   const contactInboxes = new Map(ciRows.map((r) => [r.id, r]));
   const assignees = await accountAgents(db, accountId, convs.map((c) => c.assignee_id).filter((x): x is number => x != null));
   const labels = await labelsOf(db, ids);
@@ -59,7 +52,7 @@ export async function loadBundles(db: Executor, convs: ConversationRow[]): Promi
 
   const messageIds = new Set<number>();
   for (const s of summaries.values()) for (const id of [s.last_id, s.last_non_activity_id, s.last_chat_id]) if (id != null) messageIds.add(id);
-  const messages = messageIds.size ? await db.selectFrom('messages').selectAll().where('id', 'in', [...messageIds]).execute() : [];
+  const messages = await findMessagesByIds(db, accountId, [...messageIds]);
   const byId = new Map(messages.map((m) => [m.id, m]));
   const senderOf = await loadSenders(db, accountId, messages, [...contacts.values()]);
 

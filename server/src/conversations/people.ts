@@ -1,5 +1,8 @@
 import type { Executor } from '../kernel/db.js';
 import { accountAgents, findAgent } from '../agents/repository.js';
+import { ROLE } from '../kernel/constants.js';
+import { isInboxMember } from '../inboxes/repository.js';
+import { findUserNames } from '../users/repository.js';
 import { availabilityStatus, type AgentRow } from '../users/presenter.js';
 import { findContactsByIds, type ContactRow } from '../contacts/repository.js';
 import type { MessageRow, Sender } from '../messages/format.js';
@@ -13,14 +16,8 @@ import type { MessageRow, Sender } from '../messages/format.js';
 export async function findAssignableAgent(db: Executor, accountId: number, inboxId: number, userId: number): Promise<AgentRow | undefined> {
   const agent = await findAgent(db, accountId, userId);
   if (!agent) return undefined;
-  if (agent.role === 1) return agent;
-  const member = await db
-    .selectFrom('inbox_members')
-    .select('id')
-    .where('inbox_id', '=', inboxId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  return member ? agent : undefined;
+  if (agent.role === ROLE.administrator) return agent;
+  return (await isInboxMember(db, inboxId, userId)) ? agent : undefined;
 }
 
 export const agentSender = (a: AgentRow): Sender => ({
@@ -44,8 +41,7 @@ export async function loadSenders(
   const missing = userIds.filter((id) => !agents.has(id));
   const formerUsers = new Map<number, { id: number; name: string; display_name: string | null; email: string }>();
   if (missing.length) {
-    const rows = await db.selectFrom('users').select(['id', 'name', 'display_name', 'email']).where('id', 'in', [...new Set(missing)]).execute();
-    for (const r of rows) formerUsers.set(r.id, r);
+    for (const r of await findUserNames(db, missing)) formerUsers.set(r.id, r);
   }
   return (m) => {
     if (m.sender_id == null) return null;

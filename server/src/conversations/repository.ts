@@ -2,7 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Database, Executor } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
 import type { ConversationsTable } from '../kernel/schema.js';
-import { CONVERSATION_STATUS, CONVERSATION_STATUS_NAMES } from '../kernel/constants.js';
+import { CONVERSATION_STATUS, CONVERSATION_STATUS_NAMES, FLAG, MESSAGE_TYPE } from '../kernel/constants.js';
 
 /** Every query on conversations and their labels; each one is scoped by account. */
 
@@ -162,9 +162,9 @@ export async function messageSummaries(db: Executor, conversationIds: number[]):
     .select([
       'conversations.id as conversation_id',
       latest('id', sql``).as('last_id'),
-      latest('id', sql`and m.message_type <> 2`).as('last_non_activity_id'),
-      latest('id', sql`and m.message_type <> 2 and m.private = 0`).as('last_chat_id'),
-      latest('created_at', sql`and m.message_type = 0`).as('last_incoming_at'),
+      latest('id', sql`and m.message_type <> ${sql.lit(MESSAGE_TYPE.activity)}`).as('last_non_activity_id'),
+      latest('id', sql`and m.message_type <> ${sql.lit(MESSAGE_TYPE.activity)} and m.private = ${sql.lit(FLAG.off)}`).as('last_chat_id'),
+      latest('created_at', sql`and m.message_type = ${sql.lit(MESSAGE_TYPE.incoming)}`).as('last_incoming_at'),
     ])
     .where('conversations.id', 'in', [...new Set(conversationIds)])
     .execute();
@@ -193,7 +193,7 @@ export async function unreadCounts(db: Executor, conversations: Pick<Conversatio
     .selectFrom('conversations')
     .select([
       'conversations.id',
-      sql<number>`(select count(*) from (select 1 from messages m where m.conversation_id = conversations.id and m.message_type = 0 and m.created_at > coalesce(conversations.agent_last_seen_at, 0) limit ${sql.lit(UNREAD_COUNT_CAP)}) unread)`.as('n'),
+      sql<number>`(select count(*) from (select 1 from messages m where m.conversation_id = conversations.id and m.message_type = ${sql.lit(MESSAGE_TYPE.incoming)} and m.created_at > coalesce(conversations.agent_last_seen_at, 0) limit ${sql.lit(UNREAD_COUNT_CAP)}) unread)`.as('n'),
     ])
     .where('conversations.id', 'in', [...new Set(conversations.map((c) => c.id))])
     .execute();

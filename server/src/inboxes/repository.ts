@@ -202,3 +202,21 @@ export async function setInboxMembers(db: Executor, inboxId: number, userIds: nu
   await q.execute();
   await addInboxMembers(db, inboxId, userIds);
 }
+
+/** Name, channel type and channel attributes of these inboxes of the account (conversation bundles). */
+export async function inboxSummaries(db: Executor, accountId: number, inboxIds: number[]) {
+  if (!inboxIds.length) return [];
+  return db
+    .selectFrom('inboxes')
+    .innerJoin('channel_api', 'channel_api.id', 'inboxes.channel_id')
+    .select(['inboxes.id', 'inboxes.name', 'inboxes.channel_type', 'channel_api.additional_attributes'])
+    .where('inboxes.account_id', '=', accountId)
+    .where('inboxes.id', 'in', [...new Set(inboxIds)])
+    .execute();
+}
+
+/** Whether the user is a member of the inbox. */
+export async function isInboxMember(db: Executor, inboxId: number, userId: number): Promise<boolean> {
+  const row = await db.selectFrom('inbox_members').select('id').where('inbox_id', '=', inboxId).where('user_id', '=', userId).executeTakeFirst();
+  return !!row;
+}

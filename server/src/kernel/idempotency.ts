@@ -4,6 +4,7 @@ import type { Database } from './db.js';
 import { now } from './db.js';
 import { AppError, errors } from './errors.js';
 import { findPrincipal } from './auth.js';
+import { deleteKeysBefore, deleteKeyVersion, findKey, recordResponse, releaseKey, reserveKey, takeOverKey } from './idempotency-repository.js';
 
 /**
  * `Idempotency-Key` for POST routes. Same key + same request (sha256 of method, path and canonical
@@ -11,7 +12,7 @@ import { findPrincipal } from './auth.js';
  * true`); same key + another request → 422; the same key while the first request is still running →
  * 409. Keys are scoped (e.g. by account + user), so two callers never share one.
  *
- * Usage, on any route: `app.post(path, { schema, ...idempotent(ctx.database, userScope(ctx.auth)) }, handler)`.
+ * Usage, on any route: `app.post(path, { schema, ...idempotent(ctx.database, userScope) }, handler)`.
  * Only 2xx and 422 responses are recorded (they are what the same request would produce again);
  * any other outcome releases the key so the client can retry.
  */
@@ -60,7 +61,7 @@ export const userScope: ScopeResolver = async (req) => {
   return member ? { accountId: member.accountId, scope: `user:${member.user.id}` } : null;
 };
 
-const RECORDED = (status: number) => (status >= 200 && status < 300) || status === 422;
+const RECORDED = (code: number) => (code >= 200 && code < 300) || code === 422;
 
 export function idempotent(database: Database, resolve: ScopeResolver) {
   const db = database.db;
@@ -69,7 +70,7 @@ export function idempotent(database: Database, resolve: ScopeResolver) {
     const o = owned.get(req);
     if (!o) return;
     owned.delete(req);
-    await db.deleteFrom('idempotency_keys').where('id', '=', o.id).where('status_code', 'is', null).execute();
+    await releaseKey(db, o.id);
   }
 
   const preHandler = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -82,33 +83,23 @@ export function idempotent(database: Database, resolve: ScopeResolver) {
     if (!who) return;
     const path = req.url.split('?')[0].replace(/\/+$/, '');
     const hash = requestHash(req.method, path, req.body ?? {});
+    const ref = { accountId: who.accountId, scope: who.scope, key };
     const t = now();
     if (Math.random() < 0.01) {
-      await db.deleteFrom('idempotency_keys').where('created_at', '<', t - IDEMPOTENCY_TTL_MS).execute();
+      await deleteKeysBefore(db, t - IDEMPOTENCY_TTL_MS);
     }
 
     for (let attempt = 0; attempt < 3; attempt++) {
-      const inserted = await db
-        .insertInto('idempotency_keys')
-        .values({ account_id: who.accountId, scope: who.scope, key, request_hash: hash, status_code: null, response_body: null, created_at: now() })
-        .onConflict((oc) => oc.columns(['account_id', 'scope', 'key']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (inserted) {
-        owned.set(req, { id: inserted.id });
+      const inserted = await reserveKey(db, ref, hash);
+      if (inserted !== null) {
+        owned.set(req, { id: inserted });
         return;
       }
-      const existing = await db
-        .selectFrom('idempotency_keys')
-        .selectAll()
-        .where('account_id', '=', who.accountId)
-        .where('scope', '=', who.scope)
-        .where('key', '=', key)
-        .executeTakeFirst();
+      const existing = await findKey(db, ref);
       if (!existing) continue; // released or expired meanwhile: try again
       const age = now() - Number(existing.created_at);
       if (age > IDEMPOTENCY_TTL_MS) {
-        await db.deleteFrom('idempotency_keys').where('id', '=', existing.id).where('created_at', '=', existing.created_at).execute();
+        await deleteKeyVersion(db, existing.id, existing.created_at);
         continue;
       }
       if (existing.request_hash !== hash) {
@@ -122,14 +113,7 @@ export function idempotent(database: Database, resolve: ScopeResolver) {
           throw new AppError('conflict', 'A request with this Idempotency-Key is still being processed; retry later');
         }
         // Abandoned by a crashed request: take it over.
-        const res = await db
-          .updateTable('idempotency_keys')
-          .set({ created_at: now() })
-          .where('id', '=', existing.id)
-          .where('created_at', '=', existing.created_at)
-          .where('status_code', 'is', null)
-          .executeTakeFirst();
-        if (Number(res.numUpdatedRows) === 1) {
+        if (await takeOverKey(db, existing.id, existing.created_at)) {
           owned.set(req, { id: existing.id });
           return;
         }
@@ -147,13 +131,9 @@ export function idempotent(database: Database, resolve: ScopeResolver) {
     if (!o) return payload;
     owned.delete(req);
     if (RECORDED(reply.statusCode) && (payload == null || typeof payload === 'string' || Buffer.isBuffer(payload))) {
-      await db
-        .updateTable('idempotency_keys')
-        .set({ status_code: reply.statusCode, response_body: payload == null ? '' : String(payload) })
-        .where('id', '=', o.id)
-        .execute();
+      await recordResponse(db, o.id, reply.statusCode, payload == null ? '' : String(payload));
     } else {
-      await db.deleteFrom('idempotency_keys').where('id', '=', o.id).where('status_code', 'is', null).execute();
+      await releaseKey(db, o.id);
     }
     return payload;
   };

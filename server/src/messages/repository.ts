@@ -1,6 +1,7 @@
 import type { Executor } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
 import type { MessageRow } from './format.js';
+import { FLAG, MESSAGE_TYPE } from '../kernel/constants.js';
 
 /** Every query on messages; each is scoped by account or by a conversation already scoped by account. */
 
@@ -26,7 +27,7 @@ export async function findIncomingBySource(db: Executor, inboxId: number, source
     .selectAll()
     .where('inbox_id', '=', inboxId)
     .where('source_id', '=', sourceId)
-    .where('message_type', '=', 0)
+    .where('message_type', '=', MESSAGE_TYPE.incoming)
     .executeTakeFirst();
 }
 
@@ -59,7 +60,7 @@ export type MessagePage = { before?: number; after?: number; filterInternal?: bo
  */
 export async function listMessages(db: Executor, conversationId: number, page: MessagePage): Promise<MessageRow[]> {
   let q = db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId);
-  if (page.filterInternal) q = q.where('private', '=', 0).where('message_type', '!=', 2);
+  if (page.filterInternal) q = q.where('private', '=', FLAG.off).where('message_type', '!=', MESSAGE_TYPE.activity);
   if (page.after !== undefined && page.before !== undefined) {
     return q.where('id', '>=', page.after).where('id', '<', page.before).orderBy('id', 'asc').limit(1000).execute();
   }
@@ -67,4 +68,10 @@ export async function listMessages(db: Executor, conversationId: number, page: M
   if (page.before !== undefined) q = q.where('id', '<', page.before);
   const rows = await q.orderBy('id', 'desc').limit(20).execute();
   return rows.reverse();
+}
+
+/** Messages of the account by id. */
+export async function findMessagesByIds(db: Executor, accountId: number, ids: number[]): Promise<MessageRow[]> {
+  if (!ids.length) return [];
+  return db.selectFrom('messages').selectAll().where('account_id', '=', accountId).where('id', 'in', [...new Set(ids)]).execute();
 }

@@ -1,7 +1,7 @@
 import type { AppContext } from '../context.js';
 import { errors } from '../kernel/errors.js';
 import { insertMembership } from '../agents/repository.js';
-import { listInvitationsOf, takeInvitation, type MembershipInvitationRow } from '../users/membership-invitations.js';
+import { listInvitationsOf, takeInvitation, type MembershipInvitationRow } from '../users/membership-invitations-repository.js';
 import { findUserById, type UserRow } from '../users/repository.js';
 
 /** The signed-in user's pending account invitations (unexpired, active accounts). */

@@ -5,7 +5,7 @@ import { jsonObject } from '../kernel/http.js';
 import { hashPassword, verifyPassword } from '../kernel/passwords.js';
 import { sha256Hex } from '../kernel/tokens.js';
 import { checkNewPassword } from '../auth/service.js';
-import { retireInvitationsOf } from '../users/invitations.js';
+import { retireInvitationsOf } from '../users/invitations-repository.js';
 import { rotateRealtimeCredentials } from '../users/credentials.js';
 import {
   deleteSessionsOf,

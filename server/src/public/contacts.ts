@@ -27,16 +27,11 @@ function taken(keys: UniqueKey[]) {
   return errors.invalid(keys.map((k) => `${LABEL[k]} has already been taken`).join(', '), keys);
 }
 
-async function findBy(db: Executor, accountId: number, column: UniqueKey, value: string | null | undefined): Promise<ContactRow | undefined> {
-  if (!value) return undefined;
-  return db.selectFrom('contacts').selectAll().where('account_id', '=', accountId).where(column, '=', value).executeTakeFirst();
-}
-
 /** 422 when one of these values belongs to another contact of the account. */
 async function assertFree(db: Executor, accountId: number, contactId: number, values: Partial<Record<UniqueKey, string | null>>) {
   const hits: UniqueKey[] = [];
   for (const k of Object.keys(values) as UniqueKey[]) {
-    const other = await findBy(db, accountId, k, values[k]);
+    const other = await contactsRepo.findContactBy(db, accountId, k, values[k]);
     if (other && other.id !== contactId) hits.push(k);
   }
   if (hits.length) throw taken(hits);
@@ -146,20 +141,20 @@ async function createOnce(ctx: AppContext, inbox: Session['inbox'], body: Contac
   const f = fieldsOf(body);
 
   return ctx.database.transaction(async (trx) => {
-    let contact = await findBy(trx, accountId, 'identifier', claimed);
+    let contact = await contactsRepo.findContactBy(trx, accountId, 'identifier', claimed);
     let verify = proven && !!contact;
     if (!contact) {
       // Only an unverified claim is matched by email or phone (and never gains an identity that way).
       const match = proven
         ? undefined
-        : ((await findBy(trx, accountId, 'email', f.email)) ?? (await findBy(trx, accountId, 'phone_number', f.phone_number)));
+        : ((await contactsRepo.findContactBy(trx, accountId, 'email', f.email)) ?? (await contactsRepo.findContactBy(trx, accountId, 'phone_number', f.phone_number)));
       if (match) {
         if (claimed && match.identifier && match.identifier !== claimed) {
           throw taken([match.email && match.email === f.email ? 'email' : 'phone_number']);
         }
         contact = match;
       } else {
-        const free = async (k: 'email' | 'phone_number', v: string | null | undefined) => (v && !(await findBy(trx, accountId, k, v)) ? v : null);
+        const free = async (k: 'email' | 'phone_number', v: string | null | undefined) => (v && !(await contactsRepo.findContactBy(trx, accountId, k, v)) ? v : null);
         contact = await insertNewContact(ctx, trx, accountId, {
           name: f.name || haikuName(),
           email: await free('email', f.email),

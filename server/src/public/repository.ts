@@ -4,12 +4,12 @@ import { now } from '../kernel/db.js';
 import type { ContactInboxRow } from '../contacts/repository.js';
 import type { ConversationRow } from '../conversations/repository.js';
 import type { MessageRow } from '../messages/format.js';
+import { FLAG, MESSAGE_STATUS, MESSAGE_TYPE } from '../kernel/constants.js';
 
 /**
  * The client API's own queries. Every conversation query is scoped by account, inbox and the set
  * of contact sessions the caller may see (`visibleSessionIds`); every message query by a
- * conversation found that way. Private notes (private = 1) and activity messages
- * (message_type = 2) are never selected here.
+ * conversation found that way. Private notes and activity messages are never selected here.
  */
 
 /** Messages embedded in a public conversation: the latest ones, at most this many. */
@@ -75,8 +75,8 @@ function publicMessages(db: Executor, conversationId: number) {
     .selectFrom('messages')
     .selectAll()
     .where('conversation_id', '=', conversationId)
-    .where('private', '=', 0)
-    .where('message_type', '!=', 2);
+    .where('private', '=', FLAG.off)
+    .where('message_type', '!=', MESSAGE_TYPE.activity);
 }
 
 /** The latest public messages of these conversations (at most CONVERSATION_MESSAGES_CAP each), oldest first. */
@@ -87,8 +87,8 @@ export async function publicMessagesOf(db: Executor, conversationIds: number[]):
     .selectAll()
     .select(sql<number>`row_number() over (partition by conversation_id order by id desc)`.as('rn'))
     .where('conversation_id', 'in', [...new Set(conversationIds)])
-    .where('private', '=', 0)
-    .where('message_type', '!=', 2);
+    .where('private', '=', FLAG.off)
+    .where('message_type', '!=', MESSAGE_TYPE.activity);
   const rows = await db
     .selectFrom(ranked.as('m'))
     .selectAll()
@@ -120,9 +120,9 @@ export async function unreadReplies(db: Executor, conversationId: number, seenAt
     .selectFrom('messages')
     .select(['id', 'status'])
     .where('conversation_id', '=', conversationId)
-    .where('message_type', 'in', [1, 3])
-    .where('private', '=', 0)
-    .where('status', 'in', [0, 1])
+    .where('message_type', 'in', [MESSAGE_TYPE.outgoing, MESSAGE_TYPE.template])
+    .where('private', '=', FLAG.off)
+    .where('status', 'in', [MESSAGE_STATUS.sent, MESSAGE_STATUS.delivered])
     .where('created_at', '<=', seenAt)
     .orderBy('id')
     .execute();
@@ -131,7 +131,7 @@ export async function unreadReplies(db: Executor, conversationId: number, seenAt
 /** Marks these messages `read`. */
 export async function markRead(db: Executor, ids: number[]): Promise<void> {
   if (!ids.length) return;
-  await db.updateTable('messages').set({ status: 2, updated_at: now() }).where('id', 'in', ids).execute();
+  await db.updateTable('messages').set({ status: MESSAGE_STATUS.read, updated_at: now() }).where('id', 'in', ids).execute();
 }
 
 export async function setSessionVerified(db: Executor, sessionId: number): Promise<void> {

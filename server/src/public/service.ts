@@ -12,6 +12,7 @@ import { checkAttributes } from './limits.js';
 import * as repo from './repository.js';
 import type { MessageCreateBody, MessageUpdateBody, TypingBody } from './schemas.js';
 import { openSession, scopeOf, type Session } from './session.js';
+import { MESSAGE_TYPE } from '../kernel/constants.js';
 
 /**
  * Conversation and message use cases of the client API. Every one starts from `openSession`
@@ -148,7 +149,7 @@ export async function submitValues(ctx: AppContext, ref: ConversationRef & { mes
   const { session, conversation } = await getConversation(ctx, ref, hashes);
   const current = await repo.findPublicMessage(ctx.database.db, conversation.id, ref.message_id);
   if (!current) throw errors.notFound();
-  if (!current.content_type || !SUBMITTABLE.has(current.content_type) || current.message_type === 0) {
+  if (!current.content_type || !SUBMITTABLE.has(current.content_type) || current.message_type === MESSAGE_TYPE.incoming) {
     throw errors.unprocessable('Only form, input_select and input_csat messages take submitted_values');
   }
   if (current.content_type === 'input_csat' && now() - Number(current.created_at) > CSAT_WINDOW_MS) {

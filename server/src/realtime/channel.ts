@@ -1,5 +1,7 @@
 import type { Executor } from '../kernel/db.js';
 import { safeEqual } from '../kernel/tokens.js';
+import { ROLE } from '../kernel/constants.js';
+import { agentGrantRow, contactGrantRow } from './repository.js';
 
 /**
  * RoomChannel authorization: who a subscription identifier speaks for, and so which streams it
@@ -43,27 +45,12 @@ async function authorizeAgent(db: Executor, token: string, rawUserId: unknown, r
   const userId = toId(rawUserId);
   const accountId = toId(rawAccountId);
   if (!userId || !accountId) return null;
-  const row = await db
-    .selectFrom('users')
-    .innerJoin('account_users', 'account_users.user_id', 'users.id')
-    .innerJoin('accounts', 'accounts.id', 'account_users.account_id')
-    .select(['users.pubsub_token', 'users.credentials_version', 'account_users.role'])
-    .where('users.id', '=', userId)
-    .where('account_users.account_id', '=', accountId)
-    .where('accounts.status', '=', 0)
-    .executeTakeFirst();
+  const row = await agentGrantRow(db, userId, accountId);
   const ok = safeEqual(token, row?.pubsub_token ?? token) && !!row;
-  return ok ? { kind: 'user', accountId, key: userId, admin: row!.role === 1, version: Number(row!.credentials_version) } : null;
+  return ok ? { kind: 'user', accountId, key: userId, admin: row!.role === ROLE.administrator, version: Number(row!.credentials_version) } : null;
 }
 
 async function authorizeContact(db: Executor, token: string): Promise<Grant | null> {
-  const row = await db
-    .selectFrom('contact_inboxes')
-    .innerJoin('contacts', 'contacts.id', 'contact_inboxes.contact_id')
-    .innerJoin('accounts', 'accounts.id', 'contacts.account_id')
-    .select(['contact_inboxes.id', 'contact_inboxes.contact_id', 'contacts.account_id'])
-    .where('contact_inboxes.pubsub_token', '=', token)
-    .where('accounts.status', '=', 0)
-    .executeTakeFirst();
+  const row = await contactGrantRow(db, token);
   return row ? { kind: 'contact', accountId: row.account_id, key: row.id, contactId: row.contact_id } : null;
 }

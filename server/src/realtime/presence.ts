@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Executor } from '../kernel/db.js';
 import { availabilityStatus } from '../users/presenter.js';
+import { presenceRows } from './repository.js';
 
 export type PresenceKind = 'user' | 'contact';
 
@@ -94,12 +95,7 @@ export async function presenceData(db: Executor, presence: Presence, accountId: 
     presence.online(accountId, 'user'),
     forAgent ? presence.online(accountId, 'contact') : Promise.resolve([]),
   ]);
-  const rows = await db
-    .selectFrom('account_users')
-    .select(['user_id', 'availability', 'auto_offline'])
-    .where('account_id', '=', accountId)
-    .where((eb) => (userIds.length ? eb.or([eb('auto_offline', '=', 0), eb('user_id', 'in', userIds)]) : eb('auto_offline', '=', 0)))
-    .execute();
+  const rows = await presenceRows(db, accountId, userIds);
   const present = new Set(userIds);
   const users: Record<string, string> = {};
   for (const r of rows) users[r.user_id] = availabilityStatus(r.availability, r.auto_offline, present.has(r.user_id));

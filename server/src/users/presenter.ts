@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
 import { fromJson } from '../kernel/db.js';
-import { AVAILABILITY_NAMES, ROLE_NAMES, type Role } from '../kernel/constants.js';
+import { ACCOUNT_STATUS, AVAILABILITY_NAMES, ROLE_NAMES, type Role } from '../kernel/constants.js';
 import { AnyJson, Open } from '../accounts/schemas.js';
 import type { MembershipRow, UserRow } from './repository.js';
-import type { MembershipInvitationRow } from './membership-invitations.js';
+import type { MembershipInvitationRow } from './membership-invitations-repository.js';
 
 /**
  * The JSON shapes of a user, one per audience: the signed-in user (profile / sign-in), an agent of
@@ -63,7 +63,7 @@ export function presentUser(
       return {
         id: m.account_id,
         name: m.account_name,
-        status: m.account_status === 1 ? 'suspended' : 'active',
+        status: m.account_status === ACCOUNT_STATUS.suspended ? 'suspended' : 'active',
         active_at: iso(m.active_at),
         role,
         permissions: [role],

@@ -187,3 +187,9 @@ export async function findSession(db: Executor, digest: string): Promise<{ user_
   const row = await db.selectFrom('user_sessions').select(['user_id', 'token_digest', 'expires_at']).where('token_digest', '=', digest).executeTakeFirst();
   return row && { ...row, expires_at: Number(row.expires_at) };
 }
+
+/** Names and emails of users by id (senders of old messages who left the account). */
+export async function findUserNames(db: Executor, ids: number[]): Promise<{ id: number; name: string; display_name: string | null; email: string }[]> {
+  if (!ids.length) return [];
+  return db.selectFrom('users').select(['id', 'name', 'display_name', 'email']).where('id', 'in', [...new Set(ids)]).execute();
+}

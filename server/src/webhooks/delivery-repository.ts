@@ -1,6 +1,7 @@
 import type { Database, Executor, Tx } from '../kernel/db.js';
 import { fromJson, now, toJson } from '../kernel/db.js';
 import { recordEvent } from '../kernel/events/outbox.js';
+import { MESSAGE_STATUS, MESSAGE_STATUS_NAMES as STATUS_NAMES, MESSAGE_TYPE } from '../kernel/constants.js';
 import type { DeliveryRow } from './repository.js';
 
 /** The delivery worker's queries: claiming due rows, endpoints, and writing attempt outcomes. */
@@ -211,8 +212,6 @@ async function disableWebhook(trx: Tx, webhookId: number, reason: string, t: num
     .execute();
 }
 
-const MESSAGE_STATUS = { sent: 0, failed: 3 } as const;
-const STATUS_NAMES = ['sent', 'delivered', 'read', 'failed'];
 
 /**
  * DESIGN §3: an exhausted callback delivery of an outgoing message marks it failed with
@@ -225,7 +224,7 @@ async function markOutgoingMessage(trx: Tx, dialect: Database['dialect'], messag
     .select(['id', 'account_id', 'conversation_id', 'message_type', 'status', 'content_attributes'])
     .where('id', '=', messageId)
     .executeTakeFirst();
-  if (!m || m.message_type !== 1) return;
+  if (!m || m.message_type !== MESSAGE_TYPE.outgoing) return;
   if (to === 'sent' && m.status !== MESSAGE_STATUS.failed) return;
   if (to === 'failed' && m.status === MESSAGE_STATUS.failed) return;
   const attrs = fromJson<Record<string, unknown>>(m.content_attributes, {});

@@ -2,8 +2,9 @@ import type { ExpressionBuilder } from 'kysely';
 import type { Executor } from '../kernel/db.js';
 import type { DB } from '../kernel/schema.js';
 import { now } from '../kernel/db.js';
+import { ACCOUNT_STATUS } from '../kernel/constants.js';
 import type { AgentRow } from './presenter.js';
-import { INVITATION_TTL_MS } from './invitations.js';
+import { INVITATION_TTL_MS } from './invitations-repository.js';
 
 /**
  * An account's invitations of users who already exist (issue 9 item 4). Such a user belongs to
@@ -145,7 +146,7 @@ function selectForUser(db: Executor, userId: number) {
     ])
     .where('membership_invitations.user_id', '=', userId)
     .where('membership_invitations.expires_at', '>', now())
-    .where('accounts.status', '=', 0)
+    .where('accounts.status', '=', ACCOUNT_STATUS.active)
     .where(notMemberYet);
 }
 

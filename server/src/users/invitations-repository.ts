@@ -1,5 +1,6 @@
 import type { Executor } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
+import { ACCOUNT_STATUS } from '../kernel/constants.js';
 import { safeEqual, secureToken, sha256Hex } from '../kernel/tokens.js';
 
 /**
@@ -76,7 +77,7 @@ export async function findPendingInvitation(db: Executor, token: string): Promis
     .where('invitations.token_digest', '=', digest)
     .where('invitations.used_at', 'is', null)
     .where('users.password_hash', 'is', null)
-    .where('accounts.status', '=', 0)
+    .where('accounts.status', '=', ACCOUNT_STATUS.active)
     .executeTakeFirst();
   if (!row || !safeEqual(row.token_digest, digest) || Number(row.expires_at) <= now()) return undefined;
   const { token_digest: _digest, ...invitation } = row;

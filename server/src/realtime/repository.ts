@@ -1,4 +1,7 @@
 import type { Executor } from '../kernel/db.js';
+import { ACCOUNT_STATUS, FLAG, ROLE } from '../kernel/constants.js';
+
+/** Every query of the real-time module: audiences, socket grants, presence. */
 
 /**
  * Who may see an event, computed on the server from current memberships (never trusted from a
@@ -49,7 +52,7 @@ export async function agentAudience(db: Executor, accountId: number, inboxId: nu
     .where('account_users.account_id', '=', accountId)
     .where((eb) =>
       eb.or([
-        eb('account_users.role', '=', 1),
+        eb('account_users.role', '=', ROLE.administrator),
         eb.exists(
           eb
             .selectFrom('inbox_members')
@@ -71,9 +74,44 @@ export async function contactAudience(db: Executor, conv: ConversationRef): Prom
     .select('id')
     .where('contact_id', '=', conv.contactId)
     .where('inbox_id', '=', conv.inboxId) // the same visibility as the client API: one inbox
-    .where('hmac_verified', '=', 1)
+    .where('hmac_verified', '=', FLAG.on)
     .execute();
   const ids = rows.map((r) => r.id);
   if (!ids.includes(conv.contactInboxId)) ids.push(conv.contactInboxId);
   return ids;
+}
+
+/** What an agent's room subscription is checked against: the user's token and role in an active account. */
+export async function agentGrantRow(db: Executor, userId: number, accountId: number) {
+  return db
+    .selectFrom('users')
+    .innerJoin('account_users', 'account_users.user_id', 'users.id')
+    .innerJoin('accounts', 'accounts.id', 'account_users.account_id')
+    .select(['users.pubsub_token', 'users.credentials_version', 'account_users.role'])
+    .where('users.id', '=', userId)
+    .where('account_users.account_id', '=', accountId)
+    .where('accounts.status', '=', ACCOUNT_STATUS.active)
+    .executeTakeFirst();
+}
+
+/** The contact session of a pubsub token, in an active account. */
+export async function contactGrantRow(db: Executor, token: string) {
+  return db
+    .selectFrom('contact_inboxes')
+    .innerJoin('contacts', 'contacts.id', 'contact_inboxes.contact_id')
+    .innerJoin('accounts', 'accounts.id', 'contacts.account_id')
+    .select(['contact_inboxes.id', 'contact_inboxes.contact_id', 'contacts.account_id'])
+    .where('contact_inboxes.pubsub_token', '=', token)
+    .where('accounts.status', '=', ACCOUNT_STATUS.active)
+    .executeTakeFirst();
+}
+
+/** Availability of the account's members who are present (`userIds`) or never auto-offline. */
+export async function presenceRows(db: Executor, accountId: number, userIds: number[]) {
+  return db
+    .selectFrom('account_users')
+    .select(['user_id', 'availability', 'auto_offline'])
+    .where('account_id', '=', accountId)
+    .where((eb) => (userIds.length ? eb.or([eb('auto_offline', '=', FLAG.off), eb('user_id', 'in', userIds)]) : eb('auto_offline', '=', FLAG.off)))
+    .execute();
 }

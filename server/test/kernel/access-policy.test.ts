@@ -1,0 +1,44 @@
+import Fastify from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { enforceAccessPolicies, type Access } from '../../src/accounts/guard.js';
+import type { AppContext } from '../../src/context.js';
+
+/**
+ * One authorization style (issue 10 item 4): every Application API route states its access policy
+ * in its options, and a route that forgets it (or states one that cannot hold) is refused when the
+ * server starts, not discovered in production. The policies' behaviour on the real routes is
+ * covered by test/foundation/access.test.ts and test/kernel/body-auth.test.ts.
+ */
+
+async function register(url: string, access?: Access | string) {
+  const app = Fastify();
+  enforceAccessPolicies(app, {} as AppContext);
+  try {
+    app.get(url, access === undefined ? {} : { config: { access: access as Access } }, async () => ({ ok: true }));
+    await app.ready();
+  } finally {
+    await app.close();
+  }
+}
+
+describe('access policies', () => {
+  it('refuses at startup an /api/v1 route that declares no access policy', async () => {
+    await expect(register('/api/v1/accounts/:account_id/things')).rejects.toThrow(/declares no access policy/);
+    await expect(register('/api/v1/profile/things')).rejects.toThrow(/declares no access policy/);
+  });
+
+  it('refuses an unknown policy, an account route open to non-members, and inbox-member without a conversation in the path', async () => {
+    await expect(register('/api/v1/profile/things', 'admins')).rejects.toThrow(/unknown access policy/);
+    await expect(register('/api/v1/accounts/:account_id/things', 'signed-in')).rejects.toThrow(/account route is for members/);
+    await expect(register('/api/v1/accounts/:account_id/things', 'public')).rejects.toThrow(/account route is for members/);
+    await expect(register('/api/v1/accounts/:account_id/inboxes/:id', 'inbox-member')).rejects.toThrow(/needs :conversation_id/);
+  });
+
+  it('accepts routes that state a fitting policy, and routes outside /api/v1 without one', async () => {
+    await expect(register('/api/v1/accounts/:account_id/things', 'member')).resolves.toBeUndefined();
+    await expect(register('/api/v1/accounts/:account_id/things', 'administrator')).resolves.toBeUndefined();
+    await expect(register('/api/v1/accounts/:account_id/conversations/:conversation_id/x', 'inbox-member')).resolves.toBeUndefined();
+    await expect(register('/api/v1/profile/things', 'signed-in')).resolves.toBeUndefined();
+    await expect(register('/public/api/v1/things')).resolves.toBeUndefined();
+  });
+});
