@@ -79,3 +79,10 @@ export const AccountUpdateBody = Type.Object({
   ...AccountFields,
   account: Type.Optional(Type.Object(AccountFields)),
 });
+
+/** GET /health (200 when the database answers, 503 otherwise). */
+export const HealthJson = Open({
+  status: Type.String({ description: 'ok | degraded' }),
+  database: Type.String({ description: 'up | down' }),
+  version: Type.String(),
+});
