@@ -121,7 +121,7 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
       const cutoff = Date.now() - STALE_MS;
       // Accounts nobody is subscribed to (on any node) cost nothing: no push data is loaded for them.
       const audience = new Map<number, Promise<boolean>>();
-      for (const ev of events as AnyOutboxEvent[]) { // TEMP cast until OutboxEvent is the typed union
+      for (const ev of events) {
         // Stale events (a node was down) are not replayed; events held back by a failed publish
         // (Redis away) and revocations never go stale.
         if (ev.createdAt < cutoff && ev.id > heldBackUpTo && ev.name !== 'user.credentials_rotated') continue;

@@ -60,7 +60,7 @@ export function webhookListener(deps: { log: Logger; worker: Adopter }): Listene
       adoptable = [];
       inserted = [];
       try {
-        await collect(events as AnyOutboxEvent[], trx); // TEMP until OutboxEvent is the typed union
+        await collect(events, trx);
       } catch (err) {
         if (reserved.length) deps.worker.release(reserved);
         reserved = [];

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDb, type TestServer } from '../support/harness.js';
 import { createContact, lastEventId, useScene, type Scene } from '../support/conversations.js';
 import { recordEvent, type Listener, type OutboxEvent } from '../../src/kernel/events/outbox.js';
+import type { EventMap } from '../../src/kernel/events/types.js';
 import { waitFor } from '../support/wait.js';
 
 const CHILD = path.resolve(import.meta.dirname, '../support/outbox-child.ts');
@@ -85,12 +86,12 @@ describeEachDb('outbox dispatcher', (dialect) => {
       const database = h.server.ctx.database;
       let releaseSlow!: () => void;
       const slowCommitted = database.transaction(async (trx) => {
-        await recordEvent(trx, database.dialect, s.accountId, 'contact.updated', { contact_id: -1, marker: 'slow' });
+        await recordEvent(trx, database.dialect, s.accountId, 'contact.updated', { contact_id: -1, marker: 'slow' } as EventMap['contact.updated']);
         await new Promise<void>((r) => (releaseSlow = r));
       });
       await waitFor(() => typeof releaseSlow === 'function', 'slow transaction to start');
       const fastCommitted = database.transaction(async (trx) => {
-        await recordEvent(trx, database.dialect, s.accountId, 'contact.updated', { contact_id: -2, marker: 'fast' });
+        await recordEvent(trx, database.dialect, s.accountId, 'contact.updated', { contact_id: -2, marker: 'fast' } as EventMap['contact.updated']);
       });
       await new Promise((r) => setTimeout(r, 100));
       releaseSlow();
@@ -103,7 +104,7 @@ describeEachDb('outbox dispatcher', (dialect) => {
       expect(expected).toHaveLength(12 * 1 + 2);
       for (const got of [a, b]) {
         expect(got.map((e) => e.id)).toEqual(expected);
-        const markers = got.filter((e) => e.payload.marker).map((e) => e.payload.marker);
+        const markers = got.map((e) => (e.payload as Record<string, unknown>).marker).filter(Boolean);
         expect(markers).toEqual(['slow', 'fast']);
       }
       expect(await cursorOf(`order-a-${dialect}`)).toBe(expected[expected.length - 1]);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDb, startTestServer, type TestServer, type TestUser } from '../support/harness.js';
 import { openDatabase, now, type Database } from '../../src/kernel/db.js';
 import { Dispatcher, isTransient, recordEvent, TransientError, type Listener, type OutboxEvent } from '../../src/kernel/events/outbox.js';
+import type { EventMap } from '../../src/kernel/events/types.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -89,9 +90,11 @@ describeEachDb('outbox: poison events are isolated, recorded and skipped; transi
         if (e.raw !== undefined) {
           // A stored payload that is not JSON (written around recordEvent): it must not block the log either.
           await trx.insertInto('events').values({ account_id: e.accountId, name: 'contact.updated', payload: e.raw, created_at: now() }).execute();
-        } else await recordEvent(trx, dialect, e.accountId, 'contact.updated', e.payload);
+        } else await recordEvent(trx, dialect, e.accountId, 'contact.updated', { contact_id: 0, ...e.payload } as EventMap['contact.updated']);
       }
     });
+  /** The test's own marks, carried next to the payload's keys (the payload schema admits extra keys). */
+  const marks = (e: OutboxEvent) => e.payload as Record<string, unknown>;
   const lastId = async () => Number((await db().selectFrom('events').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst())?.m ?? 0);
   const deadOf = (listener: string) => db().selectFrom('dead_events').selectAll().where('listener', '=', listener).orderBy('event_id').execute();
   /** The test's own table, outside the app's schema type. */
@@ -124,7 +127,7 @@ describeEachDb('outbox: poison events are isolated, recorded and skipped; transi
       async handle(events: OutboxEvent[], trx) {
         for (const e of events) {
           attempts.set(e.id, (attempts.get(e.id) ?? 0) + 1);
-          if (e.payload.poison) JSON.stringify({ custom_attributes: DEEP });
+          if (marks(e).poison) JSON.stringify({ custom_attributes: DEEP });
           if (durable) await (trx as unknown as Kysely<any>).insertInto('dead_test_effects').values({ event_id: e.id, listener: name }).execute();
         }
       },
@@ -220,8 +223,8 @@ describeEachDb('outbox: poison events are isolated, recorded and skipped; transi
       name,
       async handle(events) {
         for (const e of events) {
-          tries.push(String(e.payload.n));
-          if (e.payload.n === 'flaky' && failures.length) throw failures.shift();
+          tries.push(String(marks(e).n));
+          if (marks(e).n === 'flaky' && failures.length) throw failures.shift();
         }
       },
       afterCommit: (events) => void committed.push(...events.map((e) => e.id)),

@@ -1,14 +1,11 @@
 import type { Tx } from '../db.js';
-import type { DomainEventName } from './types.js';
+import type { AnyOutboxEvent } from './types.js';
 
-/** An event as listeners receive it, read back from the outbox. */
-export type OutboxEvent = {
-  id: number;
-  accountId: number;
-  name: DomainEventName;
-  payload: Record<string, unknown>;
-  createdAt: number;
-};
+/**
+ * An event as listeners receive it, read back from the outbox: a union discriminated by `name`,
+ * whose `payload` is that event's payload type (EventMap in types.ts), checked when it was read.
+ */
+export type OutboxEvent = AnyOutboxEvent;
 
 export type Listener = {
   /** Stable name: the cursor is stored under it. */

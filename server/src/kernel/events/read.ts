@@ -1,11 +1,12 @@
 import type { Executor } from '../db.js';
 import type { OutboxEvent } from './listener.js';
 import { selectEventsAfter } from './repository.js';
-import type { DomainEventName } from './types.js';
+import { isEventPayload, type DomainEventName } from './types.js';
 
 /**
- * Reads events after a cursor and parses their payloads. An event whose stored payload is not a
- * JSON object is remembered as unreadable (the dispatcher buries it without retrying).
+ * Reads events after a cursor and parses their payloads. An event whose stored payload is not
+ * valid JSON, or not a valid payload of its event name (EVENT_SCHEMAS in types.ts), is remembered
+ * as unreadable (the dispatcher buries it without retrying): listeners get typed payloads only.
  */
 export class EventReader {
   private unreadable = new WeakSet<OutboxEvent>();
@@ -23,14 +24,15 @@ export class EventReader {
       } catch {
         payload = null;
       }
-      const ok = payload !== null && typeof payload === 'object' && !Array.isArray(payload);
-      const ev: OutboxEvent = {
+      const ok = isEventPayload(r.name, payload);
+      // An unreadable event is never handed to a listener: its payload is only a placeholder.
+      const ev = {
         id: r.id,
         accountId: r.account_id,
         name: r.name as DomainEventName,
-        payload: ok ? (payload as Record<string, unknown>) : {},
+        payload: ok ? payload : {},
         createdAt: r.created_at,
-      };
+      } as OutboxEvent;
       if (!ok) this.unreadable.add(ev);
       return ev;
     });

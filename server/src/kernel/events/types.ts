@@ -24,7 +24,7 @@ export type ChangedAttributes = Static<typeof ChangedAttributes>;
 const PreviousChanges = Type.Record(Type.String(), Type.Array(Type.Unknown()));
 
 const conversation = { conversation_id: Id, performer };
-const ConversationChanged = Type.Object({ ...conversation, changed_attributes: ChangedAttributes });
+const ConversationChanged = Type.Object({ ...conversation, changed_attributes: Type.Optional(ChangedAttributes) });
 const Typing = Type.Object({ conversation_id: Id, typist: Actor, is_private: Type.Boolean() });
 const message = { message_id: Id, conversation_id: Id };
 const Inbox = Type.Object({ inbox_id: Id });
