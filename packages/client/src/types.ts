@@ -1,3 +1,4 @@
+import type { Client, ClientPathsWithMethod, MethodResponse } from 'openapi-fetch';
 import type { components, paths } from './generated/api.js';
 
 /**
@@ -14,9 +15,9 @@ type Op<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
 export type RequestBody<P extends keyof paths, M extends Method> =
   Op<P, M> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 
-/** The JSON body of an operation's 200 response. */
+/** The JSON body of an operation's success response, as the client's calls return it. */
 export type ResponseBody<P extends keyof paths, M extends Method> =
-  Op<P, M> extends { responses: { 200: { content: { 'application/json': infer R } } } } ? R : never;
+  P extends ClientPathsWithMethod<Client<paths>, M> ? MethodResponse<Client<paths>, M, P> : never;
 
 /** The error body every 4xx answer carries (`{error, message?, attributes?}`). */
 export type ErrorBody = { error: string; message?: string; attributes?: string[]; [key: string]: unknown };

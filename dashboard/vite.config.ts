@@ -1,0 +1,10 @@
+import { defineConfig } from 'vite';
+
+/**
+ * The dashboard bundle. In development (`npm run dev -w @channelx/dashboard`) /api is proxied to a
+ * server on CHANNELX_URL (http://127.0.0.1:3000 by default), so the page calls the API same-origin.
+ */
+export default defineConfig({
+  oxc: { jsx: { runtime: 'automatic' } },
+  server: { proxy: { '/api': process.env.CHANNELX_URL ?? 'http://127.0.0.1:3000' } },
+});
