@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnv } from '../../src/config.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
+import { DASHBOARD_DIR } from './paths.js';
 
 /**
  * @channelx/client from a browser bundle: the dashboard placeholder is built with Vite's JS API,
@@ -16,7 +16,6 @@ import { startTestServer, type TestServer } from '../support/harness.js';
  */
 
 const CHROMIUM = '/usr/bin/chromium';
-const DASHBOARD = fileURLToPath(new URL('../../../dashboard/', import.meta.url));
 const hasChromium = fs.existsSync(CHROMIUM);
 if (!hasChromium) {
   if (testEnv().ci) throw new Error(`CI=true and ${CHROMIUM} is missing (apt-get install -y chromium)`);
@@ -56,7 +55,7 @@ function staticServer(dir: string, upstream: string): Promise<http.Server> {
   beforeAll(async () => {
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'channelx-dashboard-'));
     const { build } = await import('vite');
-    await build({ root: DASHBOARD, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    await build({ root: DASHBOARD_DIR, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
     h = await startTestServer('sqlite');
     site = await staticServer(outDir, h.url);
   });

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/harness.js';
 import { DOCUMENT_PATH, canonicalDocument } from '../../scripts/openapi.js';
+import { CLIENT_DIR, findUp } from '../client/paths.js';
 
 /**
  * The OpenAPI document is the contract of every client: each operation declares the schema of its
@@ -17,17 +17,8 @@ type Operation = { responses?: Record<string, { content?: Record<string, { schem
 type Document = { paths: Record<string, Record<string, Operation>>; components?: { schemas?: Record<string, unknown> } };
 
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
-const CLIENT_DIR = fileURLToPath(new URL('../../../packages/client/', import.meta.url));
 const GENERATED = path.join(CLIENT_DIR, 'src/generated/api.ts');
 const REGENERATE = 'run `npm run openapi` at the repository root and commit openapi/channelx.json and packages/client/src/generated/api.ts';
-
-/** `rel` in `dir` or the nearest parent that has it (where npm installed a workspace's package). */
-function findUp(dir: string, rel: string): string {
-  for (let d = dir; ; d = path.dirname(d)) {
-    if (fs.existsSync(path.join(d, rel))) return path.join(d, rel);
-    if (path.dirname(d) === d) throw new Error(`${rel} not found from ${dir}: run npm install`);
-  }
-}
 
 /** Operations (METHOD path) without a 2xx response that carries a schema. */
 function operationsWithoutResponseSchema(doc: Document): string[] {
