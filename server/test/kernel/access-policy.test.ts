@@ -2,6 +2,8 @@ import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { enforceAccessPolicies, type Access } from '../../src/accounts/guard.js';
 import type { AppContext } from '../../src/context.js';
+import { describeEachDb, type TestServer } from '../support/harness.js';
+import { counts, createContact, createConversation, useScene, type Scene } from '../support/conversations.js';
 
 /**
  * One authorization style (issue 10 item 4): every Application API route states its access policy
@@ -40,5 +42,30 @@ describe('access policies', () => {
     await expect(register('/api/v1/accounts/:account_id/conversations/:conversation_id/x', 'inbox-member')).resolves.toBeUndefined();
     await expect(register('/api/v1/profile/things', 'signed-in')).resolves.toBeUndefined();
     await expect(register('/public/api/v1/things')).resolves.toBeUndefined();
+  });
+});
+
+describeEachDb('the inbox-member policy', (dialect) => {
+  let h: TestServer;
+  let s: Scene;
+  useScene(dialect, (started) => ({ h, s } = started));
+
+  it('settles the conversation of the path before the body: 404 when absent, 401 outside the agent\'s inboxes, whatever the body', async () => {
+    const agent = await h.user(s.accountId);
+    const mine = await h.inbox(s.accountId, { name: 'Mine', members: [agent.id] });
+    const hidden = await createConversation(h, s);
+    const visible = await createConversation(h, s, { source_id: (await createContact(h, { ...s, inbox: mine })).sourceId });
+    const before = await counts(h);
+    const bad = { content: 7, message_type: 'sideways' }; // invalid on every field
+    const post = (id: number, token: string) => h.api('POST', `${s.base}/conversations/${id}/messages`, { token, body: bad });
+    expect((await post(hidden.id, agent.token)).status).toBe(401);
+    expect((await post(999_999, agent.token)).status).toBe(404);
+    expect((await post(999_999, s.admin.token)).status).toBe(404);
+    // A conversation the caller may see: now the body is validated.
+    expect((await post(visible.id, agent.token)).status).toBe(422);
+    expect((await post(hidden.id, s.admin.token)).status).toBe(422);
+    // A malformed id stays the params schema's 422.
+    expect((await post(0, s.admin.token)).status).toBe(422);
+    expect(await counts(h)).toEqual(before);
   });
 });
