@@ -11,6 +11,7 @@ import { registerBodyParsers } from './kernel/http.js';
 import { registerSecurityHeaders } from './kernel/security-headers.js';
 import { registerRoutes } from './routes.js';
 import { cableComponentSchemas } from './realtime/event-schemas.js';
+import { presentHealth } from './kernel/presenters.js';
 import { enforceAccessPolicies } from './accounts/guard.js';
 import { ErrorBody, HealthJson } from './accounts/schemas.js';
 import pkg from '../package.json' with { type: 'json' };
@@ -62,7 +63,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     { schema: { tags: ['Health'], summary: 'Liveness and database reachability', security: [], response: { 200: HealthJson, 503: HealthJson } } },
     async (_req, reply) => {
       const database = await ctx.database.ping();
-      return reply.status(database ? 200 : 503).send({ status: database ? 'ok' : 'degraded', database: database ? 'up' : 'down', version: pkg.version });
+      return reply.status(database ? 200 : 503).send(presentHealth(database, pkg.version));
     },
   );
 

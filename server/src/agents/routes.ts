@@ -2,7 +2,7 @@ import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
 import { principal } from '../accounts/guard.js';
 import { AccountIdParams, AccountParams, EmptyOk, errorResponses } from '../accounts/schemas.js';
-import { AgentSchema, presentAgent } from '../users/presenter.js';
+import { AgentSchema, presentAgent, presentCreatedAgent } from '../users/presenter.js';
 import { presenceOf } from '../users/service.js';
 import { agentsOf, createAgent, removeAgent, updateAgent } from './service.js';
 import { AgentCreateBody, AgentList, AgentUpdateBody, CreatedAgent } from './schemas.js';
@@ -46,16 +46,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       const auth = principal(req);
       const { agent: wrapped, ...flat } = req.body;
       const created = await createAgent(ctx, auth, { ...flat, ...wrapped });
-      if (created.pendingUntil !== undefined) {
-        return { ...presentAgent(created.agent), invitation_expires_at: new Date(created.pendingUntil).toISOString() };
-      }
-      const json = presentAgent(created.agent, { presence: presenceOf(ctx) });
-      if (!created.invitation) return json;
-      return {
-        ...json,
-        invitation_url: created.invitation.url,
-        invitation_expires_at: new Date(created.invitation.expiresAt).toISOString(),
-      };
+      return presentCreatedAgent(created, presenceOf(ctx));
     },
   );
 

@@ -3,7 +3,8 @@ import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
 import { SESSION_COOKIE } from '../kernel/auth.js';
 import { errorResponses } from '../accounts/schemas.js';
-import { roleName } from '../users/presenter.js';
+import { dataOf } from '../kernel/presenters.js';
+import { presentInvitationPreview, presentSignedOut, presentSignOutMissing } from './presenters.js';
 import { signedInUserJson } from '../users/service.js';
 import { clearSessionCookie, setSessionCookie } from './session.js';
 import { acceptInvitation, pendingInvitation, signIn } from './service.js';
@@ -31,7 +32,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       setSessionCookie(reply, ctx.config, sessionToken);
       const data = await signedInUserJson(ctx, user);
       reply.header('uid', data.uid);
-      return { data };
+      return dataOf(data);
     },
   );
 
@@ -52,9 +53,9 @@ export async function register(app: TypedApp, ctx: AppContext) {
     async (req, reply) => {
       const token = req.cookies?.[SESSION_COOKIE];
       clearSessionCookie(reply, ctx.config);
-      if (!token) return reply.status(404).send({ success: false, error: 'User was not found or was not logged in.' });
+      if (!token) return reply.status(404).send(presentSignOutMissing());
       await ctx.auth.destroySession(token);
-      return { success: true };
+      return presentSignedOut();
     },
   );
 
@@ -70,15 +71,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       },
     },
     async (req) => {
-      const inv = await pendingInvitation(ctx, req.params.token);
-      return {
-        email: inv.email,
-        name: inv.name,
-        account_id: inv.account_id,
-        account_name: inv.account_name,
-        role: roleName(inv.role),
-        expires_at: new Date(inv.expires_at).toISOString(),
-      };
+      return presentInvitationPreview(await pendingInvitation(ctx, req.params.token));
     },
   );
 
@@ -98,7 +91,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     async (req, reply) => {
       const { user, sessionToken } = await acceptInvitation(ctx, req.params.token, req.body);
       setSessionCookie(reply, ctx.config, sessionToken);
-      return { data: await signedInUserJson(ctx, user) };
+      return dataOf(await signedInUserJson(ctx, user));
     },
   );
 }

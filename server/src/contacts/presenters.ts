@@ -1,6 +1,9 @@
 import type { Executor } from '../kernel/db.js';
 import { fromJson, unix } from '../kernel/db.js';
-import { presentInboxSlim } from '../inboxes/presenter.js';
+import { presentInboxRecord, presentInboxSlim } from '../inboxes/presenter.js';
+import type { InboxWithChannel } from '../inboxes/repository.js';
+import { pageMeta } from '../kernel/presenters.js';
+import type { ContactPage } from './service.js';
 import {
   findAccountRef,
   findContactById,
@@ -103,3 +106,29 @@ export async function loadContactPushData(db: Executor, contactId: number): Prom
   const c = await findContactById(db, contactId);
   return c ? { ...contactPushData(c), account_id: c.account_id } : null;
 }
+
+/** `POST /contacts`: the contact (with its contact inboxes) and the session created in `inbox_id`, if any. */
+export function presentCreatedContact(contact: ContactJson, session: { contactInbox: ContactInboxRow | null; inbox: InboxWithChannel | null }) {
+  return {
+    payload: {
+      contact,
+      contact_inbox: {
+        inbox: session.inbox ? presentInboxRecord(session.inbox) : null,
+        source_id: session.contactInbox?.source_id ?? null,
+        pubsub_token: session.contactInbox?.pubsub_token ?? null,
+      },
+    },
+  };
+}
+
+const pageRows = (page: ContactPage) =>
+  page.rows.map((c) => presentContact(c, page.contactInboxes ? { contactInboxes: page.contactInboxes.get(c.id) ?? [] } : {}));
+
+/** A page of `GET /contacts`. */
+export const presentContactPage = (page: ContactPage) => ({ meta: pageMeta(page.count, page.page, page.totalPages), payload: pageRows(page) });
+
+/** A page of `GET /contacts/search`: its meta also says `has_more`. */
+export const presentContactSearchPage = (page: ContactPage) => ({
+  meta: { ...pageMeta(page.count, page.page, page.totalPages), has_more: page.page < page.totalPages },
+  payload: pageRows(page),
+});

@@ -2,8 +2,8 @@ import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
 import { idempotent, userScope } from '../kernel/idempotency.js';
 import { presentConversations } from '../conversations/presenters.js';
-import { presentInboxRecord } from '../inboxes/presenter.js';
-import { presentContact, presentContactInbox } from './presenters.js';
+import { payloadOf } from '../kernel/presenters.js';
+import { presentContact, presentContactInbox, presentContactPage, presentContactSearchPage, presentCreatedContact } from './presenters.js';
 import { errorResponses, EmptyOk } from '../accounts/schemas.js';
 import { ConversationListPayload } from '../conversations/schemas.js';
 import * as s from './schemas.js';
@@ -39,16 +39,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     async (req) => {
       const auth = principal(req);
       const { contact, contactInbox, inbox } = await service.createContact(ctx, auth, req.body);
-      return {
-        payload: {
-          contact: await withInboxes(auth, contact),
-          contact_inbox: {
-            inbox: inbox ? presentInboxRecord(inbox) : null,
-            source_id: contactInbox?.source_id ?? null,
-            pubsub_token: contactInbox?.pubsub_token ?? null,
-          },
-        },
-      };
+      return presentCreatedContact(await withInboxes(auth, contact), { contactInbox, inbox });
     },
   );
 
@@ -66,11 +57,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      const page = await service.listContacts(ctx, auth, req.query);
-      return {
-        meta: { count: page.count, current_page: page.page, total_pages: page.totalPages },
-        payload: page.rows.map((c) => presentContact(c, page.contactInboxes ? { contactInboxes: page.contactInboxes.get(c.id) ?? [] } : {})),
-      };
+      return presentContactPage(await service.listContacts(ctx, auth, req.query));
     },
   );
 
@@ -88,11 +75,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      const page = await service.listContacts(ctx, auth, req.query, true);
-      return {
-        meta: { count: page.count, current_page: page.page, total_pages: page.totalPages, has_more: page.page < page.totalPages },
-        payload: page.rows.map((c) => presentContact(c, page.contactInboxes ? { contactInboxes: page.contactInboxes.get(c.id) ?? [] } : {})),
-      };
+      return presentContactSearchPage(await service.listContacts(ctx, auth, req.query, true));
     },
   );
 
@@ -102,7 +85,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     async (req) => {
       const auth = principal(req);
       const contact = await service.getContact(ctx, auth, req.params.id);
-      return { payload: await withInboxes(auth, contact) };
+      return payloadOf(await withInboxes(auth, contact));
     },
   );
 
@@ -122,7 +105,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       async (req) => {
         const auth = principal(req);
         const contact = await service.updateContact(ctx, auth.accountId, req.params.id, req.body);
-        return { payload: await withInboxes(auth, contact) };
+        return payloadOf(await withInboxes(auth, contact));
       },
     );
   }
@@ -151,7 +134,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     async (req) => {
       const auth = principal(req);
       const convs = await service.contactConversations(ctx, auth, req.params.id);
-      return { payload: await presentConversations(ctx.database.db, convs) };
+      return payloadOf(await presentConversations(ctx.database.db, convs));
     },
   );
 

@@ -6,6 +6,7 @@ import { findAccountRef } from '../contacts/repository.js';
 import { messagePushData, normalizeWebhookContent, type MessageConversationRef, type MessageRow } from '../messages/format.js';
 import { loadBundle, loadBundles, type ConversationBundle } from './bundle.js';
 import { findConversationById, priorityName, statusName, type ConversationRow } from './repository.js';
+import type { ConversationPage } from './listing.js';
 
 /**
  * Conversation JSON, one builder per audience: the Application API (`_conversation`), push data
@@ -154,3 +155,27 @@ export async function loadConversationWebhookData(db: Executor, conversationId: 
   const [b, account] = [await loadBundle(db, conv), await findAccountRef(db, conv.account_id)];
   return b && account ? conversationWebhookData(b, account) : null;
 }
+
+/** `GET /conversations`: `{data: {meta: {counts…, current_page, total_pages}, payload}}`. */
+export async function presentConversationPage(db: Executor, page: ConversationPage) {
+  return {
+    data: {
+      meta: { ...page.counts, current_page: page.page, total_pages: page.totalPages },
+      payload: await presentConversations(db, page.rows),
+    },
+  };
+}
+
+/** `GET /conversations/meta`. */
+export const presentConversationCounts = <T>(counts: T) => ({ meta: counts });
+
+/** `POST …/toggle_status`. */
+export function presentStatusToggle(conv: Pick<ConversationRow, 'display_id' | 'status' | 'snoozed_until'>) {
+  return {
+    meta: {},
+    payload: { success: true, conversation_id: conv.display_id, current_status: statusName(conv.status), snoozed_until: unix(conv.snoozed_until) },
+  };
+}
+
+/** `POST …/custom_attributes`: the merged attributes. */
+export const presentCustomAttributes = <T>(customAttributes: T) => ({ custom_attributes: customAttributes });

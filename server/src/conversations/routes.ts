@@ -1,12 +1,11 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
-import { unix } from '../kernel/db.js';
 import { idempotent, userScope } from '../kernel/idempotency.js';
 import { presentAgent } from '../users/presenter.js';
 import * as actions from './actions.js';
 import { conversationCounts, listConversations } from './listing.js';
-import { presentConversations, presentOneConversation } from './presenters.js';
-import { statusName } from './repository.js';
+import { payloadOf } from '../kernel/presenters.js';
+import { presentConversationCounts, presentConversationPage, presentCustomAttributes, presentOneConversation, presentStatusToggle } from './presenters.js';
 import { errorResponses, EmptyOk } from '../accounts/schemas.js';
 import * as s from './schemas.js';
 import { createConversation } from './service.js';
@@ -55,13 +54,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      const page = await listConversations(ctx, auth, req.query);
-      return {
-        data: {
-          meta: { ...page.counts, current_page: page.page, total_pages: page.totalPages },
-          payload: await presentConversations(db, page.rows),
-        },
-      };
+      return presentConversationPage(db, await listConversations(ctx, auth, req.query));
     },
   );
 
@@ -73,7 +66,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return { meta: await conversationCounts(ctx, auth, req.query) };
+      return presentConversationCounts(await conversationCounts(ctx, auth, req.query));
     },
   );
 
@@ -108,10 +101,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     async (req) => {
       const auth = principal(req);
       const conv = await actions.toggleStatus(ctx, auth, conversationOf(req), req.body);
-      return {
-        meta: {},
-        payload: { success: true, conversation_id: conv.display_id, current_status: statusName(conv.status), snoozed_until: unix(conv.snoozed_until) },
-      };
+      return presentStatusToggle(conv);
     },
   );
 
@@ -161,7 +151,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     `${ONE}/labels`,
     { config: { access: 'inbox-member' }, schema: { tags: ['Conversation Labels'], summary: "The conversation's labels", params: s.ConversationParams, response: { 200: s.LabelsResponse, ...errorResponses(401, 404) } } },
     async (req) => {
-      return { payload: await actions.getLabels(ctx, conversationOf(req)) };
+      return payloadOf(await actions.getLabels(ctx, conversationOf(req)));
     },
   );
 
@@ -175,7 +165,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     async (req) => {
       const auth = principal(req);
       const conv = conversationOf(req);
-      return { payload: await actions.setLabels(ctx, auth, conv, req.body.labels) };
+      return payloadOf(await actions.setLabels(ctx, auth, conv, req.body.labels));
     },
   );
 
@@ -189,7 +179,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     async (req) => {
       const auth = principal(req);
       const conv = conversationOf(req);
-      return { custom_attributes: await actions.mergeCustomAttributes(ctx, auth, conv, req.body.custom_attributes) };
+      return presentCustomAttributes(await actions.mergeCustomAttributes(ctx, auth, conv, req.body.custom_attributes));
     },
   );
 }

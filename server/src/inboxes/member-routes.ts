@@ -3,6 +3,7 @@ import type { AppContext } from '../context.js';
 import { principal } from '../accounts/guard.js';
 import { AccountParams, EmptyOk, errorResponses } from '../accounts/schemas.js';
 import { presentAgent } from '../users/presenter.js';
+import { payloadOf } from '../kernel/presenters.js';
 import { presenceOf } from '../users/service.js';
 import { changeInboxMembers, inboxMembers, type MembershipChange } from './members.js';
 import { InboxMembersBody, InboxMembersParams, MemberList } from './schemas.js';
@@ -24,7 +25,7 @@ export async function registerMemberRoutes(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return { payload: (await inboxMembers(ctx, auth, req.params.inbox_id)).map((a) => presentAgent(a, { presence: presenceOf(ctx) })) };
+      return payloadOf((await inboxMembers(ctx, auth, req.params.inbox_id)).map((a) => presentAgent(a, { presence: presenceOf(ctx) })));
     },
   );
 
@@ -46,7 +47,7 @@ export async function registerMemberRoutes(app: TypedApp, ctx: AppContext) {
       },
       handler: async (req) => {
         const auth = principal(req);
-        return { payload: (await changeInboxMembers(ctx, auth, change, req.body)).map((a) => presentAgent(a, { presence: presenceOf(ctx) })) };
+        return payloadOf((await changeInboxMembers(ctx, auth, change, req.body)).map((a) => presentAgent(a, { presence: presenceOf(ctx) })));
       },
     });
   }

@@ -3,6 +3,7 @@ import type { AppContext } from '../context.js';
 import { principal } from '../accounts/guard.js';
 import { AccountParams, EmptyOk, errorResponses } from '../accounts/schemas.js';
 import { presentInbox } from './presenter.js';
+import { payloadOf } from '../kernel/presenters.js';
 import { createInbox, deleteInbox, resetInboxSecret, updateInbox, visibleInbox, visibleInboxes } from './service.js';
 import { InboxCreateBody, InboxList, InboxParams, InboxSchema, InboxUpdateBody } from './schemas.js';
 import { registerMemberRoutes } from './member-routes.js';
@@ -24,7 +25,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return { payload: (await visibleInboxes(ctx, auth)).map((i) => presentInbox(i, { admin: auth.isAdmin })) };
+      return payloadOf((await visibleInboxes(ctx, auth)).map((i) => presentInbox(i, { admin: auth.isAdmin })));
     },
   );
 

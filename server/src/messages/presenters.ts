@@ -108,3 +108,8 @@ export async function presentMessagesMeta(db: Executor, conv: ConversationRow) {
     assignee_last_seen_at: iso(conv.assignee_last_seen_at),
   };
 }
+
+/** `GET …/messages`: `{meta, payload}`. */
+export async function presentMessageList(db: Executor, conv: ConversationRow, rows: MessageRow[]) {
+  return { meta: await presentMessagesMeta(db, conv), payload: await presentMessages(db, conv, rows) };
+}

@@ -3,7 +3,7 @@ import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
 import { idempotent, userScope } from '../kernel/idempotency.js';
 import { conversationOf, principal } from '../accounts/guard.js';
-import { presentMessageIn, presentMessages, presentMessagesMeta } from './presenters.js';
+import { presentMessageIn, presentMessageList } from './presenters.js';
 import { errorResponses } from '../accounts/schemas.js';
 import * as s from './schemas.js';
 import * as service from './service.js';
@@ -33,10 +33,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     async (req) => {
       const { conv } = await scope(req);
       const rows = await service.conversationMessages(ctx, conv, req.query);
-      return {
-        meta: await presentMessagesMeta(db, conv),
-        payload: await presentMessages(db, conv, rows),
-      };
+      return presentMessageList(db, conv, rows);
     },
   );
 

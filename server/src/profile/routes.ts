@@ -5,6 +5,7 @@ import { currentUser } from '../accounts/guard.js';
 import { SESSION_COOKIE } from '../kernel/auth.js';
 import { EmptyOk, errorResponses, Id } from '../accounts/schemas.js';
 import { MembershipInvitationSchema, presentMembershipInvitation, UserSchema } from '../users/presenter.js';
+import { payloadOf } from '../kernel/presenters.js';
 import { signedInUserJson } from '../users/service.js';
 import { resetAccessToken, updateProfile } from './service.js';
 import { ProfileUpdateBody } from './schemas.js';
@@ -78,7 +79,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
         response: { 200: Type.Object({ payload: Type.Array(MembershipInvitationSchema) }), ...errorResponses(401) },
       },
     },
-    async (req) => ({ payload: (await invitationsOf(ctx, currentUser(req))).map(presentMembershipInvitation) }),
+    async (req) => payloadOf((await invitationsOf(ctx, currentUser(req))).map(presentMembershipInvitation)),
   );
 
   app.post(

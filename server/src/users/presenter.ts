@@ -209,3 +209,18 @@ export const MembershipInvitationSchema = Open(
   },
   'An account invitation of the signed-in user',
 );
+
+/**
+ * The agent-create response: the agent, plus the one-time link of a new user, or the expiry of the
+ * invitation of a user who already exists (not a member until they accept).
+ */
+export function presentCreatedAgent(
+  created: { agent: AgentRow; invitation?: { url: string; expiresAt: number }; pendingUntil?: number },
+  presence?: PresenceLookup,
+) {
+  const at = (ms: number) => new Date(ms).toISOString();
+  if (created.pendingUntil !== undefined) return { ...presentAgent(created.agent), invitation_expires_at: at(created.pendingUntil) };
+  const json = presentAgent(created.agent, { presence });
+  if (!created.invitation) return json;
+  return { ...json, invitation_url: created.invitation.url, invitation_expires_at: at(created.invitation.expiresAt) };
+}

@@ -1,0 +1,22 @@
+/**
+ * The response envelopes every audience shares, so routes return what a presenter built and never
+ * assemble JSON themselves: `{payload}`, `{data}`, and a page's `{meta:{count, current_page,
+ * total_pages}, payload}`.
+ */
+
+export const payloadOf = <T>(payload: T) => ({ payload });
+
+export const dataOf = <T>(data: T) => ({ data });
+
+export type PageMeta = { count: number; current_page: number; total_pages: number };
+
+export const pageMeta = (count: number, page: number, totalPages: number): PageMeta => ({ count, current_page: page, total_pages: totalPages });
+
+export const pageOf = <M extends object, T>(meta: M, payload: T[]) => ({ meta, payload });
+
+/** `GET /health`. */
+export const presentHealth = (database: boolean, version: string) => ({
+  status: database ? ('ok' as const) : ('degraded' as const),
+  database: database ? ('up' as const) : ('down' as const),
+  version,
+});
