@@ -4,7 +4,7 @@ import { Cursors } from './cursors.js';
 import { DEAD_RETENTION_MS, deadEventRow, errorText, EventFailure, UnreadableEventError } from './dead-events.js';
 import { isTransient } from './errors.js';
 import type { Listener, OutboxEvent } from './listener.js';
-import { listenForEvents } from './pg-wake.js';
+import { PgWake } from './pg-wake.js';
 import { EventReader } from './read.js';
 import { insertDeadEvent, maxEventId, pruneOutbox } from './repository.js';
 import { DEFAULT_RETRY, eventBackoff, transientDelay, type RetryPolicy } from './retry.js';
@@ -13,6 +13,8 @@ type LogFn = (obj: unknown, msg?: string) => void;
 type Logger = { error: LogFn; info: LogFn; warn?: LogFn };
 
 const BATCH = 200;
+const GAP_MIN_MS = 5;
+const GAP_MAX_MS = 500;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -44,10 +46,13 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private stopped = true;
-  private pgListener: { end(): Promise<void> } | null = null;
+  private pgWake: PgWake | null = null;
+  /** PostgreSQL: while a gap in the ids holds events back, look again soon (doubling, capped). */
+  private gapTimer: NodeJS.Timeout | null = null;
+  private gapMs = GAP_MIN_MS;
   private inFlight = new Set<Promise<void>>();
   private cursors: Cursors;
-  private reader = new EventReader();
+  private reader: EventReader;
   private retry: RetryPolicy;
 
   constructor(
@@ -57,6 +62,7 @@ export class Dispatcher {
   ) {
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.cursors = new Cursors(database);
+    this.reader = new EventReader(database);
   }
 
   /** Changes the retry policy (tests make it fast). */
@@ -78,7 +84,10 @@ export class Dispatcher {
   async start() {
     this.stopped = false;
     for (const l of this.listeners) await this.cursors.init(l);
-    this.database.onEventsCommitted = () => this.wake();
+    this.database.onEventsCommitted = () => {
+      this.wake();
+      this.pgWake?.notify();
+    };
     this.timer = setInterval(() => {
       this.wake();
       void this.cursors.save().catch((err) => this.log.error({ err }, 'saving listener cursors failed'));
@@ -87,7 +96,7 @@ export class Dispatcher {
     this.pruneTimer = setInterval(() => void this.prune().catch((err) => this.log.error({ err }, 'outbox prune failed')), 3600_000);
     this.pruneTimer.unref();
     if (this.database.dialect === 'postgres' && this.opts.databaseUrl)
-      this.pgListener = await listenForEvents(this.opts.databaseUrl, () => this.wake(), this.log.error.bind(this.log));
+      this.pgWake = await PgWake.connect(this.opts.databaseUrl, () => this.wake(), this.log.error.bind(this.log));
     this.wake();
   }
 
@@ -101,10 +110,11 @@ export class Dispatcher {
     await this.cursors.save();
     if (this.timer) clearInterval(this.timer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
-    this.timer = this.pruneTimer = null;
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.timer = this.pruneTimer = this.gapTimer = null;
     this.database.onEventsCommitted = null;
-    await this.pgListener?.end().catch(() => {});
-    this.pgListener = null;
+    await this.pgWake?.end().catch(() => {});
+    this.pgWake = null;
   }
 
   wake() {
@@ -157,6 +167,7 @@ export class Dispatcher {
             /* keep going while there is more */
           }
         } while (state.again && !this.stopped);
+        this.lookAgainIfHeldBack();
       } catch (err) {
         this.backOff(l, state, err);
       } finally {
@@ -165,6 +176,21 @@ export class Dispatcher {
     })();
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
+  }
+
+  /** PostgreSQL: events wait behind an id whose transaction may still commit; look again soon. */
+  private lookAgainIfHeldBack() {
+    if (!this.reader.horizon?.waiting) {
+      this.gapMs = GAP_MIN_MS;
+      return;
+    }
+    if (this.gapTimer || this.stopped) return;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = null;
+      this.wake();
+    }, this.gapMs);
+    this.gapTimer.unref();
+    this.gapMs = Math.min(GAP_MAX_MS, this.gapMs * 2);
   }
 
   /** A failure that is not an event's fault: wait (exponential, capped) and try the same events again. */

@@ -1,6 +1,7 @@
-import type { Executor } from '../db.js';
+import type { Database, Executor } from '../db.js';
+import { CommitHorizon } from './horizon.js';
 import type { OutboxEvent } from './listener.js';
-import { selectEventsAfter } from './repository.js';
+import { freshTransactionId, selectEventsAfter, selectEventsAfterPg } from './repository.js';
 import { isEventPayload, type DomainEventName } from './types.js';
 
 /**
@@ -10,13 +11,19 @@ import { isEventPayload, type DomainEventName } from './types.js';
  */
 export class EventReader {
   private unreadable = new WeakSet<OutboxEvent>();
+  /** PostgreSQL: never past an id whose transaction may still commit. */
+  readonly horizon: CommitHorizon | null;
+
+  constructor(private readonly database: Database) {
+    this.horizon = database.dialect === 'postgres' ? new CommitHorizon() : null;
+  }
 
   isUnreadable(ev: OutboxEvent) {
     return this.unreadable.has(ev);
   }
 
   async read(db: Executor, after: number, limit: number): Promise<OutboxEvent[]> {
-    const rows = await selectEventsAfter(db, after, limit);
+    const rows = this.horizon ? await this.readPg(db, after, limit) : await selectEventsAfter(db, after, limit);
     return rows.map((r) => {
       let payload: unknown;
       try {
@@ -36,5 +43,13 @@ export class EventReader {
       if (!ok) this.unreadable.add(ev);
       return ev;
     });
+  }
+
+  private async readPg(db: Executor, after: number, limit: number) {
+    const { rows, snapshot } = await selectEventsAfterPg(db, after, limit);
+    const out = this.horizon!.deliverable(after, rows, snapshot);
+    // A new gap: its bound is an xid assigned after that read, outside the reading transaction.
+    if (this.horizon!.unmarked) this.horizon!.mark(await freshTransactionId(this.database.db));
+    return out;
   }
 }

@@ -1,13 +1,13 @@
 import type { Database, Tx } from '../db.js';
 import { markEventsWritten } from '../db.js';
-import { sql } from 'kysely';
 import { insertEvent } from './repository.js';
 import type { DomainEventName, EventMap } from './types.js';
 
 /**
  * Writes a domain event in the caller's transaction, so it commits (or not) with the change it
- * describes. On PostgreSQL a transaction-scoped advisory lock makes event ids follow commit order,
- * and NOTIFY wakes the dispatchers of every node once the transaction commits.
+ * describes. No lock is taken: writers commit in parallel on PostgreSQL, and the dispatcher's
+ * reader (CommitHorizon, horizon.ts) never delivers past an id whose transaction may still commit.
+ * The commit wakes this node's dispatcher, which tells the other nodes (PgWake, pg-wake.ts).
  */
 export async function recordEvent<K extends DomainEventName>(
   trx: Tx,
@@ -16,11 +16,7 @@ export async function recordEvent<K extends DomainEventName>(
   name: K,
   payload: EventMap[K],
 ): Promise<void> {
-  if (dialect === 'postgres') {
-    await sql`select pg_advisory_xact_lock(7316001)`.execute(trx);
-    await sql`select pg_notify('channelx_outbox', '')`.execute(trx);
-  }
-  await insertEvent(trx, accountId, name, JSON.stringify(payload));
+  await insertEvent(trx, dialect, accountId, name, JSON.stringify(payload));
   markEventsWritten(trx);
 }
 

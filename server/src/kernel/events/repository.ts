@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Database, Executor, Tx } from '../db.js';
 import { now } from '../db.js';
 import type { DomainEventName } from './types.js';
@@ -6,14 +7,53 @@ import type { DomainEventName } from './types.js';
 
 export type EventRow = { id: number; account_id: number; name: string; payload: string; created_at: number };
 
-export async function insertEvent(trx: Tx, accountId: number, name: DomainEventName, payload: string): Promise<void> {
-  await trx.insertInto('events').values({ account_id: accountId, name, payload, created_at: now() }).execute();
+/**
+ * Inserts an event. On PostgreSQL the transaction's id (xid) is assigned before the event's id is
+ * drawn from the sequence — the materialized CTE runs before the row (and its nextval default) is
+ * built — which the reader's gap rule relies on (horizon.ts).
+ */
+export async function insertEvent(trx: Tx, dialect: Database['dialect'], accountId: number, name: DomainEventName, payload: string): Promise<void> {
+  const createdAt = now();
+  if (dialect === 'postgres') {
+    await sql`with x as materialized (select pg_current_xact_id()) insert into events (account_id, name, payload, created_at) select ${accountId}, ${name}, ${payload}, ${createdAt} from x`.execute(trx);
+    return;
+  }
+  await trx.insertInto('events').values({ account_id: accountId, name, payload, created_at: createdAt }).execute();
 }
 
 /** Events after `after`, in id order. */
 export async function selectEventsAfter(db: Executor, after: number, limit: number): Promise<EventRow[]> {
   const rows = await db.selectFrom('events').selectAll().where('id', '>', after).orderBy('id').limit(limit).execute();
   return rows.map((r) => ({ ...r, id: Number(r.id), created_at: Number(r.created_at) }));
+}
+
+/** The snapshot a statement saw (PostgreSQL): the oldest transaction id still running. */
+export type SnapshotBounds = { xmin: bigint };
+
+/** PostgreSQL: a transaction id assigned now, in a transaction of its own (it commits at once). */
+export async function freshTransactionId(db: Executor): Promise<bigint> {
+  const { rows } = await sql<{ x: string }>`select pg_current_xact_id()::text as x`.execute(db);
+  return BigInt(rows[0].x);
+}
+
+/**
+ * PostgreSQL: events after `after` in id order, and the bounds of the snapshot they were read in
+ * (one statement, so one snapshot). The bounds are null when no event was found.
+ */
+export async function selectEventsAfterPg(db: Executor, after: number, limit: number): Promise<{ rows: EventRow[]; snapshot: SnapshotBounds | null }> {
+  const rows = await db
+    .selectFrom('events')
+    .selectAll()
+    .select(sql<string>`pg_snapshot_xmin(pg_current_snapshot())::text`.as('snap_xmin'))
+    .where('id', '>', after)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  const snapshot = rows.length ? { xmin: BigInt(rows[0].snap_xmin) } : null;
+  return {
+    rows: rows.map((r) => ({ id: Number(r.id), account_id: r.account_id, name: r.name, payload: r.payload, created_at: Number(r.created_at) })),
+    snapshot,
+  };
 }
 
 export async function maxEventId(db: Executor): Promise<number> {

@@ -1,0 +1,190 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgUrl } from '../support/harness.js';
+import { dropPgSchema, ensurePgSchema, openDatabase, type Database, type Tx } from '../../src/kernel/db.js';
+import { migrate } from '../../src/kernel/migrate.js';
+import { Dispatcher, recordEvent, type Listener, type OutboxEvent } from '../../src/kernel/events/outbox.js';
+import { waitFor } from '../support/wait.js';
+
+/**
+ * Issue 10, item 8: no global lock on event writes (PostgreSQL). Writers commit in parallel; the
+ * dispatcher never delivers past an event whose transaction is still in flight (no skip), delivers
+ * every committed event exactly once, and keeps commit order within a conversation.
+ */
+
+const quiet = { error: () => {}, info: () => {}, warn: () => {} };
+const url = pgUrl();
+const schema = `t_outbox_conc_${process.pid}`;
+
+/** Collects what a listener saw after its batches committed (so a rolled-back batch never counts). */
+function collector(name: string) {
+  const seen: OutboxEvent[] = [];
+  const listener: Listener = {
+    name,
+    async handle() {},
+    afterCommit: (events) => void seen.push(...events),
+  };
+  return { seen, listener };
+}
+
+const OPEN = 1;
+const COMMITTED = 2;
+const ROLLED_BACK = 3;
+const AFTER_GAP = 4;
+const contactId = (e: OutboxEvent) => (e.name === 'contact.updated' ? e.payload.contact_id : null);
+const conversationId = (e: OutboxEvent) => (e.name === 'conversation.updated' ? e.payload.conversation_id : null);
+const seqOf = (e: OutboxEvent) => (e.name === 'conversation.updated' ? Number(e.payload.changed_attributes?.[0]?.seq?.current_value) : NaN);
+
+/** Whether the dispatcher read events it holds back behind an id still in flight. */
+const heldBack = (d: Dispatcher) => (d as unknown as { reader: { horizon: { waiting: boolean } | null } }).reader.horizon?.waiting === true;
+
+/**
+ * A transaction left open until `release()` (commit) or `release('rollback')`: `ready` resolves once
+ * its body ran up to the wait.
+ */
+function openTransaction(database: Database, body: (trx: Tx) => Promise<void>) {
+  let release!: (how?: 'rollback') => void;
+  let ready!: () => void;
+  const released = new Promise<'rollback' | undefined>((r) => (release = r));
+  const isReady = new Promise<void>((r) => (ready = r));
+  const done = database.transaction(async (trx) => {
+    await body(trx);
+    ready();
+    if ((await released) === 'rollback') throw new Error('rolled back on purpose');
+  });
+  return { ready: isReady, release, done };
+}
+
+(url ? describe : describe.skip)('outbox without a global lock [postgres]', () => {
+  const nodes: Database[] = [];
+  const node = (poolSize = 10) => {
+    const d = openDatabase(url!, { pgSchema: schema, poolSize });
+    nodes.push(d);
+    return d;
+  };
+  let a: Database;
+  let b: Database;
+
+  beforeAll(async () => {
+    await ensurePgSchema(url!, schema);
+    a = node();
+    b = node();
+    await migrate(a);
+    await sql`create table conc_convs (id integer primary key, n integer not null default 0)`.execute(a.db);
+    await sql`insert into conc_convs (id) select g from generate_series(1, 6) g`.execute(a.db);
+  });
+
+  afterAll(async () => {
+    for (const d of nodes) await d.db.destroy();
+    await dropPgSchema(url!, schema);
+  });
+
+  it('a writer commits while another holds its event uncommitted; nothing is delivered past the open one until it commits, then both exactly once', async () => {
+    const { seen, listener } = collector('conc_pair');
+    const dispatcher = new Dispatcher(b, quiet, { pollMs: 20, databaseUrl: url! });
+    dispatcher.register(listener);
+    await dispatcher.start();
+    try {
+      const first = openTransaction(a, (trx) => recordEvent(trx, 'postgres', 1, 'contact.updated', { contact_id: OPEN }));
+      await first.ready;
+      // With a lock shared by every writer this would wait for the open transaction: lock_timeout
+      // makes that a failure (55P03) instead of a hang, with no clock in the assertion.
+      await b.transaction(async (trx) => {
+        await sql`set local lock_timeout = '2s'`.execute(trx);
+        await sql`set local statement_timeout = '5s'`.execute(trx);
+        await recordEvent(trx, 'postgres', 1, 'contact.updated', { contact_id: COMMITTED });
+      });
+      // The dispatcher has read the committed event and holds it back behind the open one.
+      await waitFor(() => heldBack(dispatcher), 'the dispatcher to hold the committed event back');
+      expect(seen).toEqual([]);
+
+      first.release();
+      await first.done;
+      await dispatcher.drain();
+      expect(seen.map(contactId)).toEqual([OPEN, COMMITTED]);
+      expect(seen[0].id).toBeLessThan(seen[1].id);
+    } finally {
+      await dispatcher.stop();
+    }
+  });
+
+  it('an event whose transaction rolled back leaves a gap that never blocks the log', async () => {
+    const { seen, listener } = collector('conc_gap');
+    const dispatcher = new Dispatcher(b, quiet, { pollMs: 20, databaseUrl: url! });
+    dispatcher.register(listener);
+    await dispatcher.start();
+    try {
+      const doomed = openTransaction(a, (trx) => recordEvent(trx, 'postgres', 1, 'contact.updated', { contact_id: ROLLED_BACK }));
+      await doomed.ready;
+      await b.transaction((trx) => recordEvent(trx, 'postgres', 1, 'contact.updated', { contact_id: AFTER_GAP }));
+      await waitFor(() => heldBack(dispatcher), 'the dispatcher to wait at the gap');
+      expect(seen).toEqual([]);
+      // Roll the open transaction back: its id is a gap for ever.
+      doomed.release('rollback');
+      await expect(doomed.done).rejects.toThrow('rolled back on purpose');
+      await waitFor(() => seen.length === 1 || undefined, 'the event after the gap');
+      expect(seen.map(contactId)).toEqual([AFTER_GAP]);
+    } finally {
+      await dispatcher.stop();
+    }
+  });
+
+  it('a burst from 3 nodes × 8 connections, some rolled back: every committed event exactly once, each conversation in commit order, two dispatchers sharing the cursor', async () => {
+    const writers = [a, b, node(8)];
+    const { seen, listener } = collector('conc_burst');
+    const other = collector('conc_burst');
+    const d1 = new Dispatcher(a, quiet, { pollMs: 20, databaseUrl: url! });
+    const d2 = new Dispatcher(writers[2], quiet, { pollMs: 20, databaseUrl: url! });
+    d1.register(listener);
+    d2.register(other.listener);
+    await d1.start();
+    await d2.start();
+    const committed: { conv: number; seq: number }[] = [];
+    const PER_WRITER = 12;
+    try {
+      await Promise.all(
+        writers.flatMap((w, wi) =>
+          Array.from({ length: 8 }, async (_, ci) => {
+            for (let k = 0; k < PER_WRITER; k++) {
+              const conv = ((wi * 8 + ci + k) % 6) + 1;
+              const rollback = (wi * 8 + ci + k) % 7 === 0;
+              try {
+                await w.transaction(async (trx) => {
+                  // An event first (its id is taken now), then the conversation lock, as services do it.
+                  await recordEvent(trx, 'postgres', 1, 'contact.updated', { contact_id: -conv });
+                  const { rows } = await sql<{ n: number }>`update conc_convs set n = n + 1 where id = ${conv} returning n`.execute(trx);
+                  const seq = rows[0].n;
+                  await recordEvent(trx, 'postgres', 1, 'conversation.updated', { conversation_id: conv, changed_attributes: [{ seq: { previous_value: seq - 1, current_value: seq } }] });
+                  if (k % 3 === 0) await new Promise((r) => setImmediate(r)); // interleave commits
+                  if (rollback) throw new Error('rollback');
+                  committed.push({ conv, seq });
+                });
+              } catch (err) {
+                if ((err as Error).message !== 'rollback') throw err;
+              }
+            }
+          }),
+        ),
+      );
+      await d1.drain(30_000);
+      await d2.drain(30_000);
+      const all = [...seen, ...other.seen];
+      const ids = all.map((e) => e.id);
+      expect(new Set(ids).size).toBe(ids.length); // exactly once
+      const delivered = all.filter((e) => e.name === 'conversation.updated').sort((x, y) => x.id - y.id);
+      expect(delivered.length).toBe(committed.length);
+      expect(all.length).toBe(2 * committed.length);
+      // Per conversation, in delivery (id) order, the sequence numbers written under the lock only grow.
+      for (let conv = 1; conv <= 6; conv++) {
+        const seqs = delivered.filter((e) => conversationId(e) === conv).map(seqOf);
+        const expected = committed.filter((c) => c.conv === conv).map((c) => c.seq).sort((x, y) => x - y);
+        expect(seqs).toEqual(expected);
+      }
+      // The batches of each dispatcher were in id order too.
+      for (const list of [seen, other.seen]) expect(list.map((e) => e.id)).toEqual([...list.map((e) => e.id)].sort((x, y) => x - y));
+    } finally {
+      await d1.stop();
+      await d2.stop();
+    }
+  });
+});
