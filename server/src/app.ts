@@ -60,7 +60,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
 
   app.get(
     '/health',
-    { schema: { tags: ['Health'], summary: 'Liveness and database reachability', security: [], response: { 200: HealthJson, 503: HealthJson } } },
+    { config: { access: 'public' }, schema: { tags: ['Health'], summary: 'Liveness and database reachability', security: [], response: { 200: HealthJson, 503: HealthJson } } },
     async (_req, reply) => {
       const database = await ctx.database.ping();
       return reply.status(database ? 200 : 503).send(presentHealth(database, pkg.version));

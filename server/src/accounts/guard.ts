@@ -14,7 +14,8 @@ export { currentUser, principal } from '../kernel/auth.js';
  *
  * and one onRequest hook enforces it before a byte of the body is read, so a caller who may not use
  * a route learns nothing from it (401, not a 422 about the body) and uploads nothing.
- * - `public`: nobody is authenticated (sign-in, client API, health);
+ * - `public`: no user is authenticated here (sign-in, health; the client API identifies its contact
+ *   session from the path in its service, /cable authenticates in its protocol);
  * - `signed-in`: any user (API token or dashboard session cookie); `currentUser(req)`;
  * - `member`: a member of the account in the path (another account's id is 401, as in the
  *   reference); `principal(req)`;
@@ -72,9 +73,12 @@ export function conversationOf(req: FastifyRequest): ConversationWithChannel {
 type Hook = (...args: any[]) => unknown;
 const hooks = (h: Hook | Hook[] | undefined): Hook[] => (h === undefined ? [] : Array.isArray(h) ? h : [h]);
 
+/** Routes registered by plugins (the OpenAPI document and its UI), public by nature. */
+const PLUGIN_ROUTES = /^\/api-docs(\/|$)/;
+
 /**
- * Installs the access policy of every route as its last onRequest hook. Refuses at startup an
- * Application API route (/api/v1/…) that declares none, an account route open to non-members, an
+ * Installs the access policy of every route as its last onRequest hook. Refuses at startup a route
+ * that declares none (the plugins' /api-docs aside), an account route open to non-members, an
  * `inbox-member` route without a conversation in its path, and an unknown policy.
  */
 export function enforceAccessPolicies(app: FastifyInstance, ctx: AppContext) {
@@ -82,7 +86,7 @@ export function enforceAccessPolicies(app: FastifyInstance, ctx: AppContext) {
     const access = route.config?.access;
     const where = `${String(route.method)} ${route.url}`;
     if (access !== undefined && !ACCESS.includes(access)) throw new Error(`${where}: unknown access policy ${String(access)}`);
-    if (route.url.startsWith('/api/v1/') && !access) throw new Error(`${where} declares no access policy (config: { access })`);
+    if (!access && !PLUGIN_ROUTES.test(route.url)) throw new Error(`${where} declares no access policy (config: { access })`);
     if (route.url.startsWith('/api/v1/accounts/:account_id') && (access === 'public' || access === 'signed-in')) {
       throw new Error(`${where}: an account route is for members (member, administrator or inbox-member), not ${access}`);
     }

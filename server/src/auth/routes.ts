@@ -17,6 +17,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     '/auth/sign_in',
     {
+      config: { access: 'public' },
       onRequest: sameOriginSignIn,
       schema: {
         tags: ['Auth'],
@@ -39,6 +40,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.delete(
     '/auth/sign_out',
     {
+      config: { access: 'public' },
       // Ending the cookie's session is a cookie-authenticated write.
       onRequest: async (req) => {
         if (req.cookies?.[SESSION_COOKIE]) ctx.auth.origins.check(req, true);
@@ -62,6 +64,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     '/auth/invitations/:token',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['Auth'],
         summary: 'Who an invitation link is for (404 when unknown, expired or used)',
@@ -78,6 +81,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.post(
     '/auth/invitations/:token',
     {
+      config: { access: 'public' },
       onRequest: sameOriginSignIn,
       schema: {
         tags: ['Auth'],

@@ -55,6 +55,7 @@ function routes(app: TypedApp, ctx: AppContext) {
   app.get(
     BASE,
     {
+      config: { access: 'public' },
       schema: {
         ...doc,
         summary: "The inbox's public info (identity_validation_enabled = HMAC mandatory)",
@@ -68,6 +69,7 @@ function routes(app: TypedApp, ctx: AppContext) {
   app.post(
     `${BASE}/contacts`,
     {
+      config: { access: 'public' },
       bodyLimit: limits.small,
       schema: {
         ...doc,
@@ -93,6 +95,7 @@ function routes(app: TypedApp, ctx: AppContext) {
   app.get(
     CONTACT,
     {
+      config: { access: 'public' },
       schema: {
         ...doc,
         summary: "The session's contact (identifier_hash in the query verifies the session)",
@@ -111,6 +114,7 @@ function routes(app: TypedApp, ctx: AppContext) {
     app.route({
       method,
       url: CONTACT,
+      config: { access: 'public' },
       bodyLimit: limits.small,
       schema: {
         ...doc,
@@ -134,6 +138,7 @@ function routes(app: TypedApp, ctx: AppContext) {
   app.get(
     `${CONTACT}/conversations`,
     {
+      config: { access: 'public' },
       schema: {
         ...doc,
         summary: "The session's conversations (a verified session: those of every verified session of its contact in the inbox)",
@@ -151,6 +156,7 @@ function routes(app: TypedApp, ctx: AppContext) {
   app.post(
     `${CONTACT}/conversations`,
     {
+      config: { access: 'public' },
       bodyLimit: limits.small,
       schema: {
         ...doc,
@@ -171,6 +177,7 @@ function routes(app: TypedApp, ctx: AppContext) {
   app.get(
     CONVERSATION,
     {
+      config: { access: 'public' },
       schema: {
         ...doc,
         summary: 'One of the session’s conversations, by display_id',
@@ -188,6 +195,7 @@ function routes(app: TypedApp, ctx: AppContext) {
   app.post(
     `${CONVERSATION}/toggle_status`,
     {
+      config: { access: 'public' },
       bodyLimit: limits.small,
       schema: {
         ...doc,
@@ -207,6 +215,7 @@ function routes(app: TypedApp, ctx: AppContext) {
   app.post(
     `${CONVERSATION}/toggle_typing`,
     {
+      config: { access: 'public' },
       bodyLimit: limits.small,
       schema: {
         ...doc,
@@ -226,6 +235,7 @@ function routes(app: TypedApp, ctx: AppContext) {
   app.post(
     `${CONVERSATION}/update_last_seen`,
     {
+      config: { access: 'public' },
       bodyLimit: limits.small,
       schema: {
         ...doc,
@@ -245,6 +255,7 @@ function routes(app: TypedApp, ctx: AppContext) {
   app.get(
     `${CONVERSATION}/messages`,
     {
+      config: { access: 'public' },
       schema: {
         ...doc,
         summary: 'Messages of the conversation, oldest first: the latest 20, or the 20 before `before` (no private notes or activity messages)',
@@ -262,6 +273,7 @@ function routes(app: TypedApp, ctx: AppContext) {
   app.post(
     `${CONVERSATION}/messages`,
     {
+      config: { access: 'public' },
       bodyLimit: limits.message,
       schema: {
         ...doc,
@@ -282,6 +294,7 @@ function routes(app: TypedApp, ctx: AppContext) {
   app.patch(
     `${CONVERSATION}/messages/:message_id`,
     {
+      config: { access: 'public' },
       bodyLimit: limits.small,
       schema: {
         ...doc,

@@ -16,6 +16,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
   app.get(
     '/cable',
     {
+      config: { access: 'public' },
       websocket: true,
       schema: { hide: true },
       preValidation: async (req, reply) => {

@@ -6,9 +6,9 @@ import { describeEachDb, type TestServer } from '../support/harness.js';
 import { counts, createContact, createConversation, useScene, type Scene } from '../support/conversations.js';
 
 /**
- * One authorization style (issue 10 item 4): every Application API route states its access policy
- * in its options, and a route that forgets it (or states one that cannot hold) is refused when the
- * server starts, not discovered in production. The policies' behaviour on the real routes is
+ * One authorization style (issue 10 item 4): every route states its access policy in its options,
+ * and a route that forgets it (or states one that cannot hold) is refused when the server starts,
+ * not discovered in production. The policies' behaviour on the real routes is
  * covered by test/foundation/access.test.ts and test/kernel/body-auth.test.ts.
  */
 
@@ -24,9 +24,11 @@ async function register(url: string, access?: Access | string) {
 }
 
 describe('access policies', () => {
-  it('refuses at startup an /api/v1 route that declares no access policy', async () => {
+  it('refuses at startup a route that declares no access policy', async () => {
     await expect(register('/api/v1/accounts/:account_id/things')).rejects.toThrow(/declares no access policy/);
     await expect(register('/api/v1/profile/things')).rejects.toThrow(/declares no access policy/);
+    await expect(register('/public/api/v1/inboxes/:inbox_identifier/things')).rejects.toThrow(/declares no access policy/);
+    await expect(register('/auth/things')).rejects.toThrow(/declares no access policy/);
   });
 
   it('refuses an unknown policy, an account route open to non-members, and inbox-member without a conversation in the path', async () => {
@@ -36,12 +38,13 @@ describe('access policies', () => {
     await expect(register('/api/v1/accounts/:account_id/inboxes/:id', 'inbox-member')).rejects.toThrow(/needs :conversation_id/);
   });
 
-  it('accepts routes that state a fitting policy, and routes outside /api/v1 without one', async () => {
+  it("accepts routes that state a fitting policy, and the OpenAPI plugins' routes without one", async () => {
     await expect(register('/api/v1/accounts/:account_id/things', 'member')).resolves.toBeUndefined();
     await expect(register('/api/v1/accounts/:account_id/things', 'administrator')).resolves.toBeUndefined();
     await expect(register('/api/v1/accounts/:account_id/conversations/:conversation_id/x', 'inbox-member')).resolves.toBeUndefined();
     await expect(register('/api/v1/profile/things', 'signed-in')).resolves.toBeUndefined();
-    await expect(register('/public/api/v1/things')).resolves.toBeUndefined();
+    await expect(register('/public/api/v1/things', 'public')).resolves.toBeUndefined();
+    await expect(register('/api-docs/json')).resolves.toBeUndefined();
   });
 });
 
