@@ -3,7 +3,7 @@ import type { Tx } from '../kernel/db.js';
 import { TransientError, type Listener } from '../kernel/events/outbox.js';
 import type { Actor, AnyOutboxEvent } from '../kernel/events/types.js';
 import { MESSAGE_TYPE } from '../kernel/constants.js';
-import { scrubSecrets } from '../kernel/scrub.js';
+import { contactDeletedData, messageEventData, socketData, typingData } from './presenters.js';
 import { loadMessagePushData } from '../messages/presenters.js';
 import { findMessageById } from '../messages/repository.js';
 import { loadConversationPushData } from '../conversations/presenters.js';
@@ -71,10 +71,9 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
         const conv = msg && (await findConversationRef(trx, msg.conversation_id));
         const data = conv && (await loadMessagePushData(trx, messageId));
         if (!msg || !conv || !data) return null;
-        if (ev.name === 'message.created' && ev.payload.echo_id) data.echo_id = ev.payload.echo_id;
-        if (ev.name === 'message.updated') data.previous_changes = ev.payload.previous_changes ?? null;
+        const extra = ev.name === 'message.created' ? { echo_id: ev.payload.echo_id } : { previous_changes: ev.payload.previous_changes };
         const isPublic = !msg.private && msg.message_type !== MESSAGE_TYPE.activity;
-        return { event: ev.name, data, targets: await targetsFor(trx, conv, isPublic) };
+        return { event: ev.name, data: messageEventData(data, extra), targets: await targetsFor(trx, conv, isPublic) };
       }
       case 'conversation.created':
       case 'conversation.updated':
@@ -93,7 +92,7 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
         const toContacts = !isPrivate && typist.type === 'user';
         const targets = await targetsFor(trx, conv, toContacts, typist.type === 'user' ? typist.id : undefined);
         const user = await personPush(trx, conv.accountId, typist);
-        return { event: ev.name, data: { conversation, user, is_private: isPrivate }, targets };
+        return { event: ev.name, data: typingData(conversation, user, isPrivate), targets };
       }
       case 'contact.created':
       case 'contact.updated': {
@@ -101,7 +100,7 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
         return data ? { event: ev.name, data, targets: { allUsers: true } } : null;
       }
       case 'contact.deleted':
-        return { event: ev.name, data: { id: ev.payload.contact_id }, targets: { allUsers: true } };
+        return { event: ev.name, data: contactDeletedData(ev.payload.contact_id), targets: { allUsers: true } };
       case 'user.credentials_rotated': {
         // Not a delivery: every node disconnects the user's sockets subscribed with an older token.
         const { user_id: userId, credentials_version: version } = ev.payload;
@@ -133,10 +132,8 @@ export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Li
         const out = await build(trx, ev);
         if (!out) continue;
         const performer = 'performer' in ev.payload ? ev.payload.performer : undefined;
-        if (performer && out.event !== 'conversation.typing_on' && out.event !== 'conversation.typing_off')
-          out.data.performer = await personPush(trx, ev.accountId, performer);
-        out.data.account_id = ev.accountId;
-        out.data = scrubSecrets(out.data);
+        const who = performer && out.event !== 'conversation.typing_on' && out.event !== 'conversation.typing_off' ? await personPush(trx, ev.accountId, performer) : undefined;
+        out.data = socketData(out.data, ev.accountId, who);
         outs.push({ accountId: ev.accountId, out });
       }
       // Published in order; each failure is caught at once, so none is an unhandled rejection.

@@ -1,0 +1,29 @@
+import { scrubSecrets } from '../kernel/scrub.js';
+
+/**
+ * The socket audience's JSON: the `data` of each /cable event (schemas: ./event-schemas.ts). The
+ * entities' push data come from their presenters (loadMessagePushData, loadConversationPushData,
+ * loadContactPushData, userPushData); what an event adds to them is built here, and every frame's
+ * data ends in `socketData`.
+ */
+
+type Data = Record<string, unknown>;
+
+/** message.created carries the sender's echo id; message.updated what changed (`{attr: [before, after]}`). */
+export function messageEventData(push: Data, extra: { echo_id?: string; previous_changes?: unknown }): Data {
+  return { ...push, ...(extra.echo_id ? { echo_id: extra.echo_id } : {}), ...('previous_changes' in extra ? { previous_changes: extra.previous_changes ?? null } : {}) };
+}
+
+/** conversation.typing_on / typing_off: the conversation, the typist (`user`, a user or a contact) and whether it is a private note. */
+export const typingData = (conversation: Data, user: Data | null, isPrivate: boolean): Data => ({ conversation, user, is_private: isPrivate });
+
+/** contact.deleted: only the id (the contact is gone). */
+export const contactDeletedData = (contactId: number): Data => ({ id: contactId });
+
+/**
+ * Every event's data as it goes out: the performer's push data when the event names one, the
+ * account, and no secret-bearing key at any depth.
+ */
+export function socketData(data: Data, accountId: number, performer?: Data | null): Data {
+  return scrubSecrets({ ...data, ...(performer !== undefined ? { performer } : {}), account_id: accountId });
+}
