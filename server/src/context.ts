@@ -6,6 +6,7 @@ import type { EventSink, Dispatcher } from './kernel/events/outbox.js';
 import type { RateLimiter } from './kernel/ratelimit.js';
 import type { Mailer } from './kernel/mailer.js';
 import type { Realtime } from './realtime/index.js';
+import type { DeliveryWorker } from './webhooks/worker.js';
 
 /**
  * Everything a route module or service needs, built once at boot (src/server.ts) and passed down.
@@ -21,6 +22,8 @@ export type AppContext = {
   dispatcher: Dispatcher;
   limiter: RateLimiter;
   mailer: Mailer;
-  /** Real-time (/cable, pub/sub, presence); set when the realtime module is created (src/realtime/index.ts). */
-  realtime?: Realtime;
+  /** Real-time of this node (/cable, pub/sub, presence: src/realtime/index.ts). */
+  realtime: Realtime;
+  /** The webhook delivery worker of this node: `wake()` when deliveries became due (src/webhooks/worker.ts). */
+  deliveries: DeliveryWorker;
 };

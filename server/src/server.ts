@@ -9,6 +9,8 @@ import { Dispatcher, eventSink } from './kernel/events/outbox.js';
 import { MemoryRateLimiter, RedisRateLimiter, createRedisClient } from './kernel/ratelimit.js';
 import { createMailer } from './kernel/mailer.js';
 import { createWorkers, type Worker } from './workers.js';
+import { Realtime } from './realtime/index.js';
+import { DeliveryWorker } from './webhooks/worker.js';
 import { REDACT, redactFields, redactText, redactUrl } from './kernel/redact.js';
 
 /** Credentials are kept out of logs in one place, src/kernel/redact.ts; the logger below applies it. */
@@ -74,6 +76,7 @@ export async function createServer(config: Config, opts: { log?: Logger; db?: Op
     databaseUrl: database.dialect === 'postgres' ? config.databaseUrl : undefined,
     pollMs: opts.pollMs,
   });
+  // Collaborators are created here and passed through the context (no module-level registry).
   const ctx: AppContext = {
     config,
     log,
@@ -83,6 +86,8 @@ export async function createServer(config: Config, opts: { log?: Logger; db?: Op
     dispatcher,
     limiter: redis ? new RedisRateLimiter(redis, { log }) : new MemoryRateLimiter(),
     mailer: createMailer(config.smtpUrl, config.mailFrom, log),
+    realtime: new Realtime({ config, log, database }),
+    deliveries: new DeliveryWorker({ database, config, log }),
   };
   const app = await buildApp(ctx);
   const workers = createWorkers(ctx);

@@ -57,22 +57,9 @@ export class Realtime {
   }
 }
 
-const instances = new WeakMap<object, Realtime>();
-
-/** The node's Realtime, created on first use (by the /cable route or the worker, whichever comes first). */
-export function realtimeFor(ctx: AppContext): Realtime {
-  let rt = instances.get(ctx);
-  if (!rt) {
-    rt = new Realtime(ctx);
-    instances.set(ctx, rt);
-    ctx.realtime = rt;
-  }
-  return rt;
-}
-
-/** The worker of src/workers.ts: registers the outbox listener, starts and stops the module. */
+/** The worker of src/workers.ts: registers the outbox listener, starts and stops the context's Realtime (created in src/server.ts). */
 export function realtimeWorker(ctx: AppContext): Worker {
-  const rt = realtimeFor(ctx);
+  const rt = ctx.realtime;
   ctx.dispatcher.register({ ...realtimeListener(ctx, rt), durable: false });
   return { name: 'realtime', start: () => rt.start(), stop: () => rt.stop() };
 }

@@ -1,6 +1,5 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
-import { realtimeFor } from './index.js';
 import { selectProtocol } from './protocol.js';
 
 /**
@@ -8,7 +7,7 @@ import { selectProtocol } from './protocol.js';
  * upgrade (HTTP 429 / 503), everything else happens on the socket (src/realtime/hub.ts).
  */
 export async function register(app: TypedApp, ctx: AppContext) {
-  const rt = realtimeFor(ctx);
+  const rt = ctx.realtime;
   // Negotiate actioncable-v1-json / actioncable-v1.1-json (ws would otherwise pick the client's first offer).
   const wss = (app as unknown as { websocketServer?: { options: { handleProtocols?: unknown } } }).websocketServer;
   if (wss) wss.options.handleProtocols = selectProtocol;

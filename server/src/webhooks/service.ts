@@ -3,9 +3,8 @@ import { isUniqueViolation } from '../kernel/db.js';
 import { errors } from '../kernel/errors.js';
 import { webhookSecret } from '../kernel/tokens.js';
 import * as repo from './repository.js';
-import { presentDelivery, presentDeliveryPage, presentWebhook } from './presenters.js';
+import { presentDelivery, presentDeliveryPage, presentWebhookList, presentWebhookPayload } from './presenters.js';
 import { ALLOWED_SUBSCRIPTIONS, DEFAULT_SUBSCRIPTIONS } from './schemas.js';
-import { wakeDeliveries } from './worker.js';
 
 /** Account webhooks, the delivery log and redelivery. Callers have checked the administrator role. */
 
@@ -48,7 +47,7 @@ async function validate(ctx: AppContext, accountId: number, input: WebhookInput,
 async function presentOne(ctx: AppContext, accountId: number, id: number) {
   const w = await repo.findWebhook(ctx.database.db, accountId, id);
   if (!w) throw errors.notFound();
-  return { payload: { webhook: presentWebhook(w) } };
+  return presentWebhookPayload(w);
 }
 
 function uniqueUrl<T>(p: Promise<T>): Promise<T> {
@@ -59,7 +58,7 @@ function uniqueUrl<T>(p: Promise<T>): Promise<T> {
 
 export async function listWebhooks(ctx: AppContext, accountId: number) {
   const rows = await repo.listWebhooks(ctx.database.db, accountId);
-  return { payload: { webhooks: rows.map(presentWebhook) } };
+  return presentWebhookList(rows);
 }
 
 export async function createWebhook(ctx: AppContext, accountId: number, input: WebhookInput) {
@@ -114,7 +113,7 @@ export async function redeliver(ctx: AppContext, accountId: number, key: string)
   const d = await repo.findDelivery(db, accountId, key);
   if (!d) throw errors.notFound();
   await repo.requeueDelivery(db, accountId, d.id);
-  wakeDeliveries(ctx.database);
+  ctx.deliveries.wake();
   const fresh = (await repo.findDelivery(db, accountId, String(d.id)))!;
   const attempts = await repo.attemptsOf(db, [d.id]);
   return presentDelivery(fresh, attempts.get(d.id) ?? []);

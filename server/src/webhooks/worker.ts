@@ -2,27 +2,24 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Database } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
-import { redactText } from '../kernel/redact.js';
-import pkg from '../../package.json' with { type: 'json' };
-import { WebhookHttpClient, type SendResult } from './http-client.js';
-import { signedHeaders } from './signer.js';
+import { WebhookHttpClient } from './http-client.js';
 import { webhookListener } from './listener.js';
 import type { Listener } from '../kernel/events/outbox.js';
+import { attemptDelivery } from './attempt.js';
+import { OutcomeWriter } from './group-commit.js';
 import {
   claimDue,
   endpointKey,
   loadEndpoints,
   recoverOrphans,
   releaseLeases,
-  writeOutcomes,
   type ClaimedDelivery,
   type Endpoint,
   type EndpointType,
   type Outcome,
 } from './delivery-repository.js';
 
-export const USER_AGENT = `ChannelX-Webhooks/${pkg.version}`;
-const DAY_MS = 24 * 3600 * 1000;
+export { USER_AGENT } from './attempt.js';
 
 export type DeliveryWorkerOptions = {
   /** Sends in flight at once on this node. */
@@ -45,10 +42,12 @@ type Slot = { d: ClaimedDelivery; ep: Endpoint | undefined };
 type EndpointState = { active: number; held: number; waiting: Slot[] };
 
 /**
- * Delivers `webhook_deliveries` rows. Everything pending lives in the database: the worker holds at
- * most 2 × `concurrency` claimed rows in memory (at most 2 × `perEndpoint` per endpoint, half of
- * them sending), claims in bounded batches, and a crash loses nothing (leases expire; on SQLite the
- * orphans are re-queued at start). Outcomes are written in group commits.
+ * Delivers `webhook_deliveries` rows: the claim scheduler. Everything pending lives in the
+ * database: the worker holds at most 2 × `concurrency` claimed rows in memory (at most
+ * 2 × `perEndpoint` per endpoint, half of them sending), claims in bounded batches, and a crash
+ * loses nothing (leases expire; on SQLite the orphans are re-queued at start). One attempt is
+ * attempt.ts, what it means for the delivery retry-policy.ts, its outcome is written by the group
+ * commit of group-commit.ts.
  */
 export class DeliveryWorker {
   private readonly client: WebhookHttpClient;
@@ -59,8 +58,7 @@ export class DeliveryWorker {
   private readonly sends = new Set<Promise<void>>();
   private held = 0;
   private active = 0;
-  private outcomes: { outcome: Outcome; done: () => void }[] = [];
-  private flushing: Promise<void> | null = null;
+  private readonly outcomes: OutcomeWriter;
   private pumping = false;
   private again = false;
   private stopped = true;
@@ -85,6 +83,7 @@ export class DeliveryWorker {
       // Never below the node's own caps: two endpoints on one origin must not queue behind each other in undici.
       connectionsPerOrigin: this.concurrency,
     });
+    this.outcomes = new OutcomeWriter(deps.database, deps.log, opts.lingerMs);
   }
 
   async start() {
@@ -104,6 +103,7 @@ export class DeliveryWorker {
   async stop() {
     if (this.stopped) return;
     this.stopped = true;
+    void this.outcomes.close(); // outcomes of the sends still finishing are written without lingering
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.pollTimer = this.wakeTimer = null;
@@ -115,7 +115,7 @@ export class DeliveryWorker {
     await Promise.race([Promise.allSettled([...this.sends]), grace]);
     this.cancel.abort();
     await Promise.allSettled([...this.sends]);
-    await this.flushing;
+    await this.outcomes.close();
     await this.client.close();
   }
 
@@ -137,7 +137,7 @@ export class DeliveryWorker {
   get stats() {
     const endpoints: Record<string, { held: number; sending: number }> = {};
     for (const [key, s] of this.endpoints) endpoints[key] = { held: s.held, sending: s.active };
-    return { held: this.held, sending: this.active, queuedOutcomes: this.outcomes.length, endpoints };
+    return { held: this.held, sending: this.active, queuedOutcomes: this.outcomes.queued, endpoints };
   }
 
   private maxHeld() {
@@ -292,41 +292,7 @@ export class DeliveryWorker {
   private async deliver({ d, ep }: Slot, s: EndpointState) {
     let outcome: Outcome | null = null;
     try {
-      if (!ep || !ep.url || ep.disabled) {
-        const why = !ep ? 'endpoint no longer exists' : ep.disabled ? 'endpoint disabled' : 'callback URL removed';
-        outcome = { delivery: d, attempt: null, status: 'failed', nextAttemptAt: null, error: why, statusCode: null };
-      } else {
-        const startedAt = now();
-        const headers = signedHeaders({
-          deliveryId: d.delivery_id,
-          event: d.event_name,
-          body: d.payload,
-          secrets: { secret: ep.secret, previousSecret: ep.previousSecret, rotatedAt: ep.rotatedAt },
-          userAgent: USER_AGENT,
-          at: startedAt,
-        });
-        const r = await this.client.post(ep.url, headers, d.payload, this.cancel.signal);
-        if (this.cancel.signal.aborted && r.error) {
-          // Shutting down mid-send: not an attempt; the row is due again at the next start.
-          await releaseLeases(this.deps.database.db, [d]).catch(() => {});
-        } else {
-          outcome = this.decide(d, ep, r, startedAt);
-          this.deps.log.info(
-            {
-              delivery_id: d.delivery_id,
-              endpoint: endpointKey(d.endpoint_type, d.endpoint_id),
-              event: d.event_name,
-              attempt: d.attempts + 1,
-              status: r.statusCode,
-              ms: r.durationMs,
-              // a transport error may quote the callback URL: no user-info nor credential parameter reaches the log
-              ...(r.error ? { error: redactText(r.error) } : {}),
-              outcome: outcome.status,
-            },
-            'webhook attempt',
-          );
-        }
-      }
+      outcome = await attemptDelivery({ ...this.deps, client: this.client, signal: this.cancel.signal }, d, ep);
     } catch (err) {
       this.deps.log.error({ err, delivery_id: d.delivery_id }, 'webhook delivery crashed; the lease will expire and it is retried');
     } finally {
@@ -336,7 +302,7 @@ export class DeliveryWorker {
     }
     try {
       if (outcome) {
-        await this.record(outcome);
+        await this.outcomes.record(outcome);
         if (outcome.status === 'pending' && outcome.nextAttemptAt != null) this.wakeBy(outcome.nextAttemptAt);
       }
     } finally {
@@ -348,50 +314,6 @@ export class DeliveryWorker {
       // (waking on every outcome would re-scan the due index once per delivery). New events wake
       // the worker themselves; the poll covers the rest.
       if (s.held <= this.perEndpointHeld() / 2 || wasFull) this.wake();
-    }
-  }
-
-  /** Success, retry per schedule (±10 % jitter, Retry-After honoured), or dead letter. */
-  private decide(d: ClaimedDelivery, ep: Endpoint, r: SendResult, startedAt: number): Outcome {
-    const attempt = { startedAt, durationMs: r.durationMs, statusCode: r.statusCode, snippet: r.snippet, error: r.error };
-    const base = { delivery: d, attempt, error: r.error, statusCode: r.statusCode };
-    if (!r.error) return { ...base, status: 'succeeded', nextAttemptAt: null };
-    if (r.statusCode === 410) {
-      return { ...base, status: 'failed', nextAttemptAt: null, ...(ep.type === 'webhook' ? { disableWebhook: '410 Gone' } : {}) };
-    }
-    const schedule = this.deps.config.webhookRetrySchedule;
-    const made = d.attempts + 1;
-    if (made > schedule.length) return { ...base, status: 'failed', nextAttemptAt: null };
-    let delay = schedule[made - 1] * 1000 * (0.9 + Math.random() * 0.2);
-    if (r.retryAfterMs != null) delay = Math.max(delay, Math.min(r.retryAfterMs, DAY_MS));
-    return { ...base, status: 'pending', nextAttemptAt: now() + Math.round(delay) };
-  }
-
-  /**
-   * Queues an outcome for the next group commit; resolves once it is written. A short linger
-   * gathers the outcomes of concurrent sends into one transaction (one fsync) instead of one each.
-   */
-  private record(outcome: Outcome): Promise<void> {
-    return new Promise((done) => {
-      this.outcomes.push({ outcome, done });
-      if (this.flushing) return;
-      const linger = this.outcomes.length >= 64 || this.stopped ? 0 : (this.opts.lingerMs ?? 2);
-      this.flushing = new Promise<void>((r) => setTimeout(r, linger))
-        .then(() => this.flush())
-        .finally(() => (this.flushing = null));
-    });
-  }
-
-  private async flush() {
-    while (this.outcomes.length) {
-      const batch = this.outcomes.splice(0, 256);
-      try {
-        await writeOutcomes(this.deps.database, batch.map((b) => b.outcome));
-      } catch (err) {
-        // The rows stay leased; when the lease expires they are sent again (at least once).
-        this.deps.log.error({ err, count: batch.length }, 'writing webhook outcomes failed');
-      }
-      for (const b of batch) b.done();
     }
   }
 
@@ -408,23 +330,13 @@ export class DeliveryWorker {
   }
 }
 
-const workers = new WeakMap<Database, DeliveryWorker>();
-
-/** The worker of a database handle (set by createWorkers), so routes and listeners can wake it. */
-export function bindWorker(database: Database, worker: DeliveryWorker) {
-  workers.set(database, worker);
-}
-export function wakeDeliveries(database: Database) {
-  workers.get(database)?.wake();
-}
-
 /**
  * The webhooks capability for src/workers.ts: registers the outbox listener (outbox →
- * webhook_deliveries) and runs the delivery worker.
+ * webhook_deliveries) and runs the delivery worker of the context (created in src/server.ts, so
+ * services wake it through `ctx.deliveries`).
  */
-export function webhooksWorker(ctx: { database: Database; config: Config; log: Logger; dispatcher: { register(l: Listener): void } }) {
-  const worker = new DeliveryWorker({ database: ctx.database, config: ctx.config, log: ctx.log });
-  bindWorker(ctx.database, worker);
+export function webhooksWorker(ctx: { log: Logger; deliveries: DeliveryWorker; dispatcher: { register(l: Listener): void } }) {
+  const worker = ctx.deliveries;
   ctx.dispatcher.register(webhookListener({ log: ctx.log, worker }));
   return { name: 'webhooks', start: () => worker.start(), stop: () => worker.stop(), worker };
 }

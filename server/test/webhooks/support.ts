@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { TestServer } from '../support/harness.js';
 import { insertDeliveries } from '../../src/webhooks/repository.js';
 import { newDeliveryId } from '../../src/webhooks/signer.js';
-import { wakeDeliveries, type DeliveryWorker } from '../../src/webhooks/worker.js';
+import type { DeliveryWorker } from '../../src/webhooks/worker.js';
 
 export type Received = { headers: http.IncomingHttpHeaders; body: string; json: any; at: number; path: string };
 export type Reply = { status?: number; headers?: Record<string, string>; body?: string; delayMs?: number };
@@ -99,7 +99,7 @@ export async function enqueue(
       payload: JSON.stringify(o.payload ?? { event, id: eventSeq }),
     },
   ]);
-  wakeDeliveries(h.server.ctx.database);
+  h.server.ctx.deliveries.wake();
   return delivery_id;
 }
 
