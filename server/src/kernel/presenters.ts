@@ -12,7 +12,8 @@ export type PageMeta = { count: number; current_page: number; total_pages: numbe
 
 export const pageMeta = (count: number, page: number, totalPages: number): PageMeta => ({ count, current_page: page, total_pages: totalPages });
 
-export const pageOf = <M extends object, T>(meta: M, payload: T[]) => ({ meta, payload });
+/** The meta of a log page of `perPage` rows (at least one page, even when empty). */
+export const logPageMeta = (count: number, page: number, perPage: number) => pageMeta(count, page, Math.max(1, Math.ceil(count / perPage)));
 
 /** `GET /health`. */
 export const presentHealth = (database: boolean, version: string) => ({

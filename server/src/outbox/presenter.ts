@@ -1,3 +1,4 @@
+import { logPageMeta } from '../kernel/presenters.js';
 import type { DeadEventRow } from './repository.js';
 
 export function presentDeadEvent(r: DeadEventRow) {
@@ -15,7 +16,7 @@ export function presentDeadEvent(r: DeadEventRow) {
 
 export function presentDeadEventPage(rows: DeadEventRow[], count: number, page: number, perPage: number) {
   return {
-    meta: { count, current_page: page, total_pages: Math.max(1, Math.ceil(count / perPage)) },
+    meta: logPageMeta(count, page, perPage),
     payload: rows.map(presentDeadEvent),
   };
 }

@@ -2,6 +2,7 @@ import type { Executor } from '../kernel/db.js';
 import { fromJson, unix } from '../kernel/db.js';
 import type { AnyOutboxEvent, ChangedAttributes, DomainEventName } from '../kernel/events/types.js';
 import { scrubSecrets } from '../kernel/scrub.js';
+import { logPageMeta } from '../kernel/presenters.js';
 import { findInbox } from '../inboxes/repository.js';
 import { inboxEventWebhookData } from '../inboxes/presenter.js';
 import { loadMessageWebhookData } from '../messages/presenters.js';
@@ -29,6 +30,12 @@ export function presentWebhook(w: WebhookWithInbox) {
     disabled_reason: w.disabled_reason,
   };
 }
+
+/** `{payload: {webhook}}` (show, create, update, secret reset). */
+export const presentWebhookPayload = (w: WebhookWithInbox) => ({ payload: { webhook: presentWebhook(w) } });
+
+/** `{payload: {webhooks}}`. */
+export const presentWebhookList = (rows: WebhookWithInbox[]) => ({ payload: { webhooks: rows.map(presentWebhook) } });
 
 export function presentAttempt(a: AttemptRow) {
   return {
@@ -64,7 +71,7 @@ export function presentDelivery(d: DeliveryRow, attempts: AttemptRow[]) {
 
 export function presentDeliveryPage(rows: DeliveryRow[], attempts: Map<number, AttemptRow[]>, count: number, page: number, perPage: number) {
   return {
-    meta: { count, current_page: page, total_pages: Math.max(1, Math.ceil(count / perPage)) },
+    meta: logPageMeta(count, page, perPage),
     payload: rows.map((d) => presentDelivery(d, attempts.get(d.id) ?? [])),
   };
 }
