@@ -2,7 +2,8 @@ import { Type, type Static } from 'typebox';
 import { AccountParams, AnyJson, Id, JsonObject, Nullable, Open, Text } from '../accounts/schemas.js';
 import { ContactJson } from '../contacts/schemas.js';
 import { AgentSchema } from '../users/presenter.js';
-import { MessageCreateBody, MessagePushJson } from '../messages/schemas.js';
+import { MessageCreateBody } from '../messages/schemas.js';
+import { CableMessage } from '../realtime/event-schemas.js';
 
 /** Request and response schemas of the conversation routes: validation, TypeScript types and the OpenAPI document. */
 
@@ -96,7 +97,7 @@ export const ConversationJson = Open(
       hmac_verified: Type.Boolean(),
     }),
     id: Type.Integer({ description: 'the display_id' }),
-    messages: Type.Array(MessagePushJson, { description: 'the last message, if any' }),
+    messages: Type.Array(CableMessage, { description: 'the last message (its push data), if any' }),
     account_id: Type.Integer(),
     uuid: Type.String(),
     additional_attributes: AnyJson,
@@ -115,7 +116,7 @@ export const ConversationJson = Open(
     timestamp: UnixOrNull('unix seconds of the last activity'),
     first_reply_created_at: Unix('unix seconds, 0 when never'),
     unread_count: Type.Integer(),
-    last_non_activity_message: Nullable(MessagePushJson),
+    last_non_activity_message: Nullable(CableMessage),
     last_activity_at: UnixOrNull(),
     priority: Nullable(Type.String({ description: 'low | medium | high | urgent' })),
     waiting_since: Unix('unix seconds, 0 when not waiting'),

@@ -100,7 +100,7 @@ export function messagePushData(m: MessageRow, conv: MessageConversationRef, sen
     inbox_id: m.inbox_id,
     conversation_id: conv.displayId,
     message_type: m.message_type,
-    created_at: unix(m.created_at),
+    created_at: Math.floor(Number(m.created_at) / 1000), // a NOT NULL column: never null
     updated_at: new Date(Number(m.updated_at)).toISOString(),
     private: !!m.private,
     status: messageStatusName(m.status),

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { AnyJson, Id, Nullable, Open } from '../accounts/schemas.js';
+import { CableContactRef, CableUser } from '../realtime/event-schemas.js';
 
 /** Request and response schemas of the message routes: validation, TypeScript types and the OpenAPI document. */
 
@@ -47,16 +48,8 @@ export type MessageStatusBody = Static<typeof MessageStatusBody>;
 
 /* ---------------- responses (src/messages/format.ts, presenters.ts) ---------------- */
 
-/** A sender as message JSON and socket frames show it: a contact's or a user's push data. */
-export const SenderJson = Open(
-  {
-    id: Type.Integer(),
-    name: Type.String(),
-    type: Type.String({ description: 'contact | user' }),
-    thumbnail: Type.String(),
-  },
-  'contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …)',
-);
+/** A sender as message JSON shows it: a user's or a contact's push data (the socket audience's shapes). */
+const SenderJson = Type.Union([CableUser, CableContactRef]);
 
 const MessageTypeInt = Type.Integer({ description: 'incoming=0 outgoing=1 activity=2 template=3' });
 
@@ -80,46 +73,12 @@ export const MessageJson = Open(
   'A message',
 );
 
-/** Message push data: the last message inside conversation JSON and socket frames. */
-export const MessagePushJson = Open(
-  {
-    id: Type.Integer(),
-    content: Nullable(Type.String()),
-    account_id: Type.Integer(),
-    inbox_id: Type.Integer(),
-    conversation_id: Type.Integer({ description: 'the display_id' }),
-    message_type: MessageTypeInt,
-    created_at: Nullable(Type.Integer({ description: 'unix seconds' })),
-    updated_at: Type.String({ description: 'ISO 8601' }),
-    private: Type.Boolean(),
-    status: Type.String(),
-    source_id: Nullable(Type.String()),
-    content_type: Nullable(Type.String()),
-    content_attributes: AnyJson,
-    sender_type: Nullable(Type.String({ description: 'Contact | User | AgentBot' })),
-    sender_id: Nullable(Type.Integer()),
-    external_source_ids: AnyJson,
-    additional_attributes: AnyJson,
-    processed_message_content: Nullable(Type.String()),
-    sentiment: AnyJson,
-    conversation: Open({
-      assignee_id: Nullable(Type.Integer()),
-      unread_count: Type.Integer(),
-      last_activity_at: Nullable(Type.Integer({ description: 'unix seconds' })),
-      contact_inbox: Open({ source_id: Nullable(Type.String()) }),
-    }),
-    echo_id: Type.Optional(Type.String()),
-    sender: Type.Optional(SenderJson),
-  },
-  'message push data',
-);
-
 export const MessageListResponse = Open({
   meta: Open({
     labels: Type.Array(Type.String()),
     additional_attributes: AnyJson,
-    contact: Nullable(SenderJson),
-    assignee: Type.Optional(SenderJson),
+    contact: Nullable(CableContactRef),
+    assignee: Type.Optional(CableUser),
     agent_last_seen_at: Nullable(Type.String({ description: 'ISO 8601' })),
     assignee_last_seen_at: Nullable(Type.String({ description: 'ISO 8601' })),
   }),

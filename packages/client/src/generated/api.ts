@@ -1944,7 +1944,7 @@ export interface paths {
                                 inbox_id: number;
                                 labels: string[];
                                 last_activity_at: number | null;
-                                last_non_activity_message: ({
+                                last_non_activity_message: {
                                     account_id: number;
                                     additional_attributes: unknown;
                                     content: string | null;
@@ -1954,47 +1954,56 @@ export interface paths {
                                         assignee_id: number | null;
                                         contact_inbox: {
                                             source_id: string | null;
-                                        } & {
-                                            [key: string]: unknown;
                                         };
                                         last_activity_at: number | null;
                                         unread_count: number;
-                                    } & {
-                                        [key: string]: unknown;
                                     };
-                                    /** @description the display_id */
+                                    /** @description display_id */
                                     conversation_id: number;
-                                    created_at: number | null;
+                                    /** @description unix seconds */
+                                    created_at: number;
                                     echo_id?: string;
                                     external_source_ids: unknown;
                                     id: number;
                                     inbox_id: number;
-                                    /** @description incoming=0 outgoing=1 activity=2 template=3 */
+                                    /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
                                     message_type: number;
                                     private: boolean;
                                     processed_message_content: string | null;
-                                    /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
                                     sender?: {
+                                        /** @description online | offline | busy */
+                                        availability_status: string;
+                                        available_name: string;
+                                        avatar_url: string;
                                         id: number;
                                         name: string;
                                         thumbnail: string;
-                                        /** @description contact | user */
-                                        type: string;
-                                    } & {
-                                        [key: string]: unknown;
+                                        /** @enum {string} */
+                                        type: "user";
+                                    } | {
+                                        additional_attributes: unknown;
+                                        blocked: boolean;
+                                        custom_attributes: unknown;
+                                        email: string | null;
+                                        id: number;
+                                        identifier: string | null;
+                                        name: string;
+                                        phone_number: string | null;
+                                        thumbnail: string;
+                                        /** @enum {string} */
+                                        type: "contact";
                                     };
                                     sender_id: number | null;
                                     sender_type: string | null;
                                     sentiment: unknown;
                                     source_id: string | null;
+                                    /** @description sent | delivered | read | failed */
                                     status: string;
                                     /** @description ISO 8601 */
                                     updated_at: string;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
-                                /** @description the last message, if any */
-                                messages: ({
+                                } | null;
+                                /** @description the last message (its push data), if any */
+                                messages: {
                                     account_id: number;
                                     additional_attributes: unknown;
                                     content: string | null;
@@ -2004,45 +2013,54 @@ export interface paths {
                                         assignee_id: number | null;
                                         contact_inbox: {
                                             source_id: string | null;
-                                        } & {
-                                            [key: string]: unknown;
                                         };
                                         last_activity_at: number | null;
                                         unread_count: number;
-                                    } & {
-                                        [key: string]: unknown;
                                     };
-                                    /** @description the display_id */
+                                    /** @description display_id */
                                     conversation_id: number;
-                                    created_at: number | null;
+                                    /** @description unix seconds */
+                                    created_at: number;
                                     echo_id?: string;
                                     external_source_ids: unknown;
                                     id: number;
                                     inbox_id: number;
-                                    /** @description incoming=0 outgoing=1 activity=2 template=3 */
+                                    /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
                                     message_type: number;
                                     private: boolean;
                                     processed_message_content: string | null;
-                                    /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
                                     sender?: {
+                                        /** @description online | offline | busy */
+                                        availability_status: string;
+                                        available_name: string;
+                                        avatar_url: string;
                                         id: number;
                                         name: string;
                                         thumbnail: string;
-                                        /** @description contact | user */
-                                        type: string;
-                                    } & {
-                                        [key: string]: unknown;
+                                        /** @enum {string} */
+                                        type: "user";
+                                    } | {
+                                        additional_attributes: unknown;
+                                        blocked: boolean;
+                                        custom_attributes: unknown;
+                                        email: string | null;
+                                        id: number;
+                                        identifier: string | null;
+                                        name: string;
+                                        phone_number: string | null;
+                                        thumbnail: string;
+                                        /** @enum {string} */
+                                        type: "contact";
                                     };
                                     sender_id: number | null;
                                     sender_type: string | null;
                                     sentiment: unknown;
                                     source_id: string | null;
+                                    /** @description sent | delivered | read | failed */
                                     status: string;
                                     /** @description ISO 8601 */
                                     updated_at: string;
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
+                                }[];
                                 meta: {
                                     assignee: ({
                                         account_id: number;
@@ -2240,7 +2258,7 @@ export interface paths {
                                     inbox_id: number;
                                     labels: string[];
                                     last_activity_at: number | null;
-                                    last_non_activity_message: ({
+                                    last_non_activity_message: {
                                         account_id: number;
                                         additional_attributes: unknown;
                                         content: string | null;
@@ -2250,47 +2268,56 @@ export interface paths {
                                             assignee_id: number | null;
                                             contact_inbox: {
                                                 source_id: string | null;
-                                            } & {
-                                                [key: string]: unknown;
                                             };
                                             last_activity_at: number | null;
                                             unread_count: number;
-                                        } & {
-                                            [key: string]: unknown;
                                         };
-                                        /** @description the display_id */
+                                        /** @description display_id */
                                         conversation_id: number;
-                                        created_at: number | null;
+                                        /** @description unix seconds */
+                                        created_at: number;
                                         echo_id?: string;
                                         external_source_ids: unknown;
                                         id: number;
                                         inbox_id: number;
-                                        /** @description incoming=0 outgoing=1 activity=2 template=3 */
+                                        /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
                                         message_type: number;
                                         private: boolean;
                                         processed_message_content: string | null;
-                                        /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
                                         sender?: {
+                                            /** @description online | offline | busy */
+                                            availability_status: string;
+                                            available_name: string;
+                                            avatar_url: string;
                                             id: number;
                                             name: string;
                                             thumbnail: string;
-                                            /** @description contact | user */
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
+                                            /** @enum {string} */
+                                            type: "user";
+                                        } | {
+                                            additional_attributes: unknown;
+                                            blocked: boolean;
+                                            custom_attributes: unknown;
+                                            email: string | null;
+                                            id: number;
+                                            identifier: string | null;
+                                            name: string;
+                                            phone_number: string | null;
+                                            thumbnail: string;
+                                            /** @enum {string} */
+                                            type: "contact";
                                         };
                                         sender_id: number | null;
                                         sender_type: string | null;
                                         sentiment: unknown;
                                         source_id: string | null;
+                                        /** @description sent | delivered | read | failed */
                                         status: string;
                                         /** @description ISO 8601 */
                                         updated_at: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    }) | null;
-                                    /** @description the last message, if any */
-                                    messages: ({
+                                    } | null;
+                                    /** @description the last message (its push data), if any */
+                                    messages: {
                                         account_id: number;
                                         additional_attributes: unknown;
                                         content: string | null;
@@ -2300,45 +2327,54 @@ export interface paths {
                                             assignee_id: number | null;
                                             contact_inbox: {
                                                 source_id: string | null;
-                                            } & {
-                                                [key: string]: unknown;
                                             };
                                             last_activity_at: number | null;
                                             unread_count: number;
-                                        } & {
-                                            [key: string]: unknown;
                                         };
-                                        /** @description the display_id */
+                                        /** @description display_id */
                                         conversation_id: number;
-                                        created_at: number | null;
+                                        /** @description unix seconds */
+                                        created_at: number;
                                         echo_id?: string;
                                         external_source_ids: unknown;
                                         id: number;
                                         inbox_id: number;
-                                        /** @description incoming=0 outgoing=1 activity=2 template=3 */
+                                        /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
                                         message_type: number;
                                         private: boolean;
                                         processed_message_content: string | null;
-                                        /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
                                         sender?: {
+                                            /** @description online | offline | busy */
+                                            availability_status: string;
+                                            available_name: string;
+                                            avatar_url: string;
                                             id: number;
                                             name: string;
                                             thumbnail: string;
-                                            /** @description contact | user */
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
+                                            /** @enum {string} */
+                                            type: "user";
+                                        } | {
+                                            additional_attributes: unknown;
+                                            blocked: boolean;
+                                            custom_attributes: unknown;
+                                            email: string | null;
+                                            id: number;
+                                            identifier: string | null;
+                                            name: string;
+                                            phone_number: string | null;
+                                            thumbnail: string;
+                                            /** @enum {string} */
+                                            type: "contact";
                                         };
                                         sender_id: number | null;
                                         sender_type: string | null;
                                         sentiment: unknown;
                                         source_id: string | null;
+                                        /** @description sent | delivered | read | failed */
                                         status: string;
                                         /** @description ISO 8601 */
                                         updated_at: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
+                                    }[];
                                     meta: {
                                         assignee: ({
                                             account_id: number;
@@ -2540,7 +2576,7 @@ export interface paths {
                             inbox_id: number;
                             labels: string[];
                             last_activity_at: number | null;
-                            last_non_activity_message: ({
+                            last_non_activity_message: {
                                 account_id: number;
                                 additional_attributes: unknown;
                                 content: string | null;
@@ -2550,47 +2586,56 @@ export interface paths {
                                     assignee_id: number | null;
                                     contact_inbox: {
                                         source_id: string | null;
-                                    } & {
-                                        [key: string]: unknown;
                                     };
                                     last_activity_at: number | null;
                                     unread_count: number;
-                                } & {
-                                    [key: string]: unknown;
                                 };
-                                /** @description the display_id */
+                                /** @description display_id */
                                 conversation_id: number;
-                                created_at: number | null;
+                                /** @description unix seconds */
+                                created_at: number;
                                 echo_id?: string;
                                 external_source_ids: unknown;
                                 id: number;
                                 inbox_id: number;
-                                /** @description incoming=0 outgoing=1 activity=2 template=3 */
+                                /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
                                 message_type: number;
                                 private: boolean;
                                 processed_message_content: string | null;
-                                /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
                                 sender?: {
+                                    /** @description online | offline | busy */
+                                    availability_status: string;
+                                    available_name: string;
+                                    avatar_url: string;
                                     id: number;
                                     name: string;
                                     thumbnail: string;
-                                    /** @description contact | user */
-                                    type: string;
-                                } & {
-                                    [key: string]: unknown;
+                                    /** @enum {string} */
+                                    type: "user";
+                                } | {
+                                    additional_attributes: unknown;
+                                    blocked: boolean;
+                                    custom_attributes: unknown;
+                                    email: string | null;
+                                    id: number;
+                                    identifier: string | null;
+                                    name: string;
+                                    phone_number: string | null;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "contact";
                                 };
                                 sender_id: number | null;
                                 sender_type: string | null;
                                 sentiment: unknown;
                                 source_id: string | null;
+                                /** @description sent | delivered | read | failed */
                                 status: string;
                                 /** @description ISO 8601 */
                                 updated_at: string;
-                            } & {
-                                [key: string]: unknown;
-                            }) | null;
-                            /** @description the last message, if any */
-                            messages: ({
+                            } | null;
+                            /** @description the last message (its push data), if any */
+                            messages: {
                                 account_id: number;
                                 additional_attributes: unknown;
                                 content: string | null;
@@ -2600,45 +2645,54 @@ export interface paths {
                                     assignee_id: number | null;
                                     contact_inbox: {
                                         source_id: string | null;
-                                    } & {
-                                        [key: string]: unknown;
                                     };
                                     last_activity_at: number | null;
                                     unread_count: number;
-                                } & {
-                                    [key: string]: unknown;
                                 };
-                                /** @description the display_id */
+                                /** @description display_id */
                                 conversation_id: number;
-                                created_at: number | null;
+                                /** @description unix seconds */
+                                created_at: number;
                                 echo_id?: string;
                                 external_source_ids: unknown;
                                 id: number;
                                 inbox_id: number;
-                                /** @description incoming=0 outgoing=1 activity=2 template=3 */
+                                /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
                                 message_type: number;
                                 private: boolean;
                                 processed_message_content: string | null;
-                                /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
                                 sender?: {
+                                    /** @description online | offline | busy */
+                                    availability_status: string;
+                                    available_name: string;
+                                    avatar_url: string;
                                     id: number;
                                     name: string;
                                     thumbnail: string;
-                                    /** @description contact | user */
-                                    type: string;
-                                } & {
-                                    [key: string]: unknown;
+                                    /** @enum {string} */
+                                    type: "user";
+                                } | {
+                                    additional_attributes: unknown;
+                                    blocked: boolean;
+                                    custom_attributes: unknown;
+                                    email: string | null;
+                                    id: number;
+                                    identifier: string | null;
+                                    name: string;
+                                    phone_number: string | null;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "contact";
                                 };
                                 sender_id: number | null;
                                 sender_type: string | null;
                                 sentiment: unknown;
                                 source_id: string | null;
+                                /** @description sent | delivered | read | failed */
                                 status: string;
                                 /** @description ISO 8601 */
                                 updated_at: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
+                            }[];
                             meta: {
                                 assignee: ({
                                     account_id: number;
@@ -2941,7 +2995,7 @@ export interface paths {
                             inbox_id: number;
                             labels: string[];
                             last_activity_at: number | null;
-                            last_non_activity_message: ({
+                            last_non_activity_message: {
                                 account_id: number;
                                 additional_attributes: unknown;
                                 content: string | null;
@@ -2951,47 +3005,56 @@ export interface paths {
                                     assignee_id: number | null;
                                     contact_inbox: {
                                         source_id: string | null;
-                                    } & {
-                                        [key: string]: unknown;
                                     };
                                     last_activity_at: number | null;
                                     unread_count: number;
-                                } & {
-                                    [key: string]: unknown;
                                 };
-                                /** @description the display_id */
+                                /** @description display_id */
                                 conversation_id: number;
-                                created_at: number | null;
+                                /** @description unix seconds */
+                                created_at: number;
                                 echo_id?: string;
                                 external_source_ids: unknown;
                                 id: number;
                                 inbox_id: number;
-                                /** @description incoming=0 outgoing=1 activity=2 template=3 */
+                                /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
                                 message_type: number;
                                 private: boolean;
                                 processed_message_content: string | null;
-                                /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
                                 sender?: {
+                                    /** @description online | offline | busy */
+                                    availability_status: string;
+                                    available_name: string;
+                                    avatar_url: string;
                                     id: number;
                                     name: string;
                                     thumbnail: string;
-                                    /** @description contact | user */
-                                    type: string;
-                                } & {
-                                    [key: string]: unknown;
+                                    /** @enum {string} */
+                                    type: "user";
+                                } | {
+                                    additional_attributes: unknown;
+                                    blocked: boolean;
+                                    custom_attributes: unknown;
+                                    email: string | null;
+                                    id: number;
+                                    identifier: string | null;
+                                    name: string;
+                                    phone_number: string | null;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "contact";
                                 };
                                 sender_id: number | null;
                                 sender_type: string | null;
                                 sentiment: unknown;
                                 source_id: string | null;
+                                /** @description sent | delivered | read | failed */
                                 status: string;
                                 /** @description ISO 8601 */
                                 updated_at: string;
-                            } & {
-                                [key: string]: unknown;
-                            }) | null;
-                            /** @description the last message, if any */
-                            messages: ({
+                            } | null;
+                            /** @description the last message (its push data), if any */
+                            messages: {
                                 account_id: number;
                                 additional_attributes: unknown;
                                 content: string | null;
@@ -3001,45 +3064,54 @@ export interface paths {
                                     assignee_id: number | null;
                                     contact_inbox: {
                                         source_id: string | null;
-                                    } & {
-                                        [key: string]: unknown;
                                     };
                                     last_activity_at: number | null;
                                     unread_count: number;
-                                } & {
-                                    [key: string]: unknown;
                                 };
-                                /** @description the display_id */
+                                /** @description display_id */
                                 conversation_id: number;
-                                created_at: number | null;
+                                /** @description unix seconds */
+                                created_at: number;
                                 echo_id?: string;
                                 external_source_ids: unknown;
                                 id: number;
                                 inbox_id: number;
-                                /** @description incoming=0 outgoing=1 activity=2 template=3 */
+                                /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
                                 message_type: number;
                                 private: boolean;
                                 processed_message_content: string | null;
-                                /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
                                 sender?: {
+                                    /** @description online | offline | busy */
+                                    availability_status: string;
+                                    available_name: string;
+                                    avatar_url: string;
                                     id: number;
                                     name: string;
                                     thumbnail: string;
-                                    /** @description contact | user */
-                                    type: string;
-                                } & {
-                                    [key: string]: unknown;
+                                    /** @enum {string} */
+                                    type: "user";
+                                } | {
+                                    additional_attributes: unknown;
+                                    blocked: boolean;
+                                    custom_attributes: unknown;
+                                    email: string | null;
+                                    id: number;
+                                    identifier: string | null;
+                                    name: string;
+                                    phone_number: string | null;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "contact";
                                 };
                                 sender_id: number | null;
                                 sender_type: string | null;
                                 sentiment: unknown;
                                 source_id: string | null;
+                                /** @description sent | delivered | read | failed */
                                 status: string;
                                 /** @description ISO 8601 */
                                 updated_at: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
+                            }[];
                             meta: {
                                 assignee: ({
                                     account_id: number;
@@ -3204,7 +3276,7 @@ export interface paths {
                             inbox_id: number;
                             labels: string[];
                             last_activity_at: number | null;
-                            last_non_activity_message: ({
+                            last_non_activity_message: {
                                 account_id: number;
                                 additional_attributes: unknown;
                                 content: string | null;
@@ -3214,47 +3286,56 @@ export interface paths {
                                     assignee_id: number | null;
                                     contact_inbox: {
                                         source_id: string | null;
-                                    } & {
-                                        [key: string]: unknown;
                                     };
                                     last_activity_at: number | null;
                                     unread_count: number;
-                                } & {
-                                    [key: string]: unknown;
                                 };
-                                /** @description the display_id */
+                                /** @description display_id */
                                 conversation_id: number;
-                                created_at: number | null;
+                                /** @description unix seconds */
+                                created_at: number;
                                 echo_id?: string;
                                 external_source_ids: unknown;
                                 id: number;
                                 inbox_id: number;
-                                /** @description incoming=0 outgoing=1 activity=2 template=3 */
+                                /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
                                 message_type: number;
                                 private: boolean;
                                 processed_message_content: string | null;
-                                /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
                                 sender?: {
+                                    /** @description online | offline | busy */
+                                    availability_status: string;
+                                    available_name: string;
+                                    avatar_url: string;
                                     id: number;
                                     name: string;
                                     thumbnail: string;
-                                    /** @description contact | user */
-                                    type: string;
-                                } & {
-                                    [key: string]: unknown;
+                                    /** @enum {string} */
+                                    type: "user";
+                                } | {
+                                    additional_attributes: unknown;
+                                    blocked: boolean;
+                                    custom_attributes: unknown;
+                                    email: string | null;
+                                    id: number;
+                                    identifier: string | null;
+                                    name: string;
+                                    phone_number: string | null;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "contact";
                                 };
                                 sender_id: number | null;
                                 sender_type: string | null;
                                 sentiment: unknown;
                                 source_id: string | null;
+                                /** @description sent | delivered | read | failed */
                                 status: string;
                                 /** @description ISO 8601 */
                                 updated_at: string;
-                            } & {
-                                [key: string]: unknown;
-                            }) | null;
-                            /** @description the last message, if any */
-                            messages: ({
+                            } | null;
+                            /** @description the last message (its push data), if any */
+                            messages: {
                                 account_id: number;
                                 additional_attributes: unknown;
                                 content: string | null;
@@ -3264,45 +3345,54 @@ export interface paths {
                                     assignee_id: number | null;
                                     contact_inbox: {
                                         source_id: string | null;
-                                    } & {
-                                        [key: string]: unknown;
                                     };
                                     last_activity_at: number | null;
                                     unread_count: number;
-                                } & {
-                                    [key: string]: unknown;
                                 };
-                                /** @description the display_id */
+                                /** @description display_id */
                                 conversation_id: number;
-                                created_at: number | null;
+                                /** @description unix seconds */
+                                created_at: number;
                                 echo_id?: string;
                                 external_source_ids: unknown;
                                 id: number;
                                 inbox_id: number;
-                                /** @description incoming=0 outgoing=1 activity=2 template=3 */
+                                /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
                                 message_type: number;
                                 private: boolean;
                                 processed_message_content: string | null;
-                                /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
                                 sender?: {
+                                    /** @description online | offline | busy */
+                                    availability_status: string;
+                                    available_name: string;
+                                    avatar_url: string;
                                     id: number;
                                     name: string;
                                     thumbnail: string;
-                                    /** @description contact | user */
-                                    type: string;
-                                } & {
-                                    [key: string]: unknown;
+                                    /** @enum {string} */
+                                    type: "user";
+                                } | {
+                                    additional_attributes: unknown;
+                                    blocked: boolean;
+                                    custom_attributes: unknown;
+                                    email: string | null;
+                                    id: number;
+                                    identifier: string | null;
+                                    name: string;
+                                    phone_number: string | null;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "contact";
                                 };
                                 sender_id: number | null;
                                 sender_type: string | null;
                                 sentiment: unknown;
                                 source_id: string | null;
+                                /** @description sent | delivered | read | failed */
                                 status: string;
                                 /** @description ISO 8601 */
                                 updated_at: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
+                            }[];
                             meta: {
                                 assignee: ({
                                     account_id: number;
@@ -3934,26 +4024,32 @@ export interface paths {
                             meta: {
                                 additional_attributes: unknown;
                                 agent_last_seen_at: string | null;
-                                /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
+                                /** @description A user (agent) in push data: sender, assignee, performer, typist */
                                 assignee?: {
+                                    /** @description online | offline | busy */
+                                    availability_status: string;
+                                    available_name: string;
+                                    avatar_url: string;
                                     id: number;
                                     name: string;
                                     thumbnail: string;
-                                    /** @description contact | user */
-                                    type: string;
-                                } & {
-                                    [key: string]: unknown;
+                                    /** @enum {string} */
+                                    type: "user";
                                 };
                                 assignee_last_seen_at: string | null;
-                                contact: ({
+                                contact: {
+                                    additional_attributes: unknown;
+                                    blocked: boolean;
+                                    custom_attributes: unknown;
+                                    email: string | null;
                                     id: number;
+                                    identifier: string | null;
                                     name: string;
+                                    phone_number: string | null;
                                     thumbnail: string;
-                                    /** @description contact | user */
-                                    type: string;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | null;
+                                    /** @enum {string} */
+                                    type: "contact";
+                                } | null;
                                 labels: string[];
                             } & {
                                 [key: string]: unknown;
@@ -3972,15 +4068,28 @@ export interface paths {
                                 /** @description incoming=0 outgoing=1 activity=2 template=3 */
                                 message_type: number;
                                 private: boolean;
-                                /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
                                 sender?: {
+                                    /** @description online | offline | busy */
+                                    availability_status: string;
+                                    available_name: string;
+                                    avatar_url: string;
                                     id: number;
                                     name: string;
                                     thumbnail: string;
-                                    /** @description contact | user */
-                                    type: string;
-                                } & {
-                                    [key: string]: unknown;
+                                    /** @enum {string} */
+                                    type: "user";
+                                } | {
+                                    additional_attributes: unknown;
+                                    blocked: boolean;
+                                    custom_attributes: unknown;
+                                    email: string | null;
+                                    id: number;
+                                    identifier: string | null;
+                                    name: string;
+                                    phone_number: string | null;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "contact";
                                 };
                                 source_id: string | null;
                                 /** @description sent | delivered | read | failed */
@@ -4099,15 +4208,28 @@ export interface paths {
                             /** @description incoming=0 outgoing=1 activity=2 template=3 */
                             message_type: number;
                             private: boolean;
-                            /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
                             sender?: {
+                                /** @description online | offline | busy */
+                                availability_status: string;
+                                available_name: string;
+                                avatar_url: string;
                                 id: number;
                                 name: string;
                                 thumbnail: string;
-                                /** @description contact | user */
-                                type: string;
-                            } & {
-                                [key: string]: unknown;
+                                /** @enum {string} */
+                                type: "user";
+                            } | {
+                                additional_attributes: unknown;
+                                blocked: boolean;
+                                custom_attributes: unknown;
+                                email: string | null;
+                                id: number;
+                                identifier: string | null;
+                                name: string;
+                                phone_number: string | null;
+                                thumbnail: string;
+                                /** @enum {string} */
+                                type: "contact";
                             };
                             source_id: string | null;
                             /** @description sent | delivered | read | failed */
@@ -4258,15 +4380,28 @@ export interface paths {
                             /** @description incoming=0 outgoing=1 activity=2 template=3 */
                             message_type: number;
                             private: boolean;
-                            /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
                             sender?: {
+                                /** @description online | offline | busy */
+                                availability_status: string;
+                                available_name: string;
+                                avatar_url: string;
                                 id: number;
                                 name: string;
                                 thumbnail: string;
-                                /** @description contact | user */
-                                type: string;
-                            } & {
-                                [key: string]: unknown;
+                                /** @enum {string} */
+                                type: "user";
+                            } | {
+                                additional_attributes: unknown;
+                                blocked: boolean;
+                                custom_attributes: unknown;
+                                email: string | null;
+                                id: number;
+                                identifier: string | null;
+                                name: string;
+                                phone_number: string | null;
+                                thumbnail: string;
+                                /** @enum {string} */
+                                type: "contact";
                             };
                             source_id: string | null;
                             /** @description sent | delivered | read | failed */
@@ -4367,15 +4502,28 @@ export interface paths {
                             /** @description incoming=0 outgoing=1 activity=2 template=3 */
                             message_type: number;
                             private: boolean;
-                            /** @description contact.push_event_data (email, identifier, phone_number, …) or user.push_event_data (available_name, availability_status, …) */
                             sender?: {
+                                /** @description online | offline | busy */
+                                availability_status: string;
+                                available_name: string;
+                                avatar_url: string;
                                 id: number;
                                 name: string;
                                 thumbnail: string;
-                                /** @description contact | user */
-                                type: string;
-                            } & {
-                                [key: string]: unknown;
+                                /** @enum {string} */
+                                type: "user";
+                            } | {
+                                additional_attributes: unknown;
+                                blocked: boolean;
+                                custom_attributes: unknown;
+                                email: string | null;
+                                id: number;
+                                identifier: string | null;
+                                name: string;
+                                phone_number: string | null;
+                                thumbnail: string;
+                                /** @enum {string} */
+                                type: "contact";
                             };
                             source_id: string | null;
                             /** @description sent | delivered | read | failed */
