@@ -5,6 +5,7 @@ import { dropPgSchema, ensurePgSchema, openDatabase, type Database, type Tx } fr
 import { migrate } from '../../src/kernel/migrate.js';
 import { Dispatcher, recordEvent, type Listener, type OutboxEvent } from '../../src/kernel/events/outbox.js';
 import { waitFor } from '../support/wait.js';
+import { CommitHorizon } from '../../src/kernel/events/horizon.js';
 
 /**
  * Issue 10, item 8: no global lock on event writes (PostgreSQL). Writers commit in parallel; the
@@ -54,6 +55,36 @@ function openTransaction(database: Database, body: (trx: Tx) => Promise<void>) {
   });
   return { ready: isReady, release, done };
 }
+
+describe('CommitHorizon: delivery in id order, never past an id that may still commit', () => {
+  const ids = (...xs: number[]) => xs.map((id) => ({ id }));
+  it('delivers a contiguous run, stops at a gap, and passes it only once the xmin reached the mark taken after it was seen', () => {
+    const h = new CommitHorizon();
+    expect(h.deliverable(10, ids(11, 12), { xmin: 100n }).map((r) => r.id)).toEqual([11, 12]);
+    expect(h.waiting).toBe(false);
+    // 13 is missing (in flight, or rolled back): 14 and 15 wait.
+    expect(h.deliverable(12, ids(14, 15), { xmin: 100n })).toEqual([]);
+    expect(h.waiting && h.unmarked).toBe(true);
+    // Until marked, no xmin proves anything.
+    expect(h.deliverable(12, ids(14, 15), { xmin: 10_000n })).toEqual([]);
+    h.mark(120n);
+    expect(h.deliverable(12, ids(14, 15), { xmin: 119n })).toEqual([]);
+    // 13 committed meanwhile: delivered in order, whatever the mark.
+    expect(h.deliverable(12, ids(13, 14, 15), { xmin: 119n }).map((r) => r.id)).toEqual([13, 14, 15]);
+  });
+  it('a gap is final once every transaction older than the mark ended; ids above what was seen wait for their own mark', () => {
+    const h = new CommitHorizon();
+    expect(h.deliverable(0, ids(2, 3), { xmin: 50n })).toEqual([]);
+    h.mark(60n);
+    // xmin passed the mark: 1 never comes; 2, 3 go; 5 (after a new gap above what was seen) waits.
+    expect(h.deliverable(0, ids(2, 3, 5), { xmin: 60n }).map((r) => r.id)).toEqual([2, 3]);
+    expect(h.unmarked).toBe(true);
+    h.mark(70n);
+    expect(h.deliverable(3, ids(5), { xmin: 65n })).toEqual([]);
+    expect(h.deliverable(3, ids(5), { xmin: 70n }).map((r) => r.id)).toEqual([5]);
+    expect(h.waiting).toBe(false);
+  });
+});
 
 (url ? describe : describe.skip)('outbox without a global lock [postgres]', () => {
   const nodes: Database[] = [];
