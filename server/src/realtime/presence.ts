@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Executor } from '../kernel/db.js';
-import { availabilityStatus } from '../users/presenter.js';
+import { presencePushData } from './presenters.js';
 import { presenceRows } from './repository.js';
 
 export type PresenceKind = 'user' | 'contact';
@@ -68,8 +68,6 @@ export class Presence {
   }
 }
 
-const ONLINE = 'online';
-
 /** Presence never waits long on Redis: past this, the command counts as failed (and is left to finish). */
 const REDIS_TIMEOUT_MS = 250;
 
@@ -96,14 +94,5 @@ export async function presenceData(db: Executor, presence: Presence, accountId: 
     forAgent ? presence.online(accountId, 'contact') : Promise.resolve([]),
   ]);
   const rows = await presenceRows(db, accountId, userIds);
-  const present = new Set(userIds);
-  const users: Record<string, string> = {};
-  for (const r of rows) users[r.user_id] = availabilityStatus(r.availability, r.auto_offline, present.has(r.user_id));
-  const data: { account_id: number; users: Record<string, string>; contacts?: Record<string, string> } = { account_id: accountId, users };
-  if (forAgent) {
-    const contacts: Record<string, string> = {};
-    for (const id of contactIds) contacts[id] = ONLINE;
-    data.contacts = contacts;
-  }
-  return data;
+  return presencePushData(accountId, rows, userIds, forAgent ? contactIds : null);
 }

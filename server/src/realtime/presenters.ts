@@ -1,4 +1,6 @@
 import { scrubSecrets } from '../kernel/scrub.js';
+import { availabilityStatus } from '../users/presenter.js';
+import type { CableEventData } from './event-schemas.js';
 
 /**
  * The socket audience's JSON: the `data` of each /cable event (schemas: ./event-schemas.ts). The
@@ -26,4 +28,20 @@ export const contactDeletedData = (contactId: number): Data => ({ id: contactId 
  */
 export function socketData(data: Data, accountId: number, performer?: Data | null): Data {
   return scrubSecrets({ ...data, ...(performer !== undefined ? { performer } : {}), account_id: accountId });
+}
+
+/**
+ * presence.update: `{account_id, users: {id: availability}, contacts?: {id: 'online'}}`. `rows` are
+ * the members to list (present, or auto_offline off); contacts are listed for agents only (null otherwise).
+ */
+export function presencePushData(
+  accountId: number,
+  rows: { user_id: number; availability: number; auto_offline: number }[],
+  presentUserIds: number[],
+  onlineContactIds: number[] | null,
+): CableEventData['presence.update'] {
+  const present = new Set(presentUserIds);
+  const users = Object.fromEntries(rows.map((r) => [r.user_id, availabilityStatus(r.availability, r.auto_offline, present.has(r.user_id))]));
+  if (!onlineContactIds) return { account_id: accountId, users };
+  return { account_id: accountId, users, contacts: Object.fromEntries(onlineContactIds.map((id) => [id, 'online'])) };
 }
