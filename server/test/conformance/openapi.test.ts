@@ -89,5 +89,5 @@ describe('OpenAPI document', () => {
     } finally {
       fs.rmSync(path.dirname(out), { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 });
