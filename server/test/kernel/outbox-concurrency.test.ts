@@ -110,20 +110,30 @@ describe('CommitHorizon: delivery in id order, never past an id that may still c
     await dropPgSchema(url!, schema);
   });
 
-  it('a writer commits while another holds its event uncommitted; nothing is delivered past the open one until it commits, then both exactly once', async () => {
-    const { seen, listener } = collector('conc_pair');
-    const dispatcher = new Dispatcher(b, quiet, { pollMs: 20, databaseUrl: url! });
+  /** Runs `fn` with a started dispatcher on `database` whose one listener collects what it saw. */
+  async function withDispatcher(database: Database, name: string, fn: (seen: OutboxEvent[], d: Dispatcher) => Promise<void>) {
+    const { seen, listener } = collector(name);
+    const dispatcher = new Dispatcher(database, quiet, { pollMs: 20, databaseUrl: url! });
     dispatcher.register(listener);
     await dispatcher.start();
     try {
-      const first = openTransaction(a, (trx) => recordEvent(trx, 'postgres', 1, 'contact.updated', { contact_id: OPEN }));
+      await fn(seen, dispatcher);
+    } finally {
+      await dispatcher.stop();
+    }
+  }
+  const contactEvent = (trx: Tx, contactId: number) => recordEvent(trx, 'postgres', 1, 'contact.updated', { contact_id: contactId });
+
+  it('a writer commits while another holds its event uncommitted; nothing is delivered past the open one until it commits, then both exactly once', async () => {
+    await withDispatcher(b, 'conc_pair', async (seen, dispatcher) => {
+      const first = openTransaction(a, (trx) => contactEvent(trx, OPEN));
       await first.ready;
       // With a lock shared by every writer this would wait for the open transaction: lock_timeout
       // makes that a failure (55P03) instead of a hang, with no clock in the assertion.
       await b.transaction(async (trx) => {
         await sql`set local lock_timeout = '2s'`.execute(trx);
         await sql`set local statement_timeout = '5s'`.execute(trx);
-        await recordEvent(trx, 'postgres', 1, 'contact.updated', { contact_id: COMMITTED });
+        await contactEvent(trx, COMMITTED);
       });
       // The dispatcher has read the committed event and holds it back behind the open one.
       await waitFor(() => heldBack(dispatcher), 'the dispatcher to hold the committed event back');
@@ -134,20 +144,14 @@ describe('CommitHorizon: delivery in id order, never past an id that may still c
       await dispatcher.drain();
       expect(seen.map(contactId)).toEqual([OPEN, COMMITTED]);
       expect(seen[0].id).toBeLessThan(seen[1].id);
-    } finally {
-      await dispatcher.stop();
-    }
+    });
   });
 
   it('an event whose transaction rolled back leaves a gap that never blocks the log', async () => {
-    const { seen, listener } = collector('conc_gap');
-    const dispatcher = new Dispatcher(b, quiet, { pollMs: 20, databaseUrl: url! });
-    dispatcher.register(listener);
-    await dispatcher.start();
-    try {
-      const doomed = openTransaction(a, (trx) => recordEvent(trx, 'postgres', 1, 'contact.updated', { contact_id: ROLLED_BACK }));
+    await withDispatcher(b, 'conc_gap', async (seen, dispatcher) => {
+      const doomed = openTransaction(a, (trx) => contactEvent(trx, ROLLED_BACK));
       await doomed.ready;
-      await b.transaction((trx) => recordEvent(trx, 'postgres', 1, 'contact.updated', { contact_id: AFTER_GAP }));
+      await b.transaction((trx) => contactEvent(trx, AFTER_GAP));
       await waitFor(() => heldBack(dispatcher), 'the dispatcher to wait at the gap');
       expect(seen).toEqual([]);
       // Roll the open transaction back: its id is a gap for ever.
@@ -155,9 +159,7 @@ describe('CommitHorizon: delivery in id order, never past an id that may still c
       await expect(doomed.done).rejects.toThrow('rolled back on purpose');
       await waitFor(() => seen.length === 1 || undefined, 'the event after the gap');
       expect(seen.map(contactId)).toEqual([AFTER_GAP]);
-    } finally {
-      await dispatcher.stop();
-    }
+    });
   });
 
   it('a burst from 3 nodes × 8 connections, some rolled back: every committed event exactly once, each conversation in commit order, two dispatchers sharing the cursor', async () => {
