@@ -162,6 +162,26 @@ describe('CommitHorizon: delivery in id order, never past an id that may still c
     });
   });
 
+  it("another node's commit wakes this node's dispatcher through one NOTIFY sent after the commit (no polling)", async () => {
+    const writer = new Dispatcher(a, quiet, { pollMs: 3_600_000, databaseUrl: url! }); // no listeners: it only tells the others
+    const { seen, listener } = collector('conc_wake');
+    const reader = new Dispatcher(b, quiet, { pollMs: 3_600_000, databaseUrl: url! });
+    reader.register(listener);
+    await writer.start();
+    await reader.start();
+    // Let the reader's start-up round finish, so only a notification can wake it again.
+    const idle = () => !(reader as unknown as { loops: Map<string, { running: boolean }> }).loops.get('conc_wake')!.running;
+    await waitFor(idle, 'the reader to be idle');
+    try {
+      await a.transaction((trx) => recordEvent(trx, 'postgres', 1, 'contact.updated', { contact_id: 77 }));
+      await waitFor(() => seen.length === 1 || undefined, 'the other node to be woken');
+      expect(seen.map(contactId)).toEqual([77]);
+    } finally {
+      await reader.stop();
+      await writer.stop();
+    }
+  });
+
   it('a burst from 3 nodes × 8 connections, some rolled back: every committed event exactly once, each conversation in commit order, two dispatchers sharing the cursor', async () => {
     const writers = [a, b, node(8)];
     const { seen, listener } = collector('conc_burst');

@@ -13,6 +13,8 @@ export const OUTBOX_CHANNEL = 'channelx_outbox';
 export class PgWake {
   private sending = false;
   private queued = false;
+  /** Set after a failed NOTIFY, so a lost connection is logged once, not once per commit. */
+  private failing = false;
 
   private constructor(
     private readonly client: import('pg').Client,
@@ -41,7 +43,13 @@ export class PgWake {
     this.sending = true;
     this.client
       .query(`NOTIFY ${OUTBOX_CHANNEL}`)
-      .catch((err) => this.logError({ err }, 'outbox NOTIFY failed; other nodes find the events by polling'))
+      .then(
+        () => (this.failing = false),
+        (err) => {
+          if (!this.failing) this.logError({ err }, 'outbox NOTIFY failed; other nodes find the events by polling');
+          this.failing = true;
+        },
+      )
       .finally(() => {
         this.sending = false;
         if (this.queued) {
