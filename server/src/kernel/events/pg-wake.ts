@@ -15,6 +15,7 @@ export class PgWake {
   private queued = false;
   /** Set after a failed NOTIFY, so a lost connection is logged once, not once per commit. */
   private failing = false;
+  private closed = false;
 
   private constructor(
     private readonly client: import('pg').Client,
@@ -36,6 +37,7 @@ export class PgWake {
 
   /** Tells the other nodes that events were committed. */
   notify() {
+    if (this.closed) return;
     if (this.sending) {
       this.queued = true;
       return;
@@ -46,7 +48,7 @@ export class PgWake {
       .then(
         () => (this.failing = false),
         (err) => {
-          if (!this.failing) this.logError({ err }, 'outbox NOTIFY failed; other nodes find the events by polling');
+          if (!this.failing && !this.closed) this.logError({ err }, 'outbox NOTIFY failed; other nodes find the events by polling');
           this.failing = true;
         },
       )
@@ -60,6 +62,7 @@ export class PgWake {
   }
 
   async end() {
+    this.closed = true;
     await this.client.end();
   }
 }
