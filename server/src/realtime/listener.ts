@@ -25,8 +25,7 @@ type Delivery = { event: string; data: Record<string, unknown>; targets: Targets
  * Runs on one node per batch (the dispatcher's cursor lock on PostgreSQL); every node's sockets
  * receive it through the pub/sub. Contacts get only their own conversations' public events.
  */
-export function realtimeListener(ctx: Pick<AppContext, 'log'>, rt: Realtime): Listener {
-  const log = ctx.log.child({ module: 'cable' });
+export function realtimeListener(_ctx: Pick<AppContext, 'log'>, rt: Realtime): Listener {
 
   async function userPush(trx: Tx, accountId: number, userId: number) {
     const agent = await findAgent(trx, accountId, userId);
