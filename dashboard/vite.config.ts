@@ -5,6 +5,8 @@ import { defineConfig } from 'vite';
  * server on CHANNELX_URL (http://127.0.0.1:3000 by default), so the page calls the API same-origin.
  */
 export default defineConfig({
+  // No inline module-preload polyfill: the server's CSP allows same-origin scripts only.
+  build: { modulePreload: { polyfill: false } },
   oxc: { jsx: { runtime: 'automatic' } },
   server: { proxy: { '/api': process.env.CHANNELX_URL ?? 'http://127.0.0.1:3000' } },
 });

@@ -1,3 +1,6 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 /**
  * The one typed configuration object. Nothing else in the codebase reads process.env:
  * every module receives the values it needs from here.
@@ -27,6 +30,8 @@ export type Config = {
   allowedOrigins: string[];
   /** Honour X-Forwarded-For (only behind a reverse proxy you control; otherwise clients could spoof their IP). */
   trustProxy: boolean;
+  /** The built dashboard (DASHBOARD_DIR; default: the workspace's dashboard/dist), served at `/`. */
+  dashboardDir: string;
   signInRateLimit: { perIp: number; perIpWindowS: number; perEmail: number; perEmailWindowS: number };
   publicRateLimit: { perIpPerMinute: number; perInboxPerMinute: number; messagesPerConversationPerMinute: number };
   cable: {
@@ -83,6 +88,12 @@ function origins(env: Env, name: string, problems: string[]): string[] {
   return out;
 }
 
+/**
+ * dashboard/dist of the workspace, relative to this module: server/src/config.ts under tsx and
+ * server/dist/main.js once bundled are both two levels below the repository root.
+ */
+export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
+
 export const DEFAULT_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -128,6 +139,7 @@ export function loadConfig(env: Env = process.env): Config {
     cookieSecure: bool(env, 'COOKIE_SECURE', publicUrl.startsWith('https://'), problems),
     allowedOrigins: origins(env, 'ALLOWED_ORIGINS', problems),
     trustProxy: bool(env, 'TRUST_PROXY', false, problems),
+    dashboardDir: path.resolve(env.DASHBOARD_DIR || DEFAULT_DASHBOARD_DIR),
     signInRateLimit: {
       perIp: int(env, 'SIGN_IN_LIMIT_PER_IP', 5, problems),
       perIpWindowS: 300,
