@@ -19,3 +19,6 @@ export function presentInvitationPreview(inv: Pick<PendingInvitation, 'email' | 
     expires_at: new Date(inv.expires_at).toISOString(),
   };
 }
+
+/** `GET /auth/setup`. */
+export const presentSetupStatus = (required: boolean) => ({ required });

@@ -4,11 +4,12 @@ import type { AppContext } from '../context.js';
 import { SESSION_COOKIE } from '../kernel/auth.js';
 import { errorResponses } from '../accounts/schemas.js';
 import { dataOf } from '../kernel/presenters.js';
-import { presentInvitationPreview, presentSignedOut, presentSignOutMissing } from './presenters.js';
+import { presentInvitationPreview, presentSetupStatus, presentSignedOut, presentSignOutMissing } from './presenters.js';
+import { setupFirstAccount, setupRequired } from '../accounts/setup.js';
 import { signedInUserJson } from '../users/service.js';
 import { clearSessionCookie, setSessionCookie } from './session.js';
 import { acceptInvitation, pendingInvitation, signIn } from './service.js';
-import { AcceptInvitationBody, InvitationJson, InvitationParams, SignedInResponse, SignInBody, SignOutResponse } from './schemas.js';
+import { AcceptInvitationBody, InvitationJson, InvitationParams, SetupBody, SetupStatusJson, SignedInResponse, SignInBody, SignOutResponse } from './schemas.js';
 
 /** Dashboard authentication: sign-in/out with an HttpOnly session cookie, and invitation links. */
 export async function register(app: TypedApp, ctx: AppContext) {
@@ -34,6 +35,36 @@ export async function register(app: TypedApp, ctx: AppContext) {
       const data = await signedInUserJson(ctx, user);
       reply.header('uid', data.uid);
       return dataOf(data);
+    },
+  );
+
+  app.get(
+    '/auth/setup',
+    {
+      config: { access: 'public' },
+      schema: { tags: ['Auth'], summary: 'Whether first-run setup is still possible (no user exists)', security: [], response: { 200: SetupStatusJson } },
+    },
+    async () => presentSetupStatus(await setupRequired(ctx.database)),
+  );
+
+  app.post(
+    '/auth/setup',
+    {
+      config: { access: 'public' },
+      onRequest: sameOriginSignIn,
+      schema: {
+        tags: ['Auth'],
+        summary: 'First run: create the account and its administrator, and sign in (only while no user exists)',
+        description: 'The same effect as `channelx setup`. 409 once any user exists; of two racing requests exactly one succeeds.',
+        security: [],
+        body: SetupBody,
+        response: { 200: SignedInResponse, ...errorResponses(403, 409, 422) },
+      },
+    },
+    async (req, reply) => {
+      const user = await setupFirstAccount(ctx.database, req.body);
+      setSessionCookie(reply, ctx.config, await ctx.auth.createSession(user.id));
+      return dataOf(await signedInUserJson(ctx, user));
     },
   );
 

@@ -30,3 +30,15 @@ export const AcceptInvitationBody = Type.Object({
 });
 
 export const SignOutResponse = Open({ success: Type.Boolean(), error: Type.Optional(Type.String()) });
+
+export const SetupStatusJson = Open(
+  { required: Type.Boolean({ description: 'true while no user exists: the dashboard offers first-run setup' }) },
+  'Whether first-run setup is still possible',
+);
+
+export const SetupBody = Type.Object({
+  account: Text(255, { minLength: 1, description: 'the account name' }),
+  name: Text(255, { minLength: 1, description: "the administrator's name" }),
+  email: Text(255),
+  password: Type.String({ maxLength: 1024, description: 'at least 8 characters' }),
+});

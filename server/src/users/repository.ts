@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
 import { secureToken, sha256Hex, safeEqual } from '../kernel/tokens.js';
@@ -192,4 +193,14 @@ export async function findSession(db: Executor, digest: string): Promise<{ user_
 export async function findUserNames(db: Executor, ids: number[]): Promise<{ id: number; name: string; display_name: string | null; email: string }[]> {
   if (!ids.length) return [];
   return db.selectFrom('users').select(['id', 'name', 'display_name', 'email']).where('id', 'in', [...new Set(ids)]).execute();
+}
+
+/**
+ * First-run setup: whether any user exists. With `lock` (inside a transaction), PostgreSQL's users
+ * table is locked against inserts until the transaction ends, so two racing first-run requests
+ * cannot both see it empty; SQLite runs one write transaction at a time on its single connection.
+ */
+export async function anyUserExists(db: Executor, dialect: 'sqlite' | 'postgres', lock = false): Promise<boolean> {
+  if (lock && dialect === 'postgres') await sql`lock table users in share row exclusive mode`.execute(db);
+  return (await db.selectFrom('users').select('id').limit(1).executeTakeFirst()) !== undefined;
 }

@@ -8235,6 +8235,167 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether first-run setup is still possible (no user exists) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Whether first-run setup is still possible */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description true while no user exists: the dashboard offers first-run setup */
+                            required: boolean;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * First run: create the account and its administrator, and sign in (only while no user exists)
+         * @description The same effect as `channelx setup`. 409 once any user exists; of two racing requests exactly one succeeds.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the account name */
+                        account: string;
+                        email: string;
+                        /** @description the administrator's name */
+                        name: string;
+                        /** @description at least 8 characters */
+                        password: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description devise_token_auth style: the user JSON under `data` */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The signed-in user */
+                            data: {
+                                access_token: string;
+                                account_id: number | null;
+                                accounts: ({
+                                    active_at: string | null;
+                                    api_and_webhooks: boolean;
+                                    auto_offline: boolean;
+                                    availability: string;
+                                    availability_status: string;
+                                    custom_role_id: null;
+                                    id: number;
+                                    name: string;
+                                    permissions: string[];
+                                    role: string;
+                                    status: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                available_name: string;
+                                avatar_url: string;
+                                confirmed: boolean;
+                                display_name: string | null;
+                                email: string;
+                                id: number;
+                                inviter_id: number | null;
+                                message_signature: string | null;
+                                name: string;
+                                provider: string;
+                                pubsub_token: string;
+                                role: string | null;
+                                type: string;
+                                ui_settings: unknown;
+                                uid: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/sign_in": {
         parameters: {
             query?: never;
