@@ -1,47 +1,75 @@
-import { useState, type FormEvent } from 'react';
-import { ChannelxError, createApplicationClient, unwrap, type Profile } from '@channelx/client';
+import { useCallback, useEffect, useState } from 'react';
+import { api, errorText, isStatus, unwrap, type Profile } from './api.js';
+import { navigate, useLocation } from './router.js';
+import { Setup, SignIn } from './auth.js';
+import { Shell } from './Shell.js';
+import { ProfilePage } from './ProfilePage.js';
+
+type State =
+  | { kind: 'loading' }
+  | { kind: 'error'; message: string }
+  | { kind: 'setup' }
+  | { kind: 'signed-out' }
+  | { kind: 'signed-in'; profile: Profile };
 
 /**
- * Placeholder page: proves @channelx/client works from a browser bundle. Type an access token,
- * and the page loads GET /api/v1/profile from the server that serves it and shows the name.
+ * The dashboard: first-run setup while no user exists, else sign-in, else the app shell. Client
+ * routes live under /app/*; `/` goes to the first page of the shell.
  */
 export function App() {
-  const [token, setToken] = useState('');
-  const [profile, setProfile] = useState<Profile | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [state, setState] = useState<State>({ kind: 'loading' });
+  const { path } = useLocation();
 
-  async function load(e: FormEvent) {
-    e.preventDefault();
-    setError(null);
-    const api = createApplicationClient({ baseUrl: window.location.origin, token });
+  const load = useCallback(async () => {
+    setState({ kind: 'loading' });
     try {
-      setProfile(await unwrap(api.GET('/api/v1/profile')));
+      const setup = await unwrap(api.GET('/auth/setup'));
+      if (setup.required) return setState({ kind: 'setup' });
+      const profile = await unwrap(api.GET('/api/v1/profile'));
+      setState({ kind: 'signed-in', profile });
     } catch (err) {
-      setProfile(null);
-      setError(err instanceof ChannelxError ? `${err.status}: ${err.message}` : String(err));
+      if (isStatus(err, 401)) setState({ kind: 'signed-out' });
+      else setState({ kind: 'error', message: errorText(err) });
     }
-  }
+  }, []);
 
+  useEffect(() => void load(), [load]);
+
+  const signedIn = (profile: Profile) => {
+    setState({ kind: 'signed-in', profile });
+    if (!path.startsWith('/app/') || path === '/app/') navigate('/app/profile', true);
+  };
+
+  if (state.kind === 'loading') return <Splash>Loading…</Splash>;
+  if (state.kind === 'error') {
+    return (
+      <Splash>
+        <p role="alert">{state.message}</p>
+        <button type="button" className="button" onClick={() => void load()}>
+          Try again
+        </button>
+      </Splash>
+    );
+  }
+  if (state.kind === 'setup') return <Setup onDone={signedIn} />;
+  if (state.kind === 'signed-out') return <SignIn onDone={signedIn} />;
+
+  const page = path === '/app/profile' || path === '/app/profile/' ? 'profile' : null;
+  if (!page) {
+    navigate('/app/profile', true);
+    return null;
+  }
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 480, margin: '48px auto', lineHeight: 1.5 }}>
-      <h1>ChannelX</h1>
-      <form onSubmit={load}>
-        <label>
-          Access token{' '}
-          <input name="token" type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
-        </label>{' '}
-        <button type="submit">Load profile</button>
-      </form>
-      {profile && (
-        <p>
-          Signed in as <strong data-testid="profile-name">{profile.name}</strong> ({profile.email})
-        </p>
-      )}
-      {error && (
-        <p role="alert" style={{ color: '#b00020' }}>
-          {error}
-        </p>
-      )}
+    <Shell profile={state.profile} current={page} onSignedOut={() => setState({ kind: 'signed-out' })}>
+      <ProfilePage profile={state.profile} onChange={(profile) => setState({ kind: 'signed-in', profile })} />
+    </Shell>
+  );
+}
+
+export function Splash({ children }: { children: React.ReactNode }) {
+  return (
+    <main className="splash" aria-busy={children === 'Loading…'}>
+      <div className="splash-card">{children}</div>
     </main>
   );
 }

@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { testEnv } from '../../src/config.js';
+import { startTestServer, type TestServer } from '../support/harness.js';
+import { DASHBOARD_DIR } from './paths.js';
+
+/**
+ * The dashboard as a new user meets it, in Debian's headless Chromium (playwright-core never
+ * downloads a browser): built once with Vite's JS API into a temp dir, served by the test server
+ * itself (DASHBOARD_DIR, so its CSP applies), walked from first-run setup to the access token.
+ * Screenshots of every screen, light and dark, go to server/test-output/ (git-ignored). Without
+ * /usr/bin/chromium the test is skipped loudly, except under CI=true, where it fails.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = fs.existsSync(CHROMIUM);
+if (!hasChromium) {
+  if (testEnv().ci) throw new Error(`CI=true and ${CHROMIUM} is missing (apt-get install -y chromium)`);
+  console.warn(`\n${'!'.repeat(78)}\n!! ${CHROMIUM} is missing: the dashboard browser test is SKIPPED.\n${'!'.repeat(78)}\n`);
+}
+
+const SHOTS = fileURLToPath(new URL('../../test-output/', import.meta.url));
+const T = { timeout: 10_000 };
+
+/** A screenshot of the page as it is, in the light and the dark theme. */
+async function shoot(page: Page, name: string) {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${colorScheme}.png`) });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+(hasChromium ? describe : describe.skip)('the dashboard in headless Chromium', () => {
+  let h: TestServer;
+  let outDir: string;
+  let browser: Browser;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'channelx-dashboard-'));
+    const { build } = await import('vite');
+    await build({ root: DASHBOARD_DIR, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    h = await startTestServer('sqlite', { DASHBOARD_DIR: outDir });
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+    if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
+  });
+
+  async function newPage() {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => problems.push(e.message));
+    // CSP violations and failed loads are console errors; the expected 401s are named in each test.
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    return page;
+  }
+
+  it('first run → shell → sign out → sign in → rotate the access token', async () => {
+    const page = await newPage();
+    await page.goto(`${h.url}/`);
+
+    // First run: the account and its administrator.
+    await page.getByRole('heading', { name: 'Set up ChannelX' }).waitFor(T);
+    await shoot(page, '01-setup');
+    await page.getByLabel('Account name').fill('Acme Support');
+    await page.getByLabel('Your name').fill('Grace Hopper');
+    await page.getByLabel('E-mail').fill('grace@example.com');
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    // The browser's own validation (minlength) keeps the form on the page.
+    expect(await page.getByLabel('Password').evaluate((el: HTMLInputElement) => el.validity.tooShort)).toBe(true);
+    await page.getByLabel('Password').fill('correct horse');
+    await page.getByRole('button', { name: 'Create account' }).click();
+
+    // Signed in: the shell shows the account, the profile page is open.
+    await page.getByRole('heading', { name: 'Profile' }).waitFor(T);
+    expect(await page.getByTestId('account-name').textContent()).toBe('Acme Support');
+    expect(new URL(page.url()).pathname).toBe('/app/profile');
+    await shoot(page, '02-profile');
+
+    // Sign out from the user menu.
+    await page.getByRole('button', { name: /Grace Hopper/ }).click();
+    await page.getByRole('menu', { name: 'User menu' }).waitFor(T);
+    await shoot(page, '03-user-menu');
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor(T);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor(T);
+
+    // A wrong password says so; the right one lands in the shell.
+    await page.getByLabel('E-mail').fill('grace@example.com');
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor(T);
+    expect(await page.getByRole('alert').textContent()).toMatch(/Invalid login credentials/);
+    await shoot(page, '04-sign-in-error');
+    await page.getByLabel('Password').fill('correct horse');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Profile' }).waitFor(T);
+
+    // The access token: masked, revealed, rotated; the old one is refused, the new one works.
+    const token = page.getByTestId('access-token');
+    expect(await token.textContent()).toMatch(/^•+$/);
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    const oldToken = (await token.textContent())!;
+    expect(oldToken).not.toMatch(/•/);
+    expect((await h.api('GET', '/api/v1/profile', { token: oldToken })).status).toBe(200);
+    await page.getByRole('button', { name: 'Rotate token' }).click();
+    await shoot(page, '05-token-confirm');
+    await page.getByRole('button', { name: 'Yes, rotate' }).click();
+    await page.getByText('New token created').waitFor(T);
+    const newToken = (await token.textContent())!;
+    expect(newToken).not.toBe(oldToken);
+    expect(newToken).not.toMatch(/•/);
+    await shoot(page, '06-token-rotated');
+    expect((await h.api('GET', '/api/v1/profile', { token: oldToken })).status).toBe(401);
+    const me = await h.api('GET', '/api/v1/profile', { token: newToken });
+    expect(me.status).toBe(200);
+    expect(me.body.name).toBe('Grace Hopper');
+
+    // The name form saves through the cookie session (an Origin-checked write).
+    await page.getByLabel('Display name').fill('Grace');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor(T);
+    expect(await page.getByRole('button', { name: /Grace/ }).textContent()).toMatch(/Grace/);
+
+    // The page's expected 401s (signed out, wrong password) are failed loads; nothing else went wrong.
+    expect(problems.filter((p) => !/status of 401/.test(p))).toEqual([]);
+    await page.context().close();
+  });
+});
