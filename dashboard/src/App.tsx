@@ -4,6 +4,7 @@ import { navigate, useLocation } from './router.js';
 import { Setup, SignIn } from './auth.js';
 import { Shell } from './Shell.js';
 import { ProfilePage } from './ProfilePage.js';
+import { AcceptInvitation, ProfileInvitations } from './invitations.js';
 
 type State =
   | { kind: 'loading' }
@@ -18,7 +19,7 @@ type State =
  */
 export function App() {
   const [state, setState] = useState<State>({ kind: 'loading' });
-  const { path } = useLocation();
+  const { path, search } = useLocation();
 
   const load = useCallback(async () => {
     setState({ kind: 'loading' });
@@ -37,9 +38,13 @@ export function App() {
 
   const signedIn = (profile: Profile) => {
     setState({ kind: 'signed-in', profile });
-    if (!path.startsWith('/app/') || path === '/app/') navigate('/app/profile', true);
+    if (!path.startsWith('/app/') || path === '/app/' || path.startsWith('/app/accept-invitation')) navigate('/app/profile', true);
   };
 
+  // The invitation link works whoever is signed in (or nobody): accepting signs in as the invited user.
+  if (path.replace(/\/+$/, '') === '/app/accept-invitation') {
+    return <AcceptInvitation token={new URLSearchParams(search).get('token') ?? ''} onDone={signedIn} />;
+  }
   if (state.kind === 'loading') return <Splash>Loading…</Splash>;
   if (state.kind === 'error') {
     return (
@@ -54,14 +59,19 @@ export function App() {
   if (state.kind === 'setup') return <Setup onDone={signedIn} />;
   if (state.kind === 'signed-out') return <SignIn onDone={signedIn} />;
 
-  const page = path === '/app/profile' || path === '/app/profile/' ? 'profile' : null;
+  const clean = path.replace(/\/+$/, '');
+  const page = clean === '/app/profile' ? 'profile' : clean === '/app/profile/invitations' ? 'invitations' : null;
   if (!page) {
     navigate('/app/profile', true);
     return null;
   }
   return (
     <Shell profile={state.profile} current={page} onSignedOut={() => setState({ kind: 'signed-out' })}>
-      <ProfilePage profile={state.profile} onChange={(profile) => setState({ kind: 'signed-in', profile })} />
+      {page === 'profile' ? (
+        <ProfilePage profile={state.profile} onChange={(profile) => setState({ kind: 'signed-in', profile })} />
+      ) : (
+        <ProfileInvitations onChange={(profile) => setState({ kind: 'signed-in', profile })} />
+      )}
     </Shell>
   );
 }

@@ -3,7 +3,7 @@ import { api, type Profile } from './api.js';
 import { onLinkClick } from './router.js';
 
 /** The signed-in frame: top bar (account, user menu) and the left navigation. */
-export function Shell({ profile, current, onSignedOut, children }: { profile: Profile; current: 'profile'; onSignedOut: () => void; children: React.ReactNode }) {
+export function Shell({ profile, current, onSignedOut, children }: { profile: Profile; current: 'profile' | 'invitations'; onSignedOut: () => void; children: React.ReactNode }) {
   const account = profile.accounts.find((a) => a.id === profile.account_id) ?? profile.accounts[0];
   return (
     <div className="shell">
@@ -17,6 +17,9 @@ export function Shell({ profile, current, onSignedOut, children }: { profile: Pr
       <nav className="sidenav" aria-label="Main">
         <a href="/app/profile" onClick={onLinkClick} aria-current={current === 'profile' ? 'page' : undefined}>
           Profile
+        </a>
+        <a href="/app/profile/invitations" onClick={onLinkClick} aria-current={current === 'invitations' ? 'page' : undefined}>
+          Invitations
         </a>
       </nav>
       <main className="content">{children}</main>

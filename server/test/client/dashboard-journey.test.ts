@@ -141,4 +141,54 @@ async function shoot(page: Page, name: string) {
     expect(problems.filter((p) => !/status of 401/.test(p))).toEqual([]);
     await page.context().close();
   });
+
+  it('an invitation link: the invited agent sets name and password and lands signed in; a used link says so; account invitations in the profile', async () => {
+    const { accountId, admin } = await h.account({ name: 'Beta Team' });
+    const created = await h.api('POST', `/api/v1/accounts/${accountId}/agents`, { token: admin.token, body: { name: 'Alan', email: 'alan@example.com', role: 'agent' } });
+    expect(created.status).toBe(200);
+    const link = new URL(created.body.invitation_url as string);
+    expect(link.pathname).toBe('/app/accept-invitation');
+
+    const page = await newPage();
+    await page.goto(`${h.url}${link.pathname}${link.search}`);
+    await page.getByRole('heading', { name: 'Join Beta Team' }).waitFor(T);
+    expect(await page.getByLabel('Your name').inputValue()).toBe('Alan');
+    await shoot(page, '07-accept-invitation');
+    await page.getByLabel('Your name').fill('Alan Turing');
+    await page.getByLabel('Password', { exact: true }).fill('enigma machine');
+    await page.getByLabel('Confirm password').fill('enigma machine');
+    await page.getByRole('button', { name: 'Join and sign in' }).click();
+    await page.getByRole('heading', { name: 'Profile' }).waitFor(T);
+    expect(await page.getByTestId('account-name').textContent()).toBe('Beta Team');
+    expect(await page.getByRole('button', { name: /Alan Turing/ }).count()).toBe(1);
+    expect(new URL(page.url()).pathname).toBe('/app/profile');
+
+    // The same link again, in a fresh browser: it says plainly that it no longer works.
+    const other = await newPage();
+    await other.goto(`${h.url}${link.pathname}${link.search}`);
+    await other.getByRole('heading', { name: 'This invitation link no longer works' }).waitFor(T);
+    await shoot(other, '08-invitation-used');
+    await other.context().close();
+
+    // Another account invites Alan, an existing user: the invitation waits in his profile.
+    const gamma = await h.account({ name: 'Gamma Desk' });
+    const invited = await h.api('POST', `/api/v1/accounts/${gamma.accountId}/agents`, { token: gamma.admin.token, body: { name: 'Alan', email: 'alan@example.com', role: 'agent' } });
+    expect(invited.status).toBe(200);
+    await page.getByRole('link', { name: 'Invitations' }).click();
+    await page.getByRole('region', { name: 'Invitation to Gamma Desk' }).waitFor(T);
+    await shoot(page, '09-profile-invitations');
+    await page.getByRole('button', { name: 'Accept' }).click();
+    await page.getByText('No pending invitations').waitFor(T);
+    const alan = await h.api('GET', '/api/v1/profile', { token: (await h.api('GET', '/api/v1/profile', { cookie: await cookieOf(page) })).body.access_token });
+    expect(alan.body.accounts.map((a: { name: string }) => a.name).sort()).toEqual(['Beta Team', 'Gamma Desk']);
+
+    // The page's expected 401s (signed out) and 404s (the used link) are failed loads; nothing else went wrong.
+    expect(problems.filter((p) => !/status of (401|404)/.test(p))).toEqual([]);
+    await page.context().close();
+  });
 });
+
+/** The page's session cookie as a Cookie header. */
+async function cookieOf(page: Page): Promise<string> {
+  return (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+}
