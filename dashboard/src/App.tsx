@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, errorText, isStatus, unwrap, type Profile } from './api.js';
 import { navigate, useLocation } from './router.js';
 import { Setup, SignIn } from './auth.js';
@@ -21,22 +21,25 @@ export function App() {
   const [state, setState] = useState<State>({ kind: 'loading' });
   const { path, search } = useLocation();
 
+  // A sign-in (e.g. on the invitation page) wins over a check still in flight.
+  const generation = useRef(0);
   const load = useCallback(async () => {
+    const mine = ++generation.current;
+    const settle = (s: State) => mine === generation.current && setState(s);
     setState({ kind: 'loading' });
     try {
       const setup = await unwrap(api.GET('/auth/setup'));
-      if (setup.required) return setState({ kind: 'setup' });
-      const profile = await unwrap(api.GET('/api/v1/profile'));
-      setState({ kind: 'signed-in', profile });
+      if (setup.required) return settle({ kind: 'setup' });
+      settle({ kind: 'signed-in', profile: await unwrap(api.GET('/api/v1/profile')) });
     } catch (err) {
-      if (isStatus(err, 401)) setState({ kind: 'signed-out' });
-      else setState({ kind: 'error', message: errorText(err) });
+      settle(isStatus(err, 401) ? { kind: 'signed-out' } : { kind: 'error', message: errorText(err) });
     }
   }, []);
 
   useEffect(() => void load(), [load]);
 
   const signedIn = (profile: Profile) => {
+    generation.current++;
     setState({ kind: 'signed-in', profile });
     if (!path.startsWith('/app/') || path === '/app/' || path.startsWith('/app/accept-invitation')) navigate('/app/profile', true);
   };
