@@ -41,10 +41,10 @@ describeEachDb('first-run setup (/auth/setup)', (dialect) => {
 
   it('creates exactly one administrator when requests race', async () => {
     const results = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => h.api('POST', '/auth/setup', { body: body({ email: `racer${i}@example.com`, account: `Race ${i}` }) })),
+      Array.from({ length: 10 }, (_, i) => h.api('POST', '/auth/setup', { body: body({ email: `racer${i}@example.com`, account: `Race ${i}` }) })),
     );
     const statuses = results.map((r) => r.status).sort();
-    expect(statuses).toEqual([200, 409, 409, 409, 409]);
+    expect(statuses).toEqual([200, ...Array(9).fill(409)]);
     const users = await h.server.ctx.database.db.selectFrom('users').select('id').execute();
     const accounts = await h.server.ctx.database.db.selectFrom('accounts').select('id').execute();
     expect(users).toHaveLength(1);
