@@ -90,6 +90,11 @@ async function shoot(page: Page, name: string) {
     expect(await page.getByTestId('account-name').textContent()).toBe('Acme Support');
     expect(new URL(page.url()).pathname).toBe('/app/profile');
     await shoot(page, '02-profile');
+    // Usable at 1024 px: nothing overflows sideways.
+    await page.setViewportSize({ width: 1024, height: 720 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await shoot(page, '02-profile-1024');
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // Sign out from the user menu.
     await page.getByRole('button', { name: /Grace Hopper/ }).click();
