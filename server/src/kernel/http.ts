@@ -23,6 +23,8 @@ const MAX_FIELD_NAME = 1024;
  * who may not use the route.
  */
 export async function registerBodyParsers(app: FastifyInstance, bodyLimit: number) {
+  /** Requests whose body was held to the shape limits as JSON text (not walked a second time). */
+  const scannedAsText = new WeakSet<FastifyRequest>();
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (req, body, done) => {
@@ -30,6 +32,7 @@ export async function registerBodyParsers(app: FastifyInstance, bodyLimit: numbe
     if (text.trim() === '') return done(null, {});
     const over = scanJsonText(text);
     if (over) return done(limitError(over, 'body'), undefined);
+    scannedAsText.add(req);
     defaultJson(req, text, (err: Error | null, value?: unknown) => {
       if (err) {
         (err as Error & { statusCode?: number }).statusCode = 400;
@@ -58,7 +61,7 @@ export async function registerBodyParsers(app: FastifyInstance, bodyLimit: numbe
   // The shape limits on what every parser built (JSON was already scanned as text).
   app.addHook('preValidation', async (req: FastifyRequest) => {
     assertJsonLimits(req.query, 'query');
-    assertJsonLimits(req.body, 'body');
+    if (!scannedAsText.has(req)) assertJsonLimits(req.body, 'body');
   });
   // JSON `1e309` parses to Infinity, and Ajv coerces a query/param string like "1e309" to Infinity
   // while skipping minimum/maximum for non-finite numbers; no handler or database wants either.
