@@ -4,6 +4,7 @@ import type { TestServer } from '../support/harness.js';
 import { insertDeliveries } from '../../src/webhooks/repository.js';
 import { newDeliveryId } from '../../src/webhooks/signer.js';
 import type { DeliveryWorker } from '../../src/webhooks/worker.js';
+import { waitFor } from '../support/wait.js';
 
 export type Received = { headers: http.IncomingHttpHeaders; body: string; json: any; at: number; path: string };
 export type Reply = { status?: number; headers?: Record<string, string>; body?: string; delayMs?: number };
@@ -70,12 +71,7 @@ export async function freePort(): Promise<number> {
 }
 
 export async function waitUntil(fn: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition') {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 20));
-  }
+  await waitFor(fn, what, timeoutMs);
 }
 
 let eventSeq = 1_000_000;
