@@ -5,6 +5,15 @@ import { Setup, SignIn } from './auth.js';
 import { Shell } from './Shell.js';
 import { ProfilePage } from './ProfilePage.js';
 import { AcceptInvitation, ProfileInvitations } from './invitations.js';
+import { HOME, matchRoute, sectionOf, type Route } from './routes.js';
+import { SessionContext, sessionFor, useSession } from './session.js';
+import { CommandsProvider } from './commands.js';
+import { LiveProvider } from './live.js';
+import { ConversationsPage } from './conversations/ConversationsPage.js';
+import { ContactsPage } from './contacts/ContactsPage.js';
+import { InboxesPage, InboxPage, NewInboxPage } from './settings/InboxesSettings.js';
+import { AgentsPage } from './settings/AgentsSettings.js';
+import { WebhookPage, WebhooksPage } from './settings/WebhooksSettings.js';
 
 type State =
   | { kind: 'loading' }
@@ -41,7 +50,7 @@ export function App() {
   const signedIn = (profile: Profile) => {
     generation.current++;
     setState({ kind: 'signed-in', profile });
-    if (!path.startsWith('/app/') || path === '/app/' || path.startsWith('/app/accept-invitation')) navigate('/app/profile', true);
+    if (!matchRoute(path)) navigate(HOME, true);
   };
 
   // The invitation link works whoever is signed in (or nobody): accepting signs in as the invited user.
@@ -62,21 +71,49 @@ export function App() {
   if (state.kind === 'setup') return <Setup onDone={signedIn} />;
   if (state.kind === 'signed-out') return <SignIn onDone={signedIn} />;
 
-  const clean = path.replace(/\/+$/, '');
-  const page = clean === '/app/profile' ? 'profile' : clean === '/app/profile/invitations' ? 'invitations' : null;
-  if (!page) {
-    navigate('/app/profile', true);
+  const route = matchRoute(path);
+  if (!route) {
+    navigate(HOME, true);
     return null;
   }
+  const setProfile = (profile: Profile) => setState({ kind: 'signed-in', profile });
   return (
-    <Shell profile={state.profile} current={page} onSignedOut={() => setState({ kind: 'signed-out' })}>
-      {page === 'profile' ? (
-        <ProfilePage profile={state.profile} onChange={(profile) => setState({ kind: 'signed-in', profile })} />
-      ) : (
-        <ProfileInvitations onChange={(profile) => setState({ kind: 'signed-in', profile })} />
-      )}
-    </Shell>
+    <SessionContext.Provider value={sessionFor(state.profile, setProfile)}>
+      <CommandsProvider>
+        <LiveProvider>
+          <Shell section={sectionOf(route)} onSignedOut={() => setState({ kind: 'signed-out' })}>
+            <Page route={route} />
+          </Shell>
+        </LiveProvider>
+      </CommandsProvider>
+    </SessionContext.Provider>
   );
+}
+
+function Page({ route }: { route: Route }) {
+  const { profile, setProfile } = useSession();
+  switch (route.page) {
+    case 'conversations':
+      return <ConversationsPage conversationId={route.conversationId} />;
+    case 'contacts':
+      return <ContactsPage contactId={route.contactId} />;
+    case 'inboxes':
+      return <InboxesPage />;
+    case 'inbox-new':
+      return <NewInboxPage />;
+    case 'inbox':
+      return <InboxPage inboxId={route.inboxId} tab={route.tab} />;
+    case 'agents':
+      return <AgentsPage />;
+    case 'webhooks':
+      return <WebhooksPage />;
+    case 'webhook':
+      return <WebhookPage webhookId={route.webhookId} />;
+    case 'profile':
+      return <ProfilePage profile={profile} onChange={setProfile} />;
+    case 'invitations':
+      return <ProfileInvitations onChange={setProfile} />;
+  }
 }
 
 export function Splash({ children }: { children: React.ReactNode }) {

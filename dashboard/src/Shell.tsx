@@ -1,10 +1,17 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, type Profile } from './api.js';
 import { onLinkClick } from './router.js';
+import { paths, type NavSection } from './routes.js';
+import { useSession } from './session.js';
+import { ConnectionBanner } from './live.js';
+import { KeyboardLayer } from './commands/Palette.js';
+import { Notifier } from './notifications/Notifier.js';
 
-/** The signed-in frame: top bar (account, user menu) and the left navigation. */
-export function Shell({ profile, current, onSignedOut, children }: { profile: Profile; current: 'profile' | 'invitations'; onSignedOut: () => void; children: React.ReactNode }) {
-  const account = profile.accounts.find((a) => a.id === profile.account_id) ?? profile.accounts[0];
+/** The signed-in frame: top bar (account, connection, user menu), the left navigation and the keyboard layer. */
+export function Shell({ section, onSignedOut, children }: { section: NavSection; onSignedOut: () => void; children: React.ReactNode }) {
+  const { profile, accountId, isAdministrator } = useSession();
+  const account = profile.accounts.find((a) => a.id === accountId);
+  const here = (s: NavSection) => (section === s ? ('page' as const) : undefined);
   return (
     <div className="shell">
       <header className="topbar">
@@ -12,17 +19,28 @@ export function Shell({ profile, current, onSignedOut, children }: { profile: Pr
         <span className="account" data-testid="account-name">
           {account?.name ?? 'No account'}
         </span>
+        <ConnectionBanner />
         <UserMenu profile={profile} onSignedOut={onSignedOut} />
       </header>
       <nav className="sidenav" aria-label="Main">
-        <a href="/app/profile" onClick={onLinkClick} aria-current={current === 'profile' ? 'page' : undefined}>
+        <a href={paths.conversations()} onClick={onLinkClick} aria-current={here('conversations')}>
+          Conversations
+        </a>
+        <a href={paths.contacts()} onClick={onLinkClick} aria-current={here('contacts')}>
+          Contacts
+        </a>
+        <a href={paths.inboxes()} data-admin={isAdministrator || undefined} onClick={onLinkClick} aria-current={here('settings')}>
+          Settings
+        </a>
+        <a href={paths.profile()} onClick={onLinkClick} aria-current={here('profile')}>
           Profile
         </a>
-        <a href="/app/profile/invitations" onClick={onLinkClick} aria-current={current === 'invitations' ? 'page' : undefined}>
-          Invitations
-        </a>
       </nav>
-      <main className="content">{children}</main>
+      <main className="content" data-section={section}>
+        {children}
+      </main>
+      <KeyboardLayer />
+      <Notifier />
     </div>
   );
 }

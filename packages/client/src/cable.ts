@@ -77,6 +77,11 @@ export class CableSubscription {
     });
   }
 
+  /** Sends a RoomChannel action (`update_presence`, `viewing`, …) with its data. */
+  perform(action: string, data: Record<string, unknown> = {}) {
+    this.cable.send({ command: 'message', identifier: this.identifier, data: JSON.stringify({ ...data, action }) });
+  }
+
   unsubscribe() {
     this.cable.send({ command: 'unsubscribe', identifier: this.identifier });
     this.cable.forget(this.identifier);
@@ -165,8 +170,13 @@ export class CableClient {
     this.ws?.close();
   }
 
+  /** Whether the socket is open (welcome may still be pending). */
+  get open() {
+    return this.ws?.readyState === 1;
+  }
+
   /** @internal */
-  send(command: { command: 'subscribe' | 'unsubscribe'; identifier: string }) {
+  send(command: { command: 'subscribe' | 'unsubscribe'; identifier: string } | { command: 'message'; identifier: string; data: string }) {
     if (!this.ws || this.ws.readyState !== 1) throw new Error('/cable is not open: await connect() first');
     this.ws.send(JSON.stringify(command));
   }
