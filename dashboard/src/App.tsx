@@ -81,7 +81,7 @@ export function App() {
     <SessionContext.Provider value={sessionFor(state.profile, setProfile)}>
       <CommandsProvider>
         <LiveProvider>
-          <Shell section={sectionOf(route)} onSignedOut={() => setState({ kind: 'signed-out' })}>
+          <Shell section={sectionOf(route)} current={route.page} onSignedOut={() => setState({ kind: 'signed-out' })}>
             <Page route={route} />
           </Shell>
         </LiveProvider>

@@ -8,7 +8,7 @@ import { KeyboardLayer } from './commands/Palette.js';
 import { Notifier } from './notifications/Notifier.js';
 
 /** The signed-in frame: top bar (account, connection, user menu), the left navigation and the keyboard layer. */
-export function Shell({ section, onSignedOut, children }: { section: NavSection; onSignedOut: () => void; children: React.ReactNode }) {
+export function Shell({ section, current, onSignedOut, children }: { section: NavSection; current: string; onSignedOut: () => void; children: React.ReactNode }) {
   const { profile, accountId, isAdministrator } = useSession();
   const account = profile.accounts.find((a) => a.id === accountId);
   const here = (s: NavSection) => (section === s ? ('page' as const) : undefined);
@@ -29,12 +29,32 @@ export function Shell({ section, onSignedOut, children }: { section: NavSection;
         <a href={paths.contacts()} onClick={onLinkClick} aria-current={here('contacts')}>
           Contacts
         </a>
-        <a href={paths.inboxes()} data-admin={isAdministrator || undefined} onClick={onLinkClick} aria-current={here('settings')}>
+        <a href={paths.inboxes()} onClick={onLinkClick} aria-current={undefined}>
           Settings
         </a>
-        <a href={paths.profile()} onClick={onLinkClick} aria-current={here('profile')}>
+        {section === 'settings' && (
+          <>
+            <a className="subnav" href={paths.inboxes()} onClick={onLinkClick} aria-current={current.startsWith('inbox') ? 'page' : undefined}>
+              Inboxes
+            </a>
+            <a className="subnav" href={paths.agents()} onClick={onLinkClick} aria-current={current === 'agents' ? 'page' : undefined}>
+              Agents
+            </a>
+            {isAdministrator && (
+              <a className="subnav" href={paths.webhooks()} onClick={onLinkClick} aria-current={current.startsWith('webhook') ? 'page' : undefined}>
+                Webhooks
+              </a>
+            )}
+          </>
+        )}
+        <a href={paths.profile()} onClick={onLinkClick} aria-current={current === 'profile' ? 'page' : undefined}>
           Profile
         </a>
+        {section === 'profile' && (
+          <a className="subnav" href={paths.invitations()} onClick={onLinkClick} aria-current={current === 'invitations' ? 'page' : undefined}>
+            Invitations
+          </a>
+        )}
       </nav>
       <main className="content" data-section={section}>
         {children}

@@ -1,72 +1,29 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { testEnv } from '../../src/config.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
-import { DASHBOARD_DIR } from './paths.js';
+import { buildDashboard, cookieOf, hasChromium, launchChromium, newPage as openPage, shoot, T } from '../support/browser.js';
 
 /**
- * The dashboard as a new user meets it, in Debian's headless Chromium (playwright-core never
- * downloads a browser): built once with Vite's JS API into a temp dir, served by the test server
- * itself (DASHBOARD_DIR, so its CSP applies), walked from first-run setup to the access token.
- * Screenshots of every screen, light and dark, go to server/test-output/ (git-ignored). Without
- * /usr/bin/chromium the test is skipped loudly, except under CI=true, where it fails.
+ * The dashboard's account pages as a new user meets them, in headless Chromium (see
+ * test/support/browser.ts): served by the test server itself (DASHBOARD_DIR, so its CSP applies),
+ * walked from first-run setup to the access token and invitations.
  */
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) {
-  if (testEnv().ci) throw new Error(`CI=true and ${CHROMIUM} is missing (apt-get install -y chromium)`);
-  console.warn(`\n${'!'.repeat(78)}\n!! ${CHROMIUM} is missing: the dashboard browser test is SKIPPED.\n${'!'.repeat(78)}\n`);
-}
-
-const SHOTS = fileURLToPath(new URL('../../test-output/', import.meta.url));
-const T = { timeout: 10_000 };
-
-/** A screenshot of the page as it is, in the light and the dark theme. */
-async function shoot(page: Page, name: string) {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${colorScheme}.png`) });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-}
 
 (hasChromium ? describe : describe.skip)('the dashboard in headless Chromium', () => {
   let h: TestServer;
-  let outDir: string;
   let browser: Browser;
   const problems: string[] = [];
 
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'channelx-dashboard-'));
-    const { build } = await import('vite');
-    await build({ root: DASHBOARD_DIR, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-    h = await startTestServer('sqlite', { DASHBOARD_DIR: outDir });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    h = await startTestServer('sqlite', { DASHBOARD_DIR: await buildDashboard() });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
     await h?.close();
-    if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
   });
 
-  async function newPage() {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => problems.push(e.message));
-    // CSP violations and failed loads are console errors; the expected 401s are named in each test.
-    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-    return page;
-  }
+  const newPage = () => openPage(browser, problems);
 
   it('first run → shell → sign out → sign in → rotate the access token', async () => {
     const page = await newPage();
@@ -85,9 +42,11 @@ async function shoot(page: Page, name: string) {
     await page.getByLabel('Password').fill('correct horse');
     await page.getByRole('button', { name: 'Create account' }).click();
 
-    // Signed in: the shell shows the account, the profile page is open.
-    await page.getByRole('heading', { name: 'Profile' }).waitFor(T);
+    // Signed in: the shell shows the account and opens the conversations; the profile is one link away.
+    await page.waitForURL('**/app/conversations', T);
     expect(await page.getByTestId('account-name').textContent()).toBe('Acme Support');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Profile' }).click();
+    await page.getByRole('heading', { name: 'Profile' }).waitFor(T);
     expect(new URL(page.url()).pathname).toBe('/app/profile');
     await shoot(page, '02-profile');
     // Usable at 1024 px: nothing overflows sideways.
@@ -114,6 +73,8 @@ async function shoot(page: Page, name: string) {
     await shoot(page, '04-sign-in-error');
     await page.getByLabel('Password').fill('correct horse');
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL('**/app/conversations', T);
+    await page.goto(`${h.url}/app/profile`);
     await page.getByRole('heading', { name: 'Profile' }).waitFor(T);
 
     // The access token: masked, revealed, rotated; the old one is refused, the new one works.
@@ -163,10 +124,11 @@ async function shoot(page: Page, name: string) {
     await page.getByLabel('Password', { exact: true }).fill('enigma machine');
     await page.getByLabel('Confirm password').fill('enigma machine');
     await page.getByRole('button', { name: 'Join and sign in' }).click();
-    await page.getByRole('heading', { name: 'Profile' }).waitFor(T);
+    // Lands in the inbox.
+    await page.waitForURL('**/app/conversations', T);
+    await page.getByTestId('account-name').waitFor(T);
     expect(await page.getByTestId('account-name').textContent()).toBe('Beta Team');
     expect(await page.getByRole('button', { name: /Alan Turing/ }).count()).toBe(1);
-    expect(new URL(page.url()).pathname).toBe('/app/profile');
 
     // The same link again, in a fresh browser: it says plainly that it no longer works.
     const other = await newPage();
@@ -194,6 +156,3 @@ async function shoot(page: Page, name: string) {
 });
 
 /** The page's session cookie as a Cookie header. */
-async function cookieOf(page: Page): Promise<string> {
-  return (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
-}
