@@ -138,3 +138,54 @@ export async function mergeCustomAttributes(ctx: AppContext, auth: AccountContex
   );
   return fromJson<Record<string, unknown>>(conversation.custom_attributes);
 }
+
+/**
+ * update_last_seen: the caller has read the conversation. agent_last_seen_at becomes now (and
+ * assignee_last_seen_at when the caller is its assignee), so unread_count (incoming messages after
+ * agent_last_seen_at) is 0. Only when something was unread do the agents hear of it
+ * (`conversation.seen`, a socket-only event): opening a read conversation costs one row update.
+ */
+export async function markSeen(ctx: AppContext, auth: AccountContext, conv: repo.ConversationRow) {
+  return ctx.database.transaction(async (trx) => {
+    const t = now();
+    const { before, conversation } = await changeConversation(
+      ctx,
+      trx,
+      conv.id,
+      async (current) => {
+        const patch: repo.ConversationPatch = { agent_last_seen_at: t };
+        if (current.assignee_id != null && current.assignee_id === auth.user.id) patch.assignee_last_seen_at = t;
+        return { patch, result: null };
+      },
+      performerOf(auth),
+    );
+    const last = await repo.lastIncomingAt(trx, conv.id);
+    if (last != null && last > Number(before.agent_last_seen_at ?? 0)) {
+      await ctx.events(trx, conv.account_id, 'conversation.seen', { conversation_id: conv.id, performer: performerOf(auth), unread: false });
+    }
+    return conversation;
+  });
+}
+
+/**
+ * unread: marks the conversation unread again, as the reference does: agent_last_seen_at and
+ * assignee_last_seen_at go to just before (1 ms) the latest incoming message, so that message is
+ * unread; without incoming messages they become null (nothing to be unread).
+ */
+export async function markUnread(ctx: AppContext, auth: AccountContext, conv: repo.ConversationRow) {
+  return ctx.database.transaction(async (trx) => {
+    const last = await repo.lastIncomingAt(trx, conv.id);
+    const seenAt = last == null ? null : last - 1;
+    const { before, conversation } = await changeConversation(
+      ctx,
+      trx,
+      conv.id,
+      async () => ({ patch: { agent_last_seen_at: seenAt, assignee_last_seen_at: seenAt }, result: null }),
+      performerOf(auth),
+    );
+    if ((before.agent_last_seen_at == null ? null : Number(before.agent_last_seen_at)) !== seenAt) {
+      await ctx.events(trx, conv.account_id, 'conversation.seen', { conversation_id: conv.id, performer: performerOf(auth), unread: true });
+    }
+    return conversation;
+  });
+}

@@ -47,13 +47,26 @@ function filters(eb: Eb, accountId: number, inboxIds: number[] | null, q: Conver
   }
   if (q.q?.trim()) {
     const pattern = `%${escapeLike(q.q.trim().toLowerCase())}%`;
-    whereExists(
-      eb
-        .selectFrom('messages')
-        .select('messages.id')
-        .whereRef('messages.conversation_id', '=', 'conversations.id')
-        .where('messages.message_type', 'in', [MESSAGE_TYPE.incoming, MESSAGE_TYPE.outgoing])
-        .where(sql<SqlBool>`lower(messages.content) like ${pattern} escape '\\'`),
+    const like = (col: string) => sql<SqlBool>`lower(${sql.ref(col)}) like ${pattern} escape '\\'`;
+    // The contact is one primary-key lookup per candidate; the messages walk the conversation's index.
+    c.push(
+      eb.or([
+        eb.exists(
+          eb
+            .selectFrom('contacts')
+            .select('contacts.id')
+            .whereRef('contacts.id', '=', 'conversations.contact_id')
+            .where((ceb) => ceb.or([like('contacts.name'), like('contacts.email'), like('contacts.phone_number')])),
+        ),
+        eb.exists(
+          eb
+            .selectFrom('messages')
+            .select('messages.id')
+            .whereRef('messages.conversation_id', '=', 'conversations.id')
+            .where('messages.message_type', 'in', [MESSAGE_TYPE.incoming, MESSAGE_TYPE.outgoing])
+            .where(like('messages.content')),
+        ),
+      ]),
     );
   }
   if (q.source_id) {
@@ -122,4 +135,29 @@ export async function pageOfConversations(
   for (const [col, dir] of SORTS[sortKey]) query = query.orderBy(sql.ref(col), dir);
   const rows = await query.orderBy('conversations.id', 'desc').limit(page.limit).offset(page.offset).execute();
   return rows.map(({ priority_nulls: _p, waiting_nulls: _w, ...r }) => r as ConversationRow);
+}
+
+/** Open conversations per inbox, and how many of them have an incoming message after agent_last_seen_at. */
+export type InboxCountRow = { inbox_id: number; open_count: number; unread_count: number };
+
+/**
+ * One grouped query over the account's open conversations (the listing index: account_id, status),
+ * in the given inboxes (null: all). A conversation is unread when its latest incoming message (the
+ * messages index walked backwards, as messageSummaries does) is newer than agent_last_seen_at.
+ */
+export async function openCountsByInbox(db: Executor, accountId: number, inboxIds: number[] | null): Promise<InboxCountRow[]> {
+  if (inboxIds && !inboxIds.length) return [];
+  const lastIncoming = sql<number | null>`(select m.created_at from messages m where m.conversation_id = conversations.id and m.message_type = ${sql.lit(MESSAGE_TYPE.incoming)} order by m.id desc limit 1)`;
+  let q = db
+    .selectFrom('conversations')
+    .select([
+      'conversations.inbox_id',
+      sql<number>`count(*)`.as('open_count'),
+      sql<number>`coalesce(sum(case when ${lastIncoming} > coalesce(conversations.agent_last_seen_at, 0) then 1 else 0 end), 0)`.as('unread_count'),
+    ])
+    .where('conversations.account_id', '=', accountId)
+    .where('conversations.status', '=', STATUS.open);
+  if (inboxIds) q = q.where('conversations.inbox_id', 'in', inboxIds);
+  const rows = await q.groupBy('conversations.inbox_id').execute();
+  return rows.map((r) => ({ inbox_id: Number(r.inbox_id), open_count: Number(r.open_count), unread_count: Number(r.unread_count) }));
 }

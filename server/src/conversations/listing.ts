@@ -3,7 +3,7 @@ import type { AccountContext } from '../kernel/auth.js';
 import { errors } from '../kernel/errors.js';
 import { visibleInboxIds } from '../inboxes/repository.js';
 import type { ConversationRow } from './repository.js';
-import { countConversations, pageOfConversations, SORTS, type Counts, type ListScope } from './listing-repository.js';
+import { countConversations, openCountsByInbox, pageOfConversations, SORTS, type Counts, type InboxCountRow, type ListScope } from './listing-repository.js';
 import type { ConversationListQuery } from './schemas.js';
 
 /**
@@ -41,4 +41,16 @@ export async function listConversations(ctx: AppContext, auth: AccountContext, q
   const page = q.page ?? 1;
   const rows = await pageOfConversations(ctx.database.db, scope, q, sortKey, { limit: CONVERSATIONS_PER_PAGE, offset: (page - 1) * CONVERSATIONS_PER_PAGE });
   return { rows, counts, page, totalPages: Math.ceil(filtered / CONVERSATIONS_PER_PAGE) };
+}
+
+/**
+ * `meta.inboxes` of /conversations/meta: every inbox the caller can see (administrators all of the
+ * account's, agents their own), ordered by id, with its open and unread-open counts (zeros when none).
+ */
+export async function inboxCounts(ctx: AppContext, auth: AccountContext): Promise<InboxCountRow[]> {
+  const db = ctx.database.db;
+  const visible = await visibleInboxIds(db, auth);
+  const rows = await openCountsByInbox(db, auth.accountId, auth.isAdmin ? null : visible);
+  const byInbox = new Map(rows.map((r) => [r.inbox_id, r]));
+  return [...visible].sort((a, b) => a - b).map((id) => byInbox.get(id) ?? { inbox_id: id, open_count: 0, unread_count: 0 });
 }

@@ -166,8 +166,10 @@ export async function presentConversationPage(db: Executor, page: ConversationPa
   };
 }
 
-/** `GET /conversations/meta`. */
-export const presentConversationCounts = <T>(counts: T) => ({ meta: counts });
+/** `GET /conversations/meta`: the counts, plus the ChannelX per-inbox counts (`meta.inboxes`). */
+export const presentConversationMeta = <T extends object>(counts: T, inboxes: { inbox_id: number; open_count: number; unread_count: number }[]) => ({
+  meta: { ...counts, inboxes: inboxes.map((i) => ({ inbox_id: i.inbox_id, open_count: i.open_count, unread_count: i.unread_count })) },
+});
 
 /** `POST …/toggle_status`. */
 export function presentStatusToggle(conv: Pick<ConversationRow, 'display_id' | 'status' | 'snoozed_until'>) {

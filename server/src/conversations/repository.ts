@@ -182,6 +182,19 @@ export async function messageSummaries(db: Executor, conversationIds: number[]):
   return out;
 }
 
+/** When the conversation's latest incoming message was created (epoch ms), or null without one. */
+export async function lastIncomingAt(db: Executor, conversationId: number): Promise<number | null> {
+  const row = await db
+    .selectFrom('messages')
+    .select('created_at')
+    .where('conversation_id', '=', conversationId)
+    .where('message_type', '=', MESSAGE_TYPE.incoming)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? Number(row.created_at) : null;
+}
+
 /** Unread counts stop at this number, so reading them stays cheap however long a conversation is. */
 export const UNREAD_COUNT_CAP = 1000;
 

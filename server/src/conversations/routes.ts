@@ -3,9 +3,9 @@ import type { AppContext } from '../context.js';
 import { idempotent, userScope } from '../kernel/idempotency.js';
 import { presentAgent } from '../users/presenter.js';
 import * as actions from './actions.js';
-import { conversationCounts, listConversations } from './listing.js';
+import { conversationCounts, inboxCounts, listConversations } from './listing.js';
 import { payloadOf } from '../kernel/presenters.js';
-import { presentConversationCounts, presentConversationPage, presentCustomAttributes, presentOneConversation, presentStatusToggle } from './presenters.js';
+import { presentConversationMeta, presentConversationPage, presentCustomAttributes, presentOneConversation, presentStatusToggle } from './presenters.js';
 import { errorResponses, EmptyOk } from '../accounts/schemas.js';
 import * as s from './schemas.js';
 import { createConversation } from './service.js';
@@ -62,11 +62,16 @@ export async function register(app: TypedApp, ctx: AppContext) {
     `${BASE}/meta`,
     {
       config: { access: 'member' },
-      schema: { tags, summary: 'Conversation counts per assignee type (same filters as the list)', params: s.AccountParams, querystring: s.ConversationListQuery, response: { 200: s.ConversationMeta, ...errorResponses(401, 422) } },
+      schema: {
+        tags,
+        summary: 'Conversation counts per assignee type (same filters as the list), and open / unread counts per visible inbox',
+        description: '`meta.inboxes` is a ChannelX extension: per inbox the caller can see, its open conversations and how many of them have unread incoming messages. It ignores the query filters.',
+        params: s.AccountParams, querystring: s.ConversationListQuery, response: { 200: s.ConversationMeta, ...errorResponses(401, 422) } },
     },
     async (req) => {
       const auth = principal(req);
-      return presentConversationCounts(await conversationCounts(ctx, auth, req.query));
+      const [counts, inboxes] = [await conversationCounts(ctx, auth, req.query), await inboxCounts(ctx, auth)];
+      return presentConversationMeta(counts, inboxes);
     },
   );
 
@@ -82,6 +87,44 @@ export async function register(app: TypedApp, ctx: AppContext) {
       const conv = conversationOf(req);
       const updated = req.body.priority !== undefined ? await actions.setPriority(ctx, auth, conv, req.body.priority) : conv;
       return presentOneConversation(db, updated);
+    },
+  );
+
+  app.post(
+    `${ONE}/update_last_seen`,
+    {
+      config: { access: 'inbox-member' },
+      schema: {
+        tags,
+        summary: 'Mark the conversation read: agent_last_seen_at (and assignee_last_seen_at for its assignee) become now, unread_count 0',
+        description:
+          'Returns the conversation. When it had unread messages, the agents who can see it get `conversation.updated` on /cable (no webhook, as in the reference, where reading changes no tracked attribute).',
+        params: s.ConversationParams,
+        response: { 200: s.ConversationJson, ...errorResponses(401, 404) },
+      },
+    },
+    async (req) => {
+      const auth = principal(req);
+      return presentOneConversation(db, await actions.markSeen(ctx, auth, conversationOf(req)));
+    },
+  );
+
+  app.post(
+    `${ONE}/unread`,
+    {
+      config: { access: 'inbox-member' },
+      schema: {
+        tags,
+        summary: 'Mark the conversation unread: agent_last_seen_at (and assignee_last_seen_at) go to just before its last incoming message',
+        description:
+          'Without any incoming message both become null (nothing is unread then). Returns the conversation (the reference answers with an empty body); the agents who can see it get `conversation.updated` on /cable.',
+        params: s.ConversationParams,
+        response: { 200: s.ConversationJson, ...errorResponses(401, 404) },
+      },
+    },
+    async (req) => {
+      const auth = principal(req);
+      return presentOneConversation(db, await actions.markUnread(ctx, auth, conversationOf(req)));
     },
   );
 

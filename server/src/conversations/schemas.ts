@@ -38,7 +38,12 @@ export const ConversationListQuery = Type.Object({
   ),
   inbox_id: Type.Optional(Id),
   labels: Type.Optional(Type.Array(Text(255), { description: 'Conversations with any of these labels' })),
-  q: Type.Optional(Text(255, { description: 'Text searched in incoming and outgoing message content' })),
+  q: Type.Optional(
+    Text(255, {
+      description:
+        "Text searched (case-insensitive, substring) in incoming and outgoing message content and in the contact's name, e-mail and phone number",
+    }),
+  ),
   source_id: Type.Optional(Text(255)),
   sort_by: Type.Optional(
     Text(64, {
@@ -142,7 +147,26 @@ export const ConversationPage = Open({
   }),
 });
 
-export const ConversationMeta = Open({ meta: ConversationCounts });
+/** ChannelX extension of /conversations/meta: per-inbox counts for a sidebar. */
+export const InboxCounts = Open(
+  {
+    inbox_id: Type.Integer(),
+    open_count: Type.Integer({ description: 'open conversations of the inbox' }),
+    unread_count: Type.Integer({ description: 'open conversations of the inbox with unread_count > 0 (incoming messages after agent_last_seen_at)' }),
+  },
+  'Counts of one inbox',
+);
+
+export const ConversationMeta = Open({
+  meta: Open({
+    ...ConversationCounts.properties,
+    inboxes: Type.Array(InboxCounts, {
+      description:
+        'ChannelX extension (Chatwoot clients ignore it): one entry per inbox the caller can see (administrators: every inbox of the account; agents: their inboxes), ' +
+        'ordered by inbox_id, whatever the filters of the query; inboxes without open conversations have zeros.',
+    }),
+  }),
+});
 
 export const ToggleStatusResponse = Open({
   meta: Open({}),

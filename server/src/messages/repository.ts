@@ -1,7 +1,7 @@
 import type { Executor } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
 import type { MessageRow } from './format.js';
-import { FLAG, MESSAGE_TYPE } from '../kernel/constants.js';
+import { FLAG, MESSAGE_STATUS, MESSAGE_TYPE } from '../kernel/constants.js';
 
 /** Every query on messages; each is scoped by account or by a conversation already scoped by account. */
 
@@ -50,6 +50,17 @@ export async function updateMessage(db: Executor, id: number, patch: MessagePatc
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/** A failed message back to sent with new content_attributes; undefined when it is no longer failed (a concurrent retry won). */
+export async function retryFailedMessage(db: Executor, id: number, contentAttributes: string): Promise<MessageRow | undefined> {
+  return db
+    .updateTable('messages')
+    .set({ status: MESSAGE_STATUS.sent, content_attributes: contentAttributes, updated_at: now() })
+    .where('id', '=', id)
+    .where('status', '=', MESSAGE_STATUS.failed)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export type MessagePage = { before?: number; after?: number; filterInternal?: boolean };

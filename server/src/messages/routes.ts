@@ -78,6 +78,29 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
   );
 
+  app.post(
+    `${BASE}/:message_id/retry`,
+    {
+      config: { access: 'inbox-member' },
+      schema: {
+        tags,
+        summary: 'Retry a failed outgoing message: its callback delivery (API inboxes) is sent again',
+        description:
+          'Only an outgoing message whose status is failed (otherwise 422). The message becomes sent again without external_error (message.updated on /cable), ' +
+          'and its original signed `message_created` callback delivery (same delivery id, same body) is re-queued at once with a fresh retry schedule. ' +
+          'When that delivery fails for good again the message turns failed again. Returns the message.',
+        params: s.MessageParams,
+        response: { 200: s.MessageJson, ...errorResponses(401, 404, 422) },
+      },
+      ...idem,
+    },
+    async (req) => {
+      const { conv } = await scope(req);
+      const message = await service.retryMessage(ctx, conv, req.params.message_id);
+      return presentMessageIn(db, conv, message);
+    },
+  );
+
   app.delete(
     `${BASE}/:message_id`,
     { config: { access: 'inbox-member' }, schema: { tags, summary: 'Delete a message (soft: its content becomes "This message was deleted")', params: s.MessageParams, response: { 200: s.MessageJson, ...errorResponses(401, 404) } } },

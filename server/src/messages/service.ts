@@ -6,6 +6,7 @@ import { errors } from '../kernel/errors.js';
 import { jsonObject } from '../kernel/http.js';
 import { touchContactActivity } from '../contacts/repository.js';
 import { MESSAGE_STATUS } from '../kernel/constants.js';
+import { requeueMessageCallback } from '../webhooks/service.js';
 import { changeConversation, type Performer } from '../conversations/changes.js';
 import { STATUS, type ConversationPatch, type ConversationRow } from '../conversations/repository.js';
 import { CONTENT_TYPES, DELETED_CONTENT, INCOMING, MESSAGE_STATUSES, OUTGOING, type MessageRow } from './format.js';
@@ -217,6 +218,39 @@ export async function updateMessageStatus(
     });
     return row;
   });
+}
+
+/**
+ * POST …/messages/:id/retry: only an outgoing message whose status is failed (422 otherwise). It
+ * becomes sent again without external_error (message.updated), and its `message_created` callback
+ * delivery is re-queued (same delivery id and signed body, due now, fresh retry schedule). The
+ * delivery outcome then decides again: failing for good marks the message failed once more
+ * (src/webhooks/delivery-repository.ts). Without a callback delivery (no callback URL, or the status
+ * was reported failed by the integration) only the status changes, which API inboxes hear as
+ * message_updated.
+ */
+export async function retryMessage(ctx: AppContext, conv: ConversationRow, messageId: number): Promise<MessageRow> {
+  const current = await getMessage(ctx, conv, messageId);
+  if (current.message_type !== OUTGOING) throw errors.unprocessable('Only outgoing messages can be retried');
+  if (current.status !== MESSAGE_STATUS.failed) throw errors.unprocessable('Only failed messages can be retried');
+  let requeued = false;
+  const row = await ctx.database.transaction(async (trx) => {
+    const attrs = fromJson<Record<string, unknown>>(current.content_attributes);
+    const previousError = attrs.external_error ?? null;
+    delete attrs.external_error;
+    const updated = await repo.retryFailedMessage(trx, current.id, toJson(attrs));
+    if (!updated) return null; // retried (or changed) concurrently
+    requeued = await requeueMessageCallback(trx, conv.account_id, current.inbox_id, current.id);
+    await ctx.events(trx, conv.account_id, 'message.updated', {
+      message_id: updated.id,
+      conversation_id: conv.id,
+      previous_changes: { status: [MESSAGE_STATUSES[current.status], MESSAGE_STATUSES[updated.status]], external_error: [previousError, null] },
+    });
+    return updated;
+  });
+  if (!row) throw errors.unprocessable('Only failed messages can be retried');
+  if (requeued) ctx.deliveries.wake();
+  return row;
 }
 
 /** Soft delete: the content becomes "This message was deleted" and content_attributes.deleted true. */

@@ -150,6 +150,17 @@ export const CablePresenceUpdate = Closed(
   'presence.update (sent to the subscriber that pinged)',
 );
 
+export const CableConversationViewing = Closed(
+  {
+    account_id: Type.Integer(),
+    conversation_id: Type.Integer({ description: 'display_id' }),
+    user: CableUser,
+    viewing: Type.Boolean({ description: 'true while the agent has the conversation open; false when they leave it or their socket closes' }),
+    typing: Type.Optional(Type.Boolean({ description: 'whether the agent is writing a reply, when their dashboard says so' })),
+  },
+  'conversation.viewing (ChannelX collision detection): another agent has this conversation open. Sent to the other agents who can see the inbox, never to the viewer themselves nor to contacts. A viewer that stops sending for 60 s should be treated as gone.',
+);
+
 /** Socket event name → its data schema. */
 export const CABLE_EVENTS = {
   'message.created': CableMessageCreated,
@@ -165,6 +176,7 @@ export const CABLE_EVENTS = {
   'contact.updated': CableContactEvent,
   'contact.deleted': CableContactDeleted,
   'presence.update': CablePresenceUpdate,
+  'conversation.viewing': CableConversationViewing,
 } as const;
 
 export type CableEventName = keyof typeof CABLE_EVENTS;
@@ -191,5 +203,6 @@ export const cableComponentSchemas: Record<string, TSchema> = {
   CableContactEvent,
   CableContactDeleted,
   CablePresenceUpdate,
+  CableConversationViewing,
   CableEnvelope,
 };

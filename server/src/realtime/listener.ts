@@ -37,11 +37,16 @@ export function realtimeListener(_ctx: Pick<AppContext, 'log'>, rt: Realtime): L
     return who.type === 'user' ? userPush(trx, accountId, who.id) : loadContactPushData(trx, who.id);
   }
 
-  async function conversationEvent(trx: Tx, ev: AnyOutboxEvent & { payload: { conversation_id: number } }, toContacts: boolean): Promise<Delivery | null> {
+  async function conversationEvent(
+    trx: Tx,
+    ev: AnyOutboxEvent & { payload: { conversation_id: number } },
+    toContacts: boolean,
+    event: string = ev.name,
+  ): Promise<Delivery | null> {
     const conv = await findConversationRef(trx, ev.payload.conversation_id);
     const data = conv && (await loadConversationPushData(trx, conv.id));
     if (!conv || !data) return null;
-    return { event: ev.name, data, targets: await targetsFor(trx, conv, toContacts) };
+    return { event, data, targets: await targetsFor(trx, conv, toContacts) };
   }
 
   /** Events up to this id could not be published (pub/sub away): they are sent however late. */
@@ -81,6 +86,10 @@ export function realtimeListener(_ctx: Pick<AppContext, 'log'>, rt: Realtime): L
       case 'conversation.read':
       case 'assignee.changed':
         return conversationEvent(trx, ev, false);
+      case 'conversation.seen':
+        // An agent read it (or marked it unread): the other agents' lists see unread_count change.
+        // Agents' read state is not the contact's business.
+        return conversationEvent(trx, ev, false, 'conversation.updated');
       case 'conversation.typing_on':
       case 'conversation.typing_off': {
         const { typist, is_private: isPrivate } = ev.payload;

@@ -45,3 +45,17 @@ export function presencePushData(
   if (!onlineContactIds) return { account_id: accountId, users };
   return { account_id: accountId, users, contacts: Object.fromEntries(onlineContactIds.map((id) => [id, 'online'])) };
 }
+
+/**
+ * conversation.viewing (collision detection): who has the conversation (display id) open, whether
+ * they still do, and whether they are writing when their dashboard says so.
+ */
+export function viewingPushData(
+  accountId: number,
+  conversationDisplayId: number,
+  user: CableEventData['conversation.viewing']['user'],
+  viewing: boolean,
+  typing?: boolean,
+): CableEventData['conversation.viewing'] {
+  return { account_id: accountId, conversation_id: conversationDisplayId, user, viewing, ...(typing !== undefined ? { typing } : {}) };
+}

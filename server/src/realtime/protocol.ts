@@ -59,6 +59,9 @@ export function parseIdentifier(identifier: string): Record<string, unknown> | n
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 }
 
+/** A `message` command's data as an object (`{"action": …, …}`), or null. */
+export const parseData = (data: string): Record<string, unknown> | null => parseIdentifier(data);
+
 /** The `action` of a `message` command's data (`{"action":"update_presence"}`), or null. */
 export function parseAction(data: string): string | null {
   const v = parseIdentifier(data);

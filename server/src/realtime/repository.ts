@@ -115,3 +115,28 @@ export async function presenceRows(db: Executor, accountId: number, userIds: num
     .where((eb) => (userIds.length ? eb.or([eb('auto_offline', '=', FLAG.off), eb('user_id', 'in', userIds)]) : eb('auto_offline', '=', FLAG.off)))
     .execute();
 }
+
+/**
+ * The conversation an agent says it has open (the /cable `viewing` action), by display id in the
+ * subscription's account, when that agent may see it (administrators: any; agents: members of its inbox).
+ */
+export async function viewableConversation(db: Executor, accountId: number, displayId: number, userId: number, admin: boolean) {
+  const row = await db
+    .selectFrom('conversations')
+    .select(['conversations.id', 'conversations.display_id', 'conversations.inbox_id'])
+    .where('conversations.account_id', '=', accountId)
+    .where('conversations.display_id', '=', displayId)
+    .where((eb) =>
+      admin
+        ? eb.val(true)
+        : eb.exists(
+            eb
+              .selectFrom('inbox_members')
+              .select('inbox_members.id')
+              .whereRef('inbox_members.inbox_id', '=', 'conversations.inbox_id')
+              .where('inbox_members.user_id', '=', userId),
+          ),
+    )
+    .executeTakeFirst();
+  return row ? { id: row.id, displayId: row.display_id, inboxId: row.inbox_id } : null;
+}

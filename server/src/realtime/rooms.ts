@@ -11,7 +11,18 @@ export type Sub = {
   grant: Grant;
   room: Room | null;
   lastPresenceAt: number;
+  /** Agents: the conversation this subscription says it has open (the `viewing` action), if any. */
+  viewing?: ViewedConversation | null;
+  /** `viewing` actions in the current rate window, and when it started. */
+  viewCount?: number;
+  viewWindowStart?: number;
+  /** When the last `viewing` action was handled, and what it said (repeats within a second are ignored). */
+  lastViewAt?: number;
+  lastViewKey?: string;
 };
+
+/** A conversation an agent has open: internal id, display id and inbox (who may hear of it). */
+export type ViewedConversation = { id: number; displayId: number; inboxId: number; typing: boolean };
 
 type Room = {
   accountId: number;

@@ -162,6 +162,21 @@ export async function requeueDelivery(db: Executor, accountId: number, id: numbe
     .execute();
 }
 
+/** The latest `message_created` callback delivery of a message to its API inbox, if one was made. */
+export function messageCallbackDelivery(db: Executor, accountId: number, inboxId: number, messageId: number): Promise<DeliveryRow | undefined> {
+  return db
+    .selectFrom('webhook_deliveries')
+    .selectAll()
+    .where('message_id', '=', messageId)
+    .where('account_id', '=', accountId)
+    .where('endpoint_type', '=', 'inbox')
+    .where('endpoint_id', '=', inboxId)
+    .where('event_name', '=', 'message_created')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 // ---------------------------------------------------------------- fan-out (outbox listener)
 
 /** What the listener needs to route a message event: its inbox, type and sender kind. */

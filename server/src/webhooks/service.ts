@@ -1,4 +1,5 @@
 import type { AppContext } from '../context.js';
+import type { Executor } from '../kernel/db.js';
 import { isUniqueViolation } from '../kernel/db.js';
 import { errors } from '../kernel/errors.js';
 import { webhookSecret } from '../kernel/tokens.js';
@@ -117,4 +118,16 @@ export async function redeliver(ctx: AppContext, accountId: number, key: string)
   const fresh = (await repo.findDelivery(db, accountId, String(d.id)))!;
   const attempts = await repo.attemptsOf(db, [d.id]);
   return presentDelivery(fresh, attempts.get(d.id) ?? []);
+}
+
+/**
+ * Re-queues the `message_created` callback delivery of an outgoing message (POST …/messages/:id/retry),
+ * in the caller's transaction: the same delivery id and body, due now, retry schedule restarted.
+ * Returns whether there was one; the caller wakes the worker (`ctx.deliveries.wake()`) after commit.
+ */
+export async function requeueMessageCallback(db: Executor, accountId: number, inboxId: number, messageId: number): Promise<boolean> {
+  const d = await repo.messageCallbackDelivery(db, accountId, inboxId, messageId);
+  if (!d) return false;
+  await repo.requeueDelivery(db, accountId, d.id);
+  return true;
 }

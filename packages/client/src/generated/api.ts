@@ -2206,7 +2206,7 @@ export interface paths {
                     inbox_id?: number;
                     /** @description Conversations with any of these labels */
                     labels?: string[];
-                    /** @description Text searched in incoming and outgoing message content */
+                    /** @description Text searched (case-insensitive, substring) in incoming and outgoing message content and in the contact's name, e-mail and phone number */
                     q?: string;
                     source_id?: string;
                     /** @description last_activity_at_desc (default), last_activity_at_asc, created_at_desc, created_at_asc, priority_desc, priority_asc, waiting_since_asc, waiting_since_desc */
@@ -2865,7 +2865,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Conversation counts per assignee type (same filters as the list) */
+        /**
+         * Conversation counts per assignee type (same filters as the list), and open / unread counts per visible inbox
+         * @description `meta.inboxes` is a ChannelX extension: per inbox the caller can see, its open conversations and how many of them have unread incoming messages. It ignores the query filters.
+         */
         get: {
             parameters: {
                 query?: {
@@ -2875,7 +2878,7 @@ export interface paths {
                     inbox_id?: number;
                     /** @description Conversations with any of these labels */
                     labels?: string[];
-                    /** @description Text searched in incoming and outgoing message content */
+                    /** @description Text searched (case-insensitive, substring) in incoming and outgoing message content and in the contact's name, e-mail and phone number */
                     q?: string;
                     source_id?: string;
                     /** @description last_activity_at_desc (default), last_activity_at_asc, created_at_desc, created_at_asc, priority_desc, priority_asc, waiting_since_asc, waiting_since_desc */
@@ -2900,6 +2903,16 @@ export interface paths {
                             meta: {
                                 all_count: number;
                                 assigned_count: number;
+                                /** @description ChannelX extension (Chatwoot clients ignore it): one entry per inbox the caller can see (administrators: every inbox of the account; agents: their inboxes), ordered by inbox_id, whatever the filters of the query; inboxes without open conversations have zeros. */
+                                inboxes: ({
+                                    inbox_id: number;
+                                    /** @description open conversations of the inbox */
+                                    open_count: number;
+                                    /** @description open conversations of the inbox with unread_count > 0 (incoming messages after agent_last_seen_at) */
+                                    unread_count: number;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
                                 mine_count: number;
                                 unassigned_count: number;
                             } & {
@@ -4597,6 +4610,150 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages/{message_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a failed outgoing message: its callback delivery (API inboxes) is sent again
+         * @description Only an outgoing message whose status is failed (otherwise 422). The message becomes sent again without external_error (message.updated on /cable), and its original signed `message_created` callback delivery (same delivery id, same body) is re-queued at once with a fresh retry schedule. When that delivery fails for good again the message turns failed again. Returns the message.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    conversation_id: number;
+                    message_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A message */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            content: string | null;
+                            content_attributes: unknown;
+                            content_type: string | null;
+                            /** @description the display_id */
+                            conversation_id: number;
+                            created_at: number | null;
+                            echo_id?: string;
+                            id: number;
+                            inbox_id: number;
+                            /** @description incoming=0 outgoing=1 activity=2 template=3 */
+                            message_type: number;
+                            private: boolean;
+                            sender?: {
+                                /** @description online | offline | busy */
+                                availability_status: string;
+                                available_name: string;
+                                avatar_url: string;
+                                id: number;
+                                name: string;
+                                thumbnail: string;
+                                /** @enum {string} */
+                                type: "user";
+                            } | {
+                                additional_attributes: unknown;
+                                blocked: boolean;
+                                custom_attributes: unknown;
+                                email: string | null;
+                                id: number;
+                                identifier: string | null;
+                                name: string;
+                                phone_number: string | null;
+                                thumbnail: string;
+                                /** @enum {string} */
+                                type: "contact";
+                            };
+                            source_id: string | null;
+                            /** @description sent | delivered | read | failed */
+                            status: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/conversations/{conversation_id}/toggle_priority": {
         parameters: {
             query?: never;
@@ -4958,6 +5115,610 @@ export interface paths {
                 };
                 /** @description Default Response */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/conversations/{conversation_id}/unread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark the conversation unread: agent_last_seen_at (and assignee_last_seen_at) go to just before its last incoming message
+         * @description Without any incoming message both become null (nothing is unread then). Returns the conversation (the reference answers with an empty body); the agents who can see it get `conversation.updated` on /cable.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    conversation_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A conversation */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account_id: number;
+                            additional_attributes: unknown;
+                            /** @description unix seconds, 0 when never */
+                            agent_last_seen_at: number;
+                            /** @description unix seconds, 0 when never */
+                            assignee_last_seen_at: number;
+                            can_reply: boolean;
+                            /** @description unix seconds, 0 when never */
+                            contact_last_seen_at: number;
+                            created_at: number | null;
+                            custom_attributes: unknown;
+                            /** @description unix seconds, 0 when never */
+                            first_reply_created_at: number;
+                            /** @description the display_id */
+                            id: number;
+                            inbox_id: number;
+                            labels: string[];
+                            last_activity_at: number | null;
+                            last_non_activity_message: {
+                                account_id: number;
+                                additional_attributes: unknown;
+                                content: string | null;
+                                content_attributes: unknown;
+                                content_type: string | null;
+                                conversation: {
+                                    assignee_id: number | null;
+                                    contact_inbox: {
+                                        source_id: string | null;
+                                    };
+                                    last_activity_at: number | null;
+                                    unread_count: number;
+                                };
+                                /** @description display_id */
+                                conversation_id: number;
+                                /** @description unix seconds */
+                                created_at: number;
+                                echo_id?: string;
+                                external_source_ids: unknown;
+                                id: number;
+                                inbox_id: number;
+                                /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
+                                message_type: number;
+                                private: boolean;
+                                processed_message_content: string | null;
+                                sender?: {
+                                    /** @description online | offline | busy */
+                                    availability_status: string;
+                                    available_name: string;
+                                    avatar_url: string;
+                                    id: number;
+                                    name: string;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "user";
+                                } | {
+                                    additional_attributes: unknown;
+                                    blocked: boolean;
+                                    custom_attributes: unknown;
+                                    email: string | null;
+                                    id: number;
+                                    identifier: string | null;
+                                    name: string;
+                                    phone_number: string | null;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "contact";
+                                };
+                                sender_id: number | null;
+                                sender_type: string | null;
+                                sentiment: unknown;
+                                source_id: string | null;
+                                /** @description sent | delivered | read | failed */
+                                status: string;
+                                /** @description ISO 8601 */
+                                updated_at: string;
+                            } | null;
+                            /** @description the last message (its push data), if any */
+                            messages: {
+                                account_id: number;
+                                additional_attributes: unknown;
+                                content: string | null;
+                                content_attributes: unknown;
+                                content_type: string | null;
+                                conversation: {
+                                    assignee_id: number | null;
+                                    contact_inbox: {
+                                        source_id: string | null;
+                                    };
+                                    last_activity_at: number | null;
+                                    unread_count: number;
+                                };
+                                /** @description display_id */
+                                conversation_id: number;
+                                /** @description unix seconds */
+                                created_at: number;
+                                echo_id?: string;
+                                external_source_ids: unknown;
+                                id: number;
+                                inbox_id: number;
+                                /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
+                                message_type: number;
+                                private: boolean;
+                                processed_message_content: string | null;
+                                sender?: {
+                                    /** @description online | offline | busy */
+                                    availability_status: string;
+                                    available_name: string;
+                                    avatar_url: string;
+                                    id: number;
+                                    name: string;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "user";
+                                } | {
+                                    additional_attributes: unknown;
+                                    blocked: boolean;
+                                    custom_attributes: unknown;
+                                    email: string | null;
+                                    id: number;
+                                    identifier: string | null;
+                                    name: string;
+                                    phone_number: string | null;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "contact";
+                                };
+                                sender_id: number | null;
+                                sender_type: string | null;
+                                sentiment: unknown;
+                                source_id: string | null;
+                                /** @description sent | delivered | read | failed */
+                                status: string;
+                                /** @description ISO 8601 */
+                                updated_at: string;
+                            }[];
+                            meta: {
+                                assignee: ({
+                                    account_id: number;
+                                    auto_offline: boolean;
+                                    /** @description online | offline | busy */
+                                    availability_status: string;
+                                    available_name: string;
+                                    confirmed: boolean;
+                                    custom_role_id: null;
+                                    email: string;
+                                    id: number;
+                                    name: string;
+                                    provider: string;
+                                    /** @description agent | administrator */
+                                    role: string;
+                                    thumbnail: string;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                assignee_type: string | null;
+                                channel: string;
+                                hmac_verified: boolean;
+                                /** @description A contact */
+                                sender: {
+                                    additional_attributes: unknown;
+                                    /** @description online | offline */
+                                    availability_status: string;
+                                    blocked: boolean;
+                                    /** @description on the /contacts endpoints (omitted by include_contact_inboxes=false) */
+                                    contact_inboxes?: ({
+                                        hmac_verified: boolean;
+                                        inbox: {
+                                            avatar_url: string;
+                                            channel_id: number;
+                                            channel_type: string;
+                                            id: number;
+                                            name: string;
+                                            provider: null;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        /** @description The session's token, to subscribe to /cable */
+                                        pubsub_token: string;
+                                        source_id: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    created_at: number | null;
+                                    custom_attributes: unknown;
+                                    email: string | null;
+                                    id: number;
+                                    identifier: string | null;
+                                    last_activity_at: number | null;
+                                    name: string;
+                                    phone_number: string | null;
+                                    thumbnail: string;
+                                    updated_at: number | null;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                team: null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            muted: boolean;
+                            priority: string | null;
+                            sla_policy_id: null;
+                            snoozed_until: number | null;
+                            /** @description open | resolved | pending | snoozed */
+                            status: string;
+                            timestamp: number | null;
+                            unread_count: number;
+                            /** @description unix seconds with milliseconds */
+                            updated_at: number;
+                            uuid: string;
+                            /** @description unix seconds, 0 when not waiting */
+                            waiting_since: number;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/conversations/{conversation_id}/update_last_seen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark the conversation read: agent_last_seen_at (and assignee_last_seen_at for its assignee) become now, unread_count 0
+         * @description Returns the conversation. When it had unread messages, the agents who can see it get `conversation.updated` on /cable (no webhook, as in the reference, where reading changes no tracked attribute).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    conversation_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A conversation */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account_id: number;
+                            additional_attributes: unknown;
+                            /** @description unix seconds, 0 when never */
+                            agent_last_seen_at: number;
+                            /** @description unix seconds, 0 when never */
+                            assignee_last_seen_at: number;
+                            can_reply: boolean;
+                            /** @description unix seconds, 0 when never */
+                            contact_last_seen_at: number;
+                            created_at: number | null;
+                            custom_attributes: unknown;
+                            /** @description unix seconds, 0 when never */
+                            first_reply_created_at: number;
+                            /** @description the display_id */
+                            id: number;
+                            inbox_id: number;
+                            labels: string[];
+                            last_activity_at: number | null;
+                            last_non_activity_message: {
+                                account_id: number;
+                                additional_attributes: unknown;
+                                content: string | null;
+                                content_attributes: unknown;
+                                content_type: string | null;
+                                conversation: {
+                                    assignee_id: number | null;
+                                    contact_inbox: {
+                                        source_id: string | null;
+                                    };
+                                    last_activity_at: number | null;
+                                    unread_count: number;
+                                };
+                                /** @description display_id */
+                                conversation_id: number;
+                                /** @description unix seconds */
+                                created_at: number;
+                                echo_id?: string;
+                                external_source_ids: unknown;
+                                id: number;
+                                inbox_id: number;
+                                /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
+                                message_type: number;
+                                private: boolean;
+                                processed_message_content: string | null;
+                                sender?: {
+                                    /** @description online | offline | busy */
+                                    availability_status: string;
+                                    available_name: string;
+                                    avatar_url: string;
+                                    id: number;
+                                    name: string;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "user";
+                                } | {
+                                    additional_attributes: unknown;
+                                    blocked: boolean;
+                                    custom_attributes: unknown;
+                                    email: string | null;
+                                    id: number;
+                                    identifier: string | null;
+                                    name: string;
+                                    phone_number: string | null;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "contact";
+                                };
+                                sender_id: number | null;
+                                sender_type: string | null;
+                                sentiment: unknown;
+                                source_id: string | null;
+                                /** @description sent | delivered | read | failed */
+                                status: string;
+                                /** @description ISO 8601 */
+                                updated_at: string;
+                            } | null;
+                            /** @description the last message (its push data), if any */
+                            messages: {
+                                account_id: number;
+                                additional_attributes: unknown;
+                                content: string | null;
+                                content_attributes: unknown;
+                                content_type: string | null;
+                                conversation: {
+                                    assignee_id: number | null;
+                                    contact_inbox: {
+                                        source_id: string | null;
+                                    };
+                                    last_activity_at: number | null;
+                                    unread_count: number;
+                                };
+                                /** @description display_id */
+                                conversation_id: number;
+                                /** @description unix seconds */
+                                created_at: number;
+                                echo_id?: string;
+                                external_source_ids: unknown;
+                                id: number;
+                                inbox_id: number;
+                                /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
+                                message_type: number;
+                                private: boolean;
+                                processed_message_content: string | null;
+                                sender?: {
+                                    /** @description online | offline | busy */
+                                    availability_status: string;
+                                    available_name: string;
+                                    avatar_url: string;
+                                    id: number;
+                                    name: string;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "user";
+                                } | {
+                                    additional_attributes: unknown;
+                                    blocked: boolean;
+                                    custom_attributes: unknown;
+                                    email: string | null;
+                                    id: number;
+                                    identifier: string | null;
+                                    name: string;
+                                    phone_number: string | null;
+                                    thumbnail: string;
+                                    /** @enum {string} */
+                                    type: "contact";
+                                };
+                                sender_id: number | null;
+                                sender_type: string | null;
+                                sentiment: unknown;
+                                source_id: string | null;
+                                /** @description sent | delivered | read | failed */
+                                status: string;
+                                /** @description ISO 8601 */
+                                updated_at: string;
+                            }[];
+                            meta: {
+                                assignee: ({
+                                    account_id: number;
+                                    auto_offline: boolean;
+                                    /** @description online | offline | busy */
+                                    availability_status: string;
+                                    available_name: string;
+                                    confirmed: boolean;
+                                    custom_role_id: null;
+                                    email: string;
+                                    id: number;
+                                    name: string;
+                                    provider: string;
+                                    /** @description agent | administrator */
+                                    role: string;
+                                    thumbnail: string;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | null;
+                                assignee_type: string | null;
+                                channel: string;
+                                hmac_verified: boolean;
+                                /** @description A contact */
+                                sender: {
+                                    additional_attributes: unknown;
+                                    /** @description online | offline */
+                                    availability_status: string;
+                                    blocked: boolean;
+                                    /** @description on the /contacts endpoints (omitted by include_contact_inboxes=false) */
+                                    contact_inboxes?: ({
+                                        hmac_verified: boolean;
+                                        inbox: {
+                                            avatar_url: string;
+                                            channel_id: number;
+                                            channel_type: string;
+                                            id: number;
+                                            name: string;
+                                            provider: null;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        /** @description The session's token, to subscribe to /cable */
+                                        pubsub_token: string;
+                                        source_id: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    created_at: number | null;
+                                    custom_attributes: unknown;
+                                    email: string | null;
+                                    id: number;
+                                    identifier: string | null;
+                                    last_activity_at: number | null;
+                                    name: string;
+                                    phone_number: string | null;
+                                    thumbnail: string;
+                                    updated_at: number | null;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                team: null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            muted: boolean;
+                            priority: string | null;
+                            sla_policy_id: null;
+                            snoozed_until: number | null;
+                            /** @description open | resolved | pending | snoozed */
+                            status: string;
+                            timestamp: number | null;
+                            unread_count: number;
+                            /** @description unix seconds with milliseconds */
+                            updated_at: number;
+                            uuid: string;
+                            /** @description unix seconds, 0 when not waiting */
+                            waiting_since: number;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10737,6 +11498,28 @@ export interface components {
             /** @description unix seconds */
             waiting_since: number;
         };
+        /** @description conversation.viewing (ChannelX collision detection): another agent has this conversation open. Sent to the other agents who can see the inbox, never to the viewer themselves nor to contacts. A viewer that stops sending for 60 s should be treated as gone. */
+        CableConversationViewing: {
+            account_id: number;
+            /** @description display_id */
+            conversation_id: number;
+            /** @description whether the agent is writing a reply, when their dashboard says so */
+            typing?: boolean;
+            /** @description A user (agent) in push data: sender, assignee, performer, typist */
+            user: {
+                /** @description online | offline | busy */
+                availability_status: string;
+                available_name: string;
+                avatar_url: string;
+                id: number;
+                name: string;
+                thumbnail: string;
+                /** @enum {string} */
+                type: "user";
+            };
+            /** @description true while the agent has the conversation open; false when they leave it or their socket closes */
+            viewing: boolean;
+        };
         /** @description A /cable RoomChannel message: {event, data} */
         CableEnvelope: {
             /** @description message.created */
@@ -12137,6 +12920,31 @@ export interface components {
             };
             /** @enum {string} */
             event: "presence.update";
+        } | {
+            /** @description conversation.viewing (ChannelX collision detection): another agent has this conversation open. Sent to the other agents who can see the inbox, never to the viewer themselves nor to contacts. A viewer that stops sending for 60 s should be treated as gone. */
+            data: {
+                account_id: number;
+                /** @description display_id */
+                conversation_id: number;
+                /** @description whether the agent is writing a reply, when their dashboard says so */
+                typing?: boolean;
+                /** @description A user (agent) in push data: sender, assignee, performer, typist */
+                user: {
+                    /** @description online | offline | busy */
+                    availability_status: string;
+                    available_name: string;
+                    avatar_url: string;
+                    id: number;
+                    name: string;
+                    thumbnail: string;
+                    /** @enum {string} */
+                    type: "user";
+                };
+                /** @description true while the agent has the conversation open; false when they leave it or their socket closes */
+                viewing: boolean;
+            };
+            /** @enum {string} */
+            event: "conversation.viewing";
         };
         /** @description Message push data */
         CableMessage: {

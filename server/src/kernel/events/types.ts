@@ -36,6 +36,11 @@ export const EVENT_SCHEMAS = {
   'conversation.typing_on': Typing,
   'conversation.typing_off': Typing,
   'conversation.read': Type.Object(conversation),
+  /**
+   * An agent read the conversation (update_last_seen) or marked it unread: agent_last_seen_at moved,
+   * so its unread_count changed. Sockets only (agents get it as `conversation.updated`); no webhook.
+   */
+  'conversation.seen': Type.Object({ ...conversation, unread: Type.Boolean({ description: 'true: marked unread again' }) }),
   'assignee.changed': Type.Object({ ...conversation, previous_assignee_id: Type.Union([Id, Type.Null()]) }),
   'message.created': Type.Object({ ...message, echo_id: Type.Optional(Type.String()) }),
   'message.updated': Type.Object({ ...message, previous_changes: PreviousChanges, performer }),
