@@ -73,9 +73,9 @@ import { buildDashboard, cookieOf, hasChromium, launchChromium, newPage as openP
     await shoot(page, '04-sign-in-error');
     await page.getByLabel('Password').fill('correct horse');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL('**/app/conversations', T);
-    await page.goto(`${h.url}/app/profile`);
+    // Signing in keeps the page the user was on.
     await page.getByRole('heading', { name: 'Profile' }).waitFor(T);
+    expect(new URL(page.url()).pathname).toBe('/app/profile');
 
     // The access token: masked, revealed, rotated; the old one is refused, the new one works.
     const token = page.getByTestId('access-token');
@@ -141,7 +141,9 @@ import { buildDashboard, cookieOf, hasChromium, launchChromium, newPage as openP
     const gamma = await h.account({ name: 'Gamma Desk' });
     const invited = await h.api('POST', `/api/v1/accounts/${gamma.accountId}/agents`, { token: gamma.admin.token, body: { name: 'Alan', email: 'alan@example.com', role: 'agent' } });
     expect(invited.status).toBe(200);
-    await page.getByRole('link', { name: 'Invitations' }).click();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Profile' }).click();
+    await nav.getByRole('link', { name: 'Invitations' }).click();
     await page.getByRole('region', { name: 'Invitation to Gamma Desk' }).waitFor(T);
     await shoot(page, '09-profile-invitations');
     await page.getByRole('button', { name: 'Accept' }).click();
@@ -154,5 +156,3 @@ import { buildDashboard, cookieOf, hasChromium, launchChromium, newPage as openP
     await page.context().close();
   });
 });
-
-/** The page's session cookie as a Cookie header. */
