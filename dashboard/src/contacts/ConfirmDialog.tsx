@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { errorText } from '../api.js';
 import { FormError } from '../ui.js';
+import '../settings/settings.css';
 import '../settings/admin.css';
 
 /**
@@ -87,14 +88,14 @@ export function ConfirmDialog({
   }
 
   return (
-    <div className="dialog-backdrop" onMouseDown={(e) => e.target === e.currentTarget && !busy && onClose()}>
-      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby={`${id}-title`} aria-describedby={`${id}-body`} ref={ref}>
+    <div className="adm-backdrop" onMouseDown={(e) => e.target === e.currentTarget && !busy && onClose()}>
+      <div className="adm-dialog" role="dialog" aria-modal="true" aria-labelledby={`${id}-title`} aria-describedby={`${id}-body`} ref={ref}>
         <h2 id={`${id}-title`}>{title}</h2>
-        <div id={`${id}-body`} className="dialog-body">
+        <div id={`${id}-body`} className="adm-dialog-body">
           {children}
         </div>
         <FormError message={error} />
-        <div className="actions dialog-actions">
+        <div className="actions">
           <button type="button" className="button" ref={cancelRef} onClick={onClose} disabled={busy}>
             Cancel
           </button>

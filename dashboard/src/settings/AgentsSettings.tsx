@@ -6,6 +6,7 @@ import { useReconnected } from '../live.js';
 import { useCommands } from '../commands.js';
 import { ConfirmDialog } from '../contacts/ConfirmDialog.js';
 import { InviteForm, InvitedNotice, type CreatedAgent } from './agents/InviteForm.js';
+import './settings.css';
 import './admin.css';
 
 type Agent = ResponseBody<'/api/v1/accounts/{account_id}/agents', 'get'>[number];
@@ -77,11 +78,11 @@ export function AgentsPage() {
   }
 
   return (
-    <div className="page wide">
-      <div className="page-head">
+    <div className="adm-page">
+      <div className="adm-head">
         <h1>
           Agents
-          {agents && <span className="count">{agents.length}</span>}
+          {agents && <span className="adm-count">{agents.length}</span>}
         </h1>
         {isAdministrator && !inviting && (
           <button type="button" className="button primary" onClick={() => (setInvited(null), setInviting(true))}>
@@ -105,7 +106,7 @@ export function AgentsPage() {
       )}
       {invited && <InvitedNotice created={invited} onDismiss={() => setInvited(null)} />}
 
-      <p className={`status-line ${status?.error ? 'error' : 'success'}`} role={status?.error ? 'alert' : 'status'}>
+      <p className={`adm-status ${status?.error ? 'bad' : 'ok'}`} role={status?.error ? 'alert' : 'status'}>
         {status?.text ?? ''}
       </p>
 
@@ -119,11 +120,11 @@ export function AgentsPage() {
           </button>
         </div>
       )}
-      {!agents && !loadError && <p className="muted" aria-busy="true">Loading agents…</p>}
+      {!agents && !loadError && <p className="loading" aria-busy="true">Loading agents…</p>}
 
       {agents && (
-        <div className="card table-card">
-          <div className="table-scroll">
+        <div className="table-wrap">
+          <div>
             <table className="data-table">
               <caption className="visually-hidden">Agents of the account</caption>
               <thead>
@@ -146,13 +147,13 @@ export function AgentsPage() {
                   const who = a.available_name || a.name;
                   const lastAdmin = a.role === 'administrator' && a.confirmed && admins <= 1;
                   return (
-                    <tr key={a.id} data-testid={`agent-${a.email}`}>
-                      <th scope="row" className="cell-wrap">
+                    <tr key={a.id} className="adm-row" data-testid={`agent-${a.email}`}>
+                      <th scope="row" className="adm-wrap">
                         {who}
-                        {you && <span className="muted"> (you)</span>}
-                        {a.available_name && a.available_name !== a.name && <span className="sub">{a.name}</span>}
+                        {you && <span className="adm-you"> (you)</span>}
+                        {a.available_name && a.available_name !== a.name && <span className="adm-sub">{a.name}</span>}
                       </th>
-                      <td className="cell-wrap">{a.email}</td>
+                      <td className="adm-wrap">{a.email}</td>
                       <td>
                         {isAdministrator ? (
                           <>
@@ -171,7 +172,7 @@ export function AgentsPage() {
                               <option value="administrator">Administrator</option>
                             </select>
                             {lastAdmin && (
-                              <span className="sub" id={`last-admin-${a.id}`}>
+                              <span className="adm-sub" id={`last-admin-${a.id}`}>
                                 The only administrator
                               </span>
                             )}
@@ -181,20 +182,20 @@ export function AgentsPage() {
                         )}
                       </td>
                       <td>
-                        <span className="badge">
-                          <span className={`dot ${a.availability_status}`} aria-hidden="true" />
+                        <span className="badge wait">
+                          <span className={`adm-dot ${a.availability_status}`} aria-hidden="true" />
                           {a.availability_status === 'online' ? 'Online' : a.availability_status === 'busy' ? 'Busy' : 'Offline'}
                         </span>
                       </td>
-                      <td>{a.confirmed ? <span className="badge ok">Active</span> : <span className="badge pending">Invitation pending</span>}</td>
+                      <td>{a.confirmed ? <span className="badge ok">Active</span> : <span className="badge accent">Invitation pending</span>}</td>
                       {isAdministrator && (
-                        <td className="actions-cell">
+                        <td className="adm-actions">
                           {you ? (
                             <span className="muted">You cannot remove yourself</span>
                           ) : lastAdmin ? (
                             <span className="muted">The last administrator stays</span>
                           ) : (
-                            <button type="button" className="button small link-danger" disabled={busyId === a.id} onClick={() => setRemoving(a)} aria-label={`${a.confirmed ? 'Remove' : 'Withdraw invitation of'} ${who}`}>
+                            <button type="button" className="button small danger-outline" disabled={busyId === a.id} onClick={() => setRemoving(a)} aria-label={`${a.confirmed ? 'Remove' : 'Withdraw invitation of'} ${who}`}>
                               {a.confirmed ? 'Remove' : 'Withdraw'}
                             </button>
                           )}

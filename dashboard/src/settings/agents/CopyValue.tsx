@@ -20,8 +20,8 @@ export function CopyValue({ value, label, secret = false, initiallyRevealed = fa
 
   return (
     <div role="group" aria-label={label}>
-      <div className="copy-row">
-        <code className="copy-value" data-testid={testId}>
+      <div className="adm-copy-row">
+        <code className="adm-copy-value" data-testid={testId}>
           {revealed ? value : <span aria-label="hidden" role="img">{'•'.repeat(28)}</span>}
         </code>
         {secret && (
@@ -33,7 +33,7 @@ export function CopyValue({ value, label, secret = false, initiallyRevealed = fa
           Copy
         </button>
       </div>
-      <p className="muted status-line" role="status">
+      <p className="muted adm-status" role="status">
         {note}
       </p>
     </div>

@@ -37,7 +37,7 @@ export function InviteForm({ accountId, onInvited, onCancel }: { accountId: numb
       <h2 id="invite-title">Invite an agent</h2>
       <p className="muted">They get a link to set their password. Someone who already uses ChannelX is invited to this account and joins when they accept.</p>
       <form onSubmit={submit} className="stack">
-        <div className="form-grid">
+        <div className="adm-grid">
           <Field label="Name" name="name" value={name} onChange={setName} required maxLength={255} autoComplete="off" aria-invalid={invalid('name')} />
           <Field label="E-mail" name="email" type="email" value={email} onChange={setEmail} required maxLength={255} autoComplete="off" aria-invalid={invalid('email')} />
           <div className="field">
@@ -71,7 +71,7 @@ export function InvitedNotice({ created, onDismiss }: { created: CreatedAgent; o
   const url = typeof created.invitation_url === 'string' ? created.invitation_url : null;
   const expires = typeof created.invitation_expires_at === 'string' ? new Date(created.invitation_expires_at) : null;
   return (
-    <section className="card notice" aria-labelledby="invited-title" data-testid="invited-notice">
+    <section className="card adm-callout" aria-labelledby="invited-title" data-testid="invited-notice">
       <h2 id="invited-title" tabIndex={-1}>
         {created.name} is invited
       </h2>
