@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, errorText, isStatus, unwrap, type Profile } from './api.js';
 import { navigate, useLocation } from './router.js';
 import { Setup, SignIn } from './auth.js';
@@ -47,6 +47,11 @@ export function App() {
 
   useEffect(() => void load(), [load]);
 
+  // One stable session object per profile: the live socket and every page depend on it.
+  const setProfile = useCallback((profile: Profile) => setState({ kind: 'signed-in', profile }), []);
+  const signedInProfile = state.kind === 'signed-in' ? state.profile : null;
+  const session = useMemo(() => (signedInProfile ? sessionFor(signedInProfile, setProfile) : null), [signedInProfile, setProfile]);
+
   const signedIn = (profile: Profile) => {
     generation.current++;
     setState({ kind: 'signed-in', profile });
@@ -76,9 +81,8 @@ export function App() {
     navigate(HOME, true);
     return null;
   }
-  const setProfile = (profile: Profile) => setState({ kind: 'signed-in', profile });
   return (
-    <SessionContext.Provider value={sessionFor(state.profile, setProfile)}>
+    <SessionContext.Provider value={session!}>
       <CommandsProvider>
         <LiveProvider>
           <Shell section={sectionOf(route)} current={route.page} onSignedOut={() => setState({ kind: 'signed-out' })}>

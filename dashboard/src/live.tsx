@@ -1,6 +1,7 @@
-import { createContext, useContext, useEffect, useRef, useState } from 'react';
+import { createContext, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { CableClient, type CableEnvelope, type CableEventMap, type CableEventName, type CableSubscription } from '@channelx/client';
 import { useSession } from './session.js';
+import { api, isStatus, unwrap } from './api.js';
 
 /**
  * The live connection to /cable: one socket per tab, subscribed to the agent's RoomChannel stream,
@@ -26,7 +27,7 @@ const PRESENCE_INTERVAL_MS = 20_000;
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 
 export function LiveProvider({ children }: { children: React.ReactNode }) {
-  const { profile, accountId } = useSession();
+  const { profile, accountId, setProfile } = useSession();
   const [status, setStatus] = useState<LiveStatus>('connecting');
   const [generation, setGeneration] = useState(0);
   const handlers = useRef(new Map<string, Set<Handler>>());
@@ -54,10 +55,13 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
       const c = new CableClient(url, { timeoutMs: 10_000 });
       cable = c;
       let closed = false;
-      c.onClose(() => {
+      c.onClose((d) => {
         if (closed) return;
         closed = true;
-        if (cable === c) retry();
+        if (cable !== c) return;
+        // Refused for its credentials (rotated token, removed membership): find out why before retrying.
+        if (d && !d.reconnect) void recheck();
+        else retry();
       });
       try {
         await c.connect();
@@ -70,13 +74,26 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
         setGeneration((g) => g + 1);
         s.perform('update_presence');
         presenceTimer = setInterval(() => sub.current?.perform('update_presence'), PRESENCE_INTERVAL_MS);
-      } catch {
+      } catch (err) {
         if (!closed) {
           closed = true;
           c.close();
-          retry();
+          if (err instanceof Error && /rejected/.test(err.message)) void recheck();
+          else retry();
         }
       }
+    }
+
+    /** The profile again: a new pubsub_token restarts this effect; a 401 means the session ended. */
+    async function recheck() {
+      try {
+        const fresh = await unwrap(api.GET('/api/v1/profile'));
+        if (stopped) return;
+        if (fresh.pubsub_token !== profile.pubsub_token || fresh.account_id !== profile.account_id) return setProfile(fresh);
+      } catch (err) {
+        if (isStatus(err, 401)) return window.location.reload();
+      }
+      retry();
     }
 
     void connect();
@@ -87,7 +104,7 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
       sub.current = null;
       cable?.close();
     };
-  }, [profile.pubsub_token, profile.id, accountId]);
+  }, [profile.pubsub_token, profile.id, accountId, setProfile]);
 
   const live = useRef<Omit<Live, 'status' | 'generation'>>({
     on(event, handler) {
@@ -112,7 +129,8 @@ export function LiveProvider({ children }: { children: React.ReactNode }) {
     },
   }).current;
 
-  return <LiveContext.Provider value={{ ...live, status, generation }}>{children}</LiveContext.Provider>;
+  const value = useMemo(() => ({ ...live, status, generation }), [live, status, generation]);
+  return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
 }
 
 export function useLive(): Live {
