@@ -2,7 +2,8 @@
  * `npm run bench`: DESIGN §7 measured on this machine, loopback only, bounded in time (~2 min).
  * Starts a baseline (bare Fastify + one SQLite insert per request) and ChannelX on the embedded
  * default as child processes, drives them from this process, prints a table and, as the last line,
- * one JSON object with the measures.
+ * one JSON object with the measures. Last, the dashboard's section (bench/dashboard.ts: its initial
+ * JavaScript and its timings in headless Chromium, ~1–2 min more; timings skipped without Chromium).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -323,6 +324,20 @@ async function main() {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
+  // ────────────────────────────────────────────────────────────────────────────────────────────
+  // 6. The dashboard (bench/dashboard.ts, also `npm run bench:dashboard`): initial JavaScript gzipped,
+  // and list / conversation timings in headless Chromium on its own seeded server. Without
+  // /usr/bin/chromium only the weight is measured (a loud skip); a failure here keeps the table above.
+  console.error('dashboard …');
+  let dashboard: import('./dashboard.js').DashboardBench | null = null;
+  try {
+    const { dashboardBench } = await import('./dashboard.js');
+    dashboard = await dashboardBench({ runs: QUICK ? 3 : 5 });
+  } catch (err) {
+    console.error(`\n${'!'.repeat(78)}\n!! dashboard bench FAILED: ${(err as Error).stack ?? err}\n${'!'.repeat(78)}\n`);
+  }
+  // ────────────────────────────────────────────────────────────────────────────────────────────
+
   const targets: Record<string, string> = {
     ingest_ratio: '≥ 0.5',
     ingest_p99_ms: '≤ 20',
@@ -338,6 +353,12 @@ async function main() {
   for (const [k, v] of Object.entries(result)) rows.push([k, String(v), targets[k] ?? '']);
   console.log('| measure | value | target |\n|---|---|---|');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  if (dashboard) {
+    console.log('\n**Dashboard** (headless Chromium; bench/dashboard.ts)\n');
+    const { printDashboard } = await import('./dashboard.js');
+    printDashboard(dashboard);
+    Object.assign(result, dashboard.result);
+  } else console.log('\n**Dashboard**: FAILED (see stderr)');
   console.log(JSON.stringify(result));
   process.exit(0);
 }
