@@ -1,13 +1,15 @@
 import { useState, type FormEvent } from 'react';
 import { api, errorText, unwrap, type Profile } from './api.js';
 import { Field, FormError } from './ui.js';
+import { NotificationPrefs } from './notifications/NotificationPrefs.js';
 
-/** /app/profile: name, password, access token. */
+/** /app/profile: name, notifications, password, access token. */
 export function ProfilePage({ profile, onChange }: { profile: Profile; onChange: (p: Profile) => void }) {
   return (
     <div className="page">
       <h1>Profile</h1>
       <NameForm profile={profile} onChange={onChange} />
+      <NotificationPrefs />
       <PasswordForm onChange={onChange} />
       <AccessToken profile={profile} onChange={onChange} />
     </div>
