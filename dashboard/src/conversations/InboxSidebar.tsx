@@ -1,0 +1,91 @@
+import { onLinkClick } from '../router.js';
+import type { InboxCount } from './useConversationList.js';
+
+export type InboxRef = { id: number; name: string; channelType: string };
+
+type Props = {
+  inboxes: InboxRef[] | null;
+  error: string | null;
+  onRetry: () => void;
+  counts: ReadonlyMap<number, InboxCount> | null;
+  current: number | null;
+  hrefOf: (inboxId: number | null) => string;
+};
+
+function CountBadges({ c }: { c: InboxCount | undefined }) {
+  if (!c) return null;
+  return (
+    <span className="cx-inbox-counts">
+      {c.unread > 0 && (
+        <span className="cx-unread" title={`${c.unread} open conversations with unread messages`}>
+          <span aria-hidden="true">{c.unread > 99 ? '99+' : c.unread}</span>
+          <span className="cx-sr-only">, {c.unread} unread</span>
+        </span>
+      )}
+      <span className="cx-open-count" title={`${c.open} open`}>
+        <span aria-hidden="true">{c.open}</span>
+        <span className="cx-sr-only">, {c.open} open</span>
+      </span>
+    </span>
+  );
+}
+
+/** The inbox sidebar: every inbox with its open and unread counts; at narrow widths a select (below). */
+export function InboxSidebar({ inboxes, error, onRetry, counts, current, hrefOf }: Props) {
+  let total: InboxCount | undefined;
+  if (counts) {
+    total = { open: 0, unread: 0 };
+    for (const c of counts.values()) (total.open += c.open), (total.unread += c.unread);
+  }
+  return (
+    <nav className="cx-sidebar" aria-label="Inboxes">
+      <h2 className="cx-sidebar-title">Inboxes</h2>
+      <ul>
+        <li>
+          <a href={hrefOf(null)} onClick={onLinkClick} aria-current={current == null ? 'page' : undefined}>
+            <span className="cx-inbox-name">All inboxes</span>
+            <CountBadges c={total} />
+          </a>
+        </li>
+        {inboxes?.map((i) => (
+          <li key={i.id}>
+            <a href={hrefOf(i.id)} onClick={onLinkClick} aria-current={current === i.id ? 'page' : undefined} title={i.name}>
+              <span className="cx-inbox-name">{i.name}</span>
+              <CountBadges c={counts?.get(i.id)} />
+            </a>
+          </li>
+        ))}
+      </ul>
+      {!inboxes && !error && <p className="muted cx-sidebar-note">Loading inboxes…</p>}
+      {error && (
+        <div className="cx-sidebar-note">
+          <p role="alert" className="error">
+            {error}
+          </p>
+          <button type="button" className="button" onClick={onRetry}>
+            Try again
+          </button>
+        </div>
+      )}
+      {inboxes?.length === 0 && <p className="muted cx-sidebar-note">No inboxes yet.</p>}
+    </nav>
+  );
+}
+
+/** The same choice as a select, for narrow windows. */
+export function InboxSelect({ inboxes, current, onChange }: { inboxes: InboxRef[] | null; current: number | null; onChange: (id: number | null) => void }) {
+  return (
+    <label className="cx-inbox-select">
+      <span className="cx-sr-only">Inbox</span>
+      <select value={current ?? ''} onChange={(e) => onChange(e.target.value ? Number(e.target.value) : null)}>
+        <option value="">All inboxes</option>
+        {inboxes?.map((i) => (
+          <option key={i.id} value={i.id}>
+            {i.name}
+          </option>
+        ))}
+        {current != null && !inboxes?.some((i) => i.id === current) && <option value={current}>Inbox {current}</option>}
+      </select>
+    </label>
+  );
+}
