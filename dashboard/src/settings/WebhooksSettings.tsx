@@ -261,9 +261,9 @@ export function WebhookPage({ webhookId }: { webhookId: number }) {
 
       <SigningSecret accountId={accountId} webhook={webhook} onRotated={replace} />
 
-      <section className="card" aria-label="Deliveries">
-        <DeliveryLog source={{ kind: 'webhook', webhookId: webhook.id }} intro="Every event sent to this endpoint, newest first. Open a row for its attempts and payload." />
-      </section>
+      <div className="card">
+        <DeliveryLog source={{ kind: 'webhook', webhookId: webhook.id }} intro={<p className="muted">Every event sent to this endpoint, newest first. Open a row for its attempts and the payload sent.</p>} />
+      </div>
 
       <section className="card adm-callout danger" aria-labelledby="delete-webhook-title">
         <h2 id="delete-webhook-title">Delete webhook</h2>
