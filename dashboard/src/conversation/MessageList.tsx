@@ -1,0 +1,226 @@
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { dayKey, dayLabel, fullDateTime, MESSAGE_TYPE, timeOf, type Msg } from './model.js';
+import type { MessagesState } from './messages.js';
+
+type Row = { key: string; kind: 'top' } | { key: string; kind: 'day'; at: number } | { key: string; kind: 'msg'; msg: Msg };
+
+/**
+ * The messages, virtualised (only the rows on screen are in the DOM, each measured): opens at the
+ * newest, follows new messages while at the bottom (a "New messages" pill otherwise), and loads
+ * older pages when the top comes into view, keeping what is on screen in place.
+ */
+export function MessageList({
+  state,
+  contactName,
+  onLoadOlder,
+  onRetry,
+  followSignal,
+}: {
+  state: MessagesState;
+  contactName: string;
+  onLoadOlder: () => void;
+  onRetry: (id: number) => void;
+  /** Changes when the view wants the newest message in sight (e.g. the agent just sent). */
+  followSignal: number;
+}) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const { list, hasOlder, loadingOlder, olderError, retrying } = state;
+
+  const rows = useMemo(() => {
+    const out: Row[] = [{ key: 'top', kind: 'top' }];
+    let day = '';
+    for (const m of list) {
+      const k = dayKey(m.createdAt);
+      if (k !== day) {
+        day = k;
+        out.push({ key: `day-${k}`, kind: 'day', at: m.createdAt });
+      }
+      out.push({ key: m.id < 0 ? `pending-${m.echoId}` : `m-${m.id}`, kind: 'msg', msg: m });
+    }
+    return out;
+  }, [list]);
+
+  const v = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: (i) => (rows[i]?.kind === 'msg' ? 76 : 40),
+    getItemKey: (i) => rows[i]?.key ?? i,
+    overscan: 6,
+    anchorTo: 'end',
+    followOnAppend: true,
+    scrollEndThreshold: 48,
+  });
+
+  // Open at the newest message.
+  const opened = useRef(false);
+  useLayoutEffect(() => {
+    if (opened.current || !list.length) return;
+    opened.current = true;
+    v.scrollToEnd();
+  }, [list.length, v]);
+
+  // Older messages when the top row is on screen.
+  const items = v.getVirtualItems();
+  const topVisible = items.length > 0 && items[0]!.index === 0;
+  useEffect(() => {
+    if (topVisible && hasOlder && !loadingOlder && !olderError && opened.current) onLoadOlder();
+  }, [topVisible, hasOlder, loadingOlder, olderError, onLoadOlder, list.length]);
+
+  // "New messages" when one arrives while the agent reads further up.
+  const [unseen, setUnseen] = useState(false);
+  const lastKey = useRef<string | null>(null);
+  const atEnd = useRef(true);
+  const [announce, setAnnounce] = useState('');
+  useEffect(() => {
+    const lastRow = rows[rows.length - 1]!;
+    const last = lastRow.key;
+    if (lastKey.current && last !== lastKey.current && !last.startsWith('pending-') && lastRow.kind === 'msg') {
+      if (!atEnd.current) setUnseen(true);
+      const m = lastRow.msg;
+      if (m.messageType === MESSAGE_TYPE.incoming) setAnnounce(`New message from ${m.sender?.name || contactName}`);
+    }
+    lastKey.current = last;
+  }, [rows, contactName]);
+
+  useEffect(() => {
+    if (!followSignal) return;
+    v.scrollToEnd();
+    setUnseen(false);
+  }, [followSignal, v]);
+
+  const onScroll = () => {
+    const el = scrollRef.current;
+    if (!el) return;
+    atEnd.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
+    if (atEnd.current) setUnseen(false);
+  };
+
+  return (
+    <div className="cv-messages-wrap">
+      <div
+        ref={scrollRef}
+        className="cv-messages"
+        onScroll={onScroll}
+        role="region"
+        aria-label="Messages"
+        tabIndex={0}
+        data-testid="message-scroller"
+      >
+        <div className="cv-messages-inner" style={{ height: v.getTotalSize() }}>
+          {items.map((it) => {
+            const row = rows[it.index]!;
+            return (
+              <div key={it.key} data-index={it.index} ref={v.measureElement} className="cv-row" style={{ transform: `translateY(${it.start}px)` }}>
+                {row.kind === 'top' ? (
+                  <TopRow hasOlder={hasOlder} loading={loadingOlder} error={olderError} onRetry={onLoadOlder} empty={!list.length} />
+                ) : row.kind === 'day' ? (
+                  <DaySeparator at={row.at} />
+                ) : (
+                  <MessageItem msg={row.msg} contactName={contactName} retrying={retrying.has(row.msg.id)} onRetry={onRetry} />
+                )}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+      <p className="sr-only" role="status">
+        {announce}
+      </p>
+      {unseen && (
+        <button type="button" className="cv-new-pill" onClick={() => (v.scrollToEnd({ behavior: 'smooth' }), setUnseen(false))}>
+          New messages ↓
+        </button>
+      )}
+    </div>
+  );
+}
+
+function TopRow({ hasOlder, loading, error, onRetry, empty }: { hasOlder: boolean; loading: boolean; error: string | null; onRetry: () => void; empty: boolean }) {
+  if (error) {
+    return (
+      <div className="cv-top cv-top-error" role="alert">
+        <span>Earlier messages could not be loaded: {error}</span>
+        <button type="button" className="button" onClick={onRetry}>
+          Try again
+        </button>
+      </div>
+    );
+  }
+  if (hasOlder || loading) return <div className="cv-top muted" role="status">Loading earlier messages…</div>;
+  return <div className="cv-top muted">{empty ? 'No messages yet.' : 'Start of the conversation'}</div>;
+}
+
+function DaySeparator({ at }: { at: number }) {
+  return (
+    <div className="cv-day" role="separator" aria-label={dayLabel(at)}>
+      <span>{dayLabel(at)}</span>
+    </div>
+  );
+}
+
+const STATUS_TEXT: Record<string, string> = { sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Failed', progress: 'Sending…' };
+
+const MessageItem = memo(function MessageItem({ msg, contactName, retrying, onRetry }: { msg: Msg; contactName: string; retrying: boolean; onRetry: (id: number) => void }) {
+  const status = msg.id < 0 || retrying ? 'progress' : msg.status;
+  const common = { 'data-testid': 'message', 'data-message-id': msg.id, 'data-status': status, ...(msg.private ? { 'data-private': 'true' } : {}) };
+  if (msg.messageType === MESSAGE_TYPE.activity) {
+    return (
+      <div className="cv-activity" {...common}>
+        <span>{msg.content}</span>
+        <time dateTime={new Date(msg.createdAt * 1000).toISOString()} title={fullDateTime(msg.createdAt)}>
+          {timeOf(msg.createdAt)}
+        </time>
+      </div>
+    );
+  }
+  const incoming = msg.messageType === MESSAGE_TYPE.incoming;
+  const name = msg.sender?.name || (incoming ? contactName : msg.sender?.type === 'bot' ? 'Bot' : 'Agent');
+  const cls = ['cv-msg', incoming ? 'in' : 'out', msg.private ? 'note' : '', status === 'failed' ? 'failed' : ''].filter(Boolean).join(' ');
+  return (
+    <article className={cls} {...common} aria-label={`${msg.private ? 'Private note' : 'Message'} from ${name}`}>
+      <div className="cv-bubble">
+        <header className="cv-meta">
+          <span className="cv-sender">{name}</span>
+          {msg.private && <span className="cv-note-label">Private note</span>}
+          <time dateTime={new Date(msg.createdAt * 1000).toISOString()} title={fullDateTime(msg.createdAt)}>
+            {timeOf(msg.createdAt)}
+          </time>
+        </header>
+        {msg.content && <p className="cv-text">{msg.content}</p>}
+        {msg.attachments.length > 0 && (
+          <ul className="cv-attachments" aria-label="Attachments">
+            {msg.attachments.map((a) => (
+              <li key={a.url}>
+                <a href={a.url} target="_blank" rel="noopener noreferrer">
+                  {a.name}
+                </a>
+              </li>
+            ))}
+          </ul>
+        )}
+        {!incoming && !msg.private && <Status status={status} />}
+        {msg.private && status === 'progress' && <Status status={status} />}
+      </div>
+      {status === 'failed' && (
+        <div className="cv-failed" role="alert">
+          <span>Not delivered{msg.error ? `: ${msg.error}` : '.'}</span>
+          <button type="button" className="button" onClick={() => onRetry(msg.id)}>
+            Retry
+          </button>
+        </div>
+      )}
+    </article>
+  );
+});
+
+function Status({ status }: { status: string }) {
+  const text = STATUS_TEXT[status] ?? status;
+  const mark = status === 'sent' ? '✓' : status === 'delivered' || status === 'read' ? '✓✓' : status === 'failed' ? '!' : '…';
+  return (
+    <span className={`cv-status ${status}`} title={text}>
+      <span aria-hidden="true">{mark}</span>
+      <span className={status === 'progress' || status === 'failed' ? '' : 'sr-only'}>{status === 'progress' ? ' Sending…' : status === 'failed' ? ' Failed' : text}</span>
+    </span>
+  );
+}
