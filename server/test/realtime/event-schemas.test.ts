@@ -44,6 +44,9 @@ describeEachDb('/cable event schemas', (dialect) => {
     expect((await api('DELETE', `/contacts/${doomed.contactId}`)).status).toBe(200);
     agent.sub.perform('update_presence');
     visitor.sub.perform('update_presence');
+    // Collision detection: the member opens the conversation (and types); the admin hears of it.
+    const viewer = await subscribe(consumer(h), { pubsub_token: member.pubsub_token, account_id: accountId, user_id: member.id });
+    viewer.sub.perform('viewing', { conversation_id: conv.displayId, typing: true });
 
     const events = Object.keys(CABLE_EVENTS) as CableEventName[];
     for (const event of events) await agent.next(event);
