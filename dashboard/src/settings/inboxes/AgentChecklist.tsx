@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'react';
-import { api, unwrap } from '../../api.js';
+import { ChannelxError, api, unwrap } from '../../api.js';
 import { useSession } from '../../session.js';
 import { problemText, type Agent } from './common.js';
 
-/** The account's agents who can join an inbox (accepted members; pending invitations cannot). */
+/** The account's agents (invited ones who have not accepted yet follow, `confirmed: false`). */
 export function useAccountAgents() {
   const { accountId } = useSession();
   const [agents, setAgents] = useState<Agent[] | null>(null);
@@ -13,7 +13,7 @@ export function useAccountAgents() {
     let live = true;
     setError(null);
     unwrap(api.GET('/api/v1/accounts/{account_id}/agents', { params: { path: { account_id: accountId } } }))
-      .then((list) => live && setAgents(list.filter((a) => a.confirmed !== false).sort((a, b) => a.name.localeCompare(b.name))))
+      .then((list) => live && setAgents(list))
       .catch((err) => live && setError(problemText(err)));
     return () => void (live = false);
   }, [accountId, attempt]);
@@ -40,6 +40,7 @@ export function AgentChecklist({ agents, selected, onChange, label, disabled }: 
                 <span>{a.available_name || a.name}</span>
                 <small>{a.email}</small>
               </span>
+              {!a.confirmed && <span className="badge wait">Invited</span>}
               <span className="badge">{a.role === 'administrator' ? 'Administrator' : 'Agent'}</span>
             </label>
           </li>
@@ -47,4 +48,17 @@ export function AgentChecklist({ agents, selected, onChange, label, disabled }: 
       </ul>
     </fieldset>
   );
+}
+
+/**
+ * A refused membership change in words: the API names the users who are not members of the
+ * account (an invitation not accepted yet) in `invalid_user_ids`.
+ */
+export function membershipProblem(err: unknown, agents: Agent[] | null, fallback: (e: unknown) => string): string {
+  const ids = err instanceof ChannelxError ? err.body?.invalid_user_ids : undefined;
+  if (Array.isArray(ids) && ids.length) {
+    const who = ids.map((id) => agents?.find((a) => a.id === id)).map((a, i) => (a ? a.available_name || a.name : `user ${ids[i]}`));
+    return `Not members of this account yet (their invitation is not accepted): ${who.join(', ')}. Untick them and try again.`;
+  }
+  return fallback(err);
 }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, unwrap } from '../../api.js';
 import { useSession } from '../../session.js';
-import { AgentChecklist, useAccountAgents } from './AgentChecklist.js';
+import { AgentChecklist, membershipProblem, useAccountAgents } from './AgentChecklist.js';
 import { problemText, type Agent, type Inbox, type Member } from './common.js';
 
 const names = (list: { available_name?: string; name: string }[]) => list.map((a) => a.available_name || a.name).join(', ');
@@ -84,7 +84,7 @@ function MemberEditor({ inbox, members, onSaved }: { inbox: Inbox; members: Memb
       const parts = [added.length ? `Added ${names(added)}.` : '', removed.length ? `Removed ${names(removed)}.` : ''].filter(Boolean);
       setResult(parts.join(' ') || 'Saved.');
     } catch (err) {
-      setError(problemText(err));
+      setError(membershipProblem(err, agents, problemText));
     }
     setBusy(false);
   }

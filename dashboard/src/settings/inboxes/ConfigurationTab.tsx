@@ -39,9 +39,12 @@ function IdentitySection({ inbox, onChange }: { inbox: Inbox; onChange: (i: Inbo
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const saved = useFlash();
-  const on = !!inbox.hmac_mandatory;
+  // Shown at once; put back if the save fails.
+  const [optimistic, setOptimistic] = useState<boolean | null>(null);
+  const on = optimistic ?? !!inbox.hmac_mandatory;
 
   async function toggle(next: boolean) {
+    setOptimistic(next);
     setBusy(true);
     setError(null);
     saved.clear();
@@ -54,6 +57,7 @@ function IdentitySection({ inbox, onChange }: { inbox: Inbox; onChange: (i: Inbo
     } catch (err) {
       setError(problemText(err));
     }
+    setOptimistic(null);
     setBusy(false);
   }
 
@@ -173,7 +177,7 @@ function SnippetSection() {
         {s.code}
       </pre>
       <div className="actions">
-        <button type="button" className="button" onClick={() => void copy(s.code, () => ref.current)} aria-label="Copy the verification code">
+        <button type="button" className="button" onClick={() => void copy(s.code, () => ref.current)} aria-label="Copy code of the verification snippet">
           Copy code
         </button>
         <CopyNote note={note} />

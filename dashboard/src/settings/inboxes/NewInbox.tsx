@@ -4,7 +4,7 @@ import { navigate, onLinkClick } from '../../router.js';
 import { paths } from '../../routes.js';
 import { useSession } from '../../session.js';
 import { Field } from '../../ui.js';
-import { AgentChecklist, useAccountAgents } from './AgentChecklist.js';
+import { AgentChecklist, membershipProblem, useAccountAgents } from './AgentChecklist.js';
 import { errorAttributes, problemText, type Inbox } from './common.js';
 
 type Step = 'channel' | 'details' | 'agents';
@@ -174,7 +174,7 @@ function AgentsStep({ inbox, headingRef }: { inbox: Inbox; headingRef: React.Ref
       await unwrap(api.POST('/api/v1/accounts/{account_id}/inbox_members', { params: { path: { account_id: accountId } }, body: { inbox_id: inbox.id, user_ids: [...selected] } }));
       done();
     } catch (err) {
-      setError(problemText(err));
+      setError(membershipProblem(err, agents, problemText));
       setBusy(false);
     }
   }
