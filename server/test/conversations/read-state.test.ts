@@ -95,6 +95,14 @@ describeEachDb('conversation read state, per-inbox counts and search', (dialect)
     }
     const other = await h.account();
     expect((await h.api('POST', `/api/v1/accounts/${other.accountId}/conversations/${c.id}/update_last_seen`, { token: other.admin.token })).status).toBe(404);
+    // Chatwoot clients post an empty JSON body, or `{}`: both are fine.
+    for (const body of ['', '{}']) {
+      const r = await h.api('POST', `${s.base}/conversations/${c.id}/update_last_seen`, { token: s.admin.token, body, headers: { 'content-type': 'application/json' } });
+      expect(r.status, r.text).toBe(200);
+    }
+    const junk = await h.api('POST', `${s.base}/conversations/${c.id}/unread`, { token: s.admin.token, body: '{not json', headers: { 'content-type': 'application/json' } });
+    expect(junk.status).toBeGreaterThanOrEqual(400);
+    expect(junk.status).toBeLessThan(500);
   });
 
   it('reading sends conversation.updated (unread_count 0) to the other agents, never to the contact; reading a read conversation sends nothing', async () => {

@@ -89,9 +89,14 @@ describeEachDb('retrying a failed outgoing message', (dialect) => {
     const { displayId } = await scene();
     const id = await failedReply(displayId);
     rx.respond = () => ({ status: 500, body: 'still down' });
-    const r = await api('POST', `/conversations/${displayId}/messages/${id}/retry`);
+    const key = { 'Idempotency-Key': `retry-${id}` };
+    const r = await h.api('POST', `/api/v1/accounts/${accountId}/conversations/${displayId}/messages/${id}/retry`, { token: admin.token, headers: key });
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('sent');
+    // The same key replays the answer instead of a 422 (the message is no longer failed).
+    const replay = await h.api('POST', `/api/v1/accounts/${accountId}/conversations/${displayId}/messages/${id}/retry`, { token: admin.token, headers: key });
+    expect(replay.status).toBe(200);
+    expect(replay.body).toEqual(r.body);
     await waitUntil(async () => (await msg(id)).status === 3, 15_000, 'failed again');
     expect(JSON.parse((await msg(id)).content_attributes).external_error).toBe('500 Internal Server Error');
     const d = (await callbackOf(id))!;
