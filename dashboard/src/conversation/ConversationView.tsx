@@ -15,6 +15,8 @@ import './conversation.css';
 const VIEWING_REFRESH_MS = 20_000;
 const CONTACT_TYPING_MS = 10_000;
 const SEEN_THROTTLE_MS = 3_000;
+/** The contact panel opens by itself when the view is at least this wide. */
+const PANEL_MIN_VIEW_WIDTH = 820;
 
 /**
  * One open conversation: header with its actions, the messages (live, virtualised, paged back),
@@ -335,7 +337,18 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
   }, [menu, agents, loadAgents]);
 
   /* ---------------- contact panel ---------------- */
-  const [panelOpen, setPanelOpen] = useState(() => window.matchMedia('(min-width: 1200px)').matches);
+  // Open by default when the view is wide enough for it beside the messages; the agent's toggle wins.
+  const [rootEl, setRootEl] = useState<HTMLElement | null>(null);
+  const [wide, setWide] = useState(false);
+  useEffect(() => {
+    if (!rootEl) return;
+    const ro = new ResizeObserver(([e]) => setWide((e?.contentRect.width ?? 0) >= PANEL_MIN_VIEW_WIDTH));
+    ro.observe(rootEl);
+    return () => ro.disconnect();
+  }, [rootEl]);
+  const [panelPref, setPanelPref] = useState<boolean | null>(null);
+  const panelOpen = panelPref ?? wide;
+  const setPanelOpen = (f: (o: boolean) => boolean) => setPanelPref(f(panelOpen));
   const [others, setOthers] = useState<OtherConversation[] | null>(null);
   const [othersError, setOthersError] = useState<string | null>(null);
   const contactId = conv?.meta.sender.id;
@@ -417,7 +430,7 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
   const contactName = conv.meta.sender.name || 'Contact';
   const actions: HeaderActions = { setStatus, assign, setPriority, setLabels, loadLabelSuggestions: () => void loadLabelSuggestions() };
   return (
-    <section className={`cv-root ${panelOpen ? 'with-panel' : ''}`} data-testid="conversation-view" data-conversation-id={conversationId} aria-label={`Conversation with ${contactName}`}>
+    <section ref={setRootEl} className={`cv-root ${panelOpen ? 'with-panel' : ''}`} data-testid="conversation-view" data-conversation-id={conversationId} aria-label={`Conversation with ${contactName}`}>
       <div className="cv-main">
         <Header
           conv={conv}

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 /**
  * A button that opens a popover (a menu or a small panel). Open state is the caller's, so keyboard
@@ -27,6 +27,22 @@ export function Popover({
   const wrap = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
   const panel = useRef<HTMLDivElement>(null);
+  // Placed in the viewport (fixed) under the button, so no scrolling or clipping pane cuts it off.
+  const [pos, setPos] = useState<{ top: number; left: number; maxHeight: number } | null>(null);
+  useLayoutEffect(() => {
+    if (!open) return setPos(null);
+    const place = () => {
+      const b = button.current?.getBoundingClientRect();
+      const w = panel.current?.offsetWidth ?? 240;
+      if (!b) return;
+      const left = Math.max(8, Math.min(b.right - w, window.innerWidth - w - 8));
+      const top = b.bottom + 6;
+      setPos({ top, left, maxHeight: Math.max(160, window.innerHeight - top - 12) });
+    };
+    place();
+    window.addEventListener('resize', place);
+    return () => window.removeEventListener('resize', place);
+  }, [open]);
 
   useEffect(() => {
     if (!open) return;
@@ -66,7 +82,15 @@ export function Popover({
         {buttonText}
       </button>
       {open && (
-        <div ref={panel} className="cv-pop-panel" role={kind} aria-label={label} onKeyDown={onKeyDown} data-testid={testId}>
+        <div
+          ref={panel}
+          className="cv-pop-panel"
+          role={kind}
+          aria-label={label}
+          onKeyDown={onKeyDown}
+          data-testid={testId}
+          style={pos ? { top: pos.top, left: pos.left, maxHeight: pos.maxHeight } : { top: 0, left: -9999 }}
+        >
           {children}
         </div>
       )}
