@@ -48,7 +48,7 @@ export function statusOf(d: Delivery): { label: string; tone: 'ok' | 'bad' | 'wa
     case 'in_flight':
       return { label: 'Sending', tone: 'accent', detail: '' };
     case 'pending':
-      return tries ? { label: 'Retrying', tone: 'bad', detail: 'will try again' } : { label: 'Pending', tone: 'wait', detail: '' };
+      return tries ? { label: 'Retrying', tone: 'bad', detail: 'will try again' } : { label: 'Pending', tone: 'wait', detail: 'about to send' };
     default:
       return { label: d.status, tone: 'wait', detail: '' };
   }
@@ -223,8 +223,6 @@ export function DeliveryLog({ source, title = 'Delivery log', intro }: { source:
                 <th scope="col">Status</th>
                 <th scope="col">Attempts</th>
                 <th scope="col">Last response</th>
-                <th scope="col">Created</th>
-                <th scope="col">Next retry</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -294,32 +292,32 @@ function DeliveryRow({
         </td>
         <td>
           <span className="event">{d.event}</span>
-          <span className="sub">#{d.id}</span>
+          <span className="sub">
+            #{d.id} ·{' '}
+            <time dateTime={new Date(d.created_at * 1000).toISOString()} title={formatTime(d.created_at)}>
+              {fromNow(d.created_at)}
+            </time>
+          </span>
         </td>
         <td>
           <span className={`badge ${s.tone}`}>{s.label}</span>
-          {s.detail && <span className="sub">{s.detail}</span>}
+          {d.next_attempt_at != null && d.status === 'pending' ? (
+            <span className="sub">
+              next try{' '}
+              <time dateTime={new Date(d.next_attempt_at * 1000).toISOString()} title={formatTime(d.next_attempt_at)}>
+                {fromNow(d.next_attempt_at)}
+              </time>
+            </span>
+          ) : (
+            s.detail && <span className="sub">{s.detail}</span>
+          )}
         </td>
         <td className="num">{d.attempts.length}</td>
         <td>
           {responseSummary(last)}
           {last && <span className="sub">{last.duration_ms} ms</span>}
         </td>
-        <td>
-          <time dateTime={new Date(d.created_at * 1000).toISOString()} title={formatTime(d.created_at)}>
-            {fromNow(d.created_at)}
-          </time>
-        </td>
-        <td>
-          {d.next_attempt_at != null && d.status === 'pending' ? (
-            <time dateTime={new Date(d.next_attempt_at * 1000).toISOString()} title={formatTime(d.next_attempt_at)}>
-              {fromNow(d.next_attempt_at)}
-            </time>
-          ) : (
-            <span className="muted">—</span>
-          )}
-        </td>
-        <td>
+        <td className="row-actions">
           <button type="button" className="button small" onClick={onRedeliver} disabled={busy} aria-label={`Redeliver ${d.event} delivery ${d.id}`}>
             {busy ? 'Sending…' : 'Redeliver'}
           </button>
@@ -329,7 +327,7 @@ function DeliveryRow({
         </td>
       </tr>
       <tr className="details" id={detailsId} hidden={!open}>
-        <td colSpan={8}>
+        <td colSpan={6}>
           {open && (
             <>
               <dl className="delivery-meta">

@@ -84,7 +84,7 @@ function runSnippet(code: string, secret: string, request: { headers: http.Incom
   beforeAll(async () => {
     receiver = await startReceiver();
     // One retry an hour after a failure: a failed attempt stays "retrying" until redelivered.
-    h = await startTestServer('sqlite', { DASHBOARD_DIR: process.env.H2_DASHBOARD_DIR ?? (await buildDashboard()), WEBHOOK_RETRY_SCHEDULE: '3600' });
+    h = await startTestServer('sqlite', { DASHBOARD_DIR: await buildDashboard(), WEBHOOK_RETRY_SCHEDULE: '3600' });
     browser = await launchChromium();
     ({ accountId, admin } = await h.account({ name: 'Acme Support' }));
     const created = await h.api('POST', `/api/v1/accounts/${accountId}/agents`, {
@@ -243,6 +243,7 @@ function runSnippet(code: string, secret: string, request: { headers: http.Incom
     expect(newSecret).not.toBe(before.secret);
     expect((await api('GET', `/inboxes/${inboxId}`)).body.secret).toBe(newSecret);
     expect(await axeScan(page)).toEqual([]);
+    await page.locator('main.content').evaluate((el) => el.scrollTo(0, 0));
     await shoot(page, 'inboxes-08-configuration');
 
     // The verification snippets, as the page shows them.
@@ -371,4 +372,20 @@ function runSnippet(code: string, secret: string, request: { headers: http.Incom
     expect(problems.filter((p) => !/status of (401|422)/.test(p))).toEqual([]);
     await page.context().close();
   }, 180_000);
+
+  it('an administrator deletes the inbox after confirming; the list says so and is empty again', async () => {
+    expect(inboxId).toBeGreaterThan(0);
+    const page = await openPage(browser, problems);
+    await signIn(page, admin.email, 'password123');
+    await page.goto(`${h.url}/app/settings/inboxes/${inboxId}`);
+    await page.getByRole('button', { name: 'Delete inbox' }).click();
+    await page.getByRole('button', { name: 'Yes, delete inbox' }).click();
+    await page.waitForURL('**/app/settings/inboxes', T);
+    await page.getByText('Inbox “Support API” deleted.').waitFor(T);
+    await page.getByText('No inboxes yet').waitFor(T);
+    expect((await api('GET', `/inboxes/${inboxId}`)).status).toBe(404);
+    await shoot(page, 'inboxes-15-deleted');
+    expect(problems.filter((p) => !/status of (401|422)/.test(p))).toEqual([]);
+    await page.context().close();
+  }, 120_000);
 });
