@@ -392,26 +392,20 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
               <BulkBar count={selected.size} busy={!!run} knownLabels={knownLabels} onResolve={resolve} onAssign={assign} onLabel={addLabel} onClear={() => selectAll(false)} />
             ) : (
               <div className="cx-filters">
-                <label>
-                  <span className="cx-sr-only">Status</span>
-                  <select value={filters.status} onChange={(e) => go({ ...filters, status: e.target.value as Filters['status'] })}>
+                <select aria-label="Status" value={filters.status} onChange={(e) => go({ ...filters, status: e.target.value as Filters['status'] })}>
                     {STATUSES.map((s) => (
                       <option key={s.id} value={s.id}>
                         {s.label}
                       </option>
                     ))}
-                  </select>
-                </label>
-                <label>
-                  <span className="cx-sr-only">Sort by</span>
-                  <select value={filters.sort} onChange={(e) => go({ ...filters, sort: e.target.value as Filters['sort'] })}>
+                </select>
+                <select aria-label="Sort by" value={filters.sort} onChange={(e) => go({ ...filters, sort: e.target.value as Filters['sort'] })}>
                     {SORTS.map((s) => (
                       <option key={s.id} value={s.id}>
                         {s.label}
                       </option>
                     ))}
-                  </select>
-                </label>
+                </select>
               </div>
             )}
           </div>

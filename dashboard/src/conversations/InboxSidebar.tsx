@@ -75,9 +75,7 @@ export function InboxSidebar({ inboxes, error, onRetry, counts, current, hrefOf 
 /** The same choice as a select, for narrow windows. */
 export function InboxSelect({ inboxes, current, onChange }: { inboxes: InboxRef[] | null; current: number | null; onChange: (id: number | null) => void }) {
   return (
-    <label className="cx-inbox-select">
-      <span className="cx-sr-only">Inbox</span>
-      <select value={current ?? ''} onChange={(e) => onChange(e.target.value ? Number(e.target.value) : null)}>
+    <select className="cx-inbox-select" aria-label="Inbox" value={current ?? ''} onChange={(e) => onChange(e.target.value ? Number(e.target.value) : null)}>
         <option value="">All inboxes</option>
         {inboxes?.map((i) => (
           <option key={i.id} value={i.id}>
@@ -85,7 +83,6 @@ export function InboxSelect({ inboxes, current, onChange }: { inboxes: InboxRef[
           </option>
         ))}
         {current != null && !inboxes?.some((i) => i.id === current) && <option value={current}>Inbox {current}</option>}
-      </select>
-    </label>
+    </select>
   );
 }

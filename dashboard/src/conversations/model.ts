@@ -229,12 +229,21 @@ export function comparator(sort: SortKey): (a: Item, b: Item) => number {
 }
 
 /**
- * `items` with `it` put (or moved) where the order says. A row that sorts after the last loaded one
- * while more pages exist is left out: it comes with its page.
+ * `items` with `it` put (or moved) where the order says, before the rows it ties with (the times are
+ * whole seconds, and the row that just changed is the most recent). A row that sorts after the last
+ * loaded one while more pages exist is left out: it comes with its page.
  */
 export function placeItem(items: Item[], it: Item, cmp: (a: Item, b: Item) => number, hasMore: boolean): Item[] {
+  const tieless = (a: Item, b: Item) => cmp({ ...a, id: 0 }, { ...b, id: 0 });
+  // Still in order where it is: it stays there.
+  const at = items.findIndex((x) => x.id === it.id);
+  if (at >= 0) {
+    const prev = items[at - 1];
+    const next = items[at + 1];
+    if ((!prev || tieless(prev, it) <= 0) && (!next || tieless(it, next) <= 0)) return items.map((x, k) => (k === at ? it : x));
+  }
   const rest = items.filter((x) => x.id !== it.id);
-  let i = rest.findIndex((x) => cmp(it, x) < 0);
+  let i = rest.findIndex((x) => tieless(it, x) <= 0);
   if (i === -1) {
     if (hasMore) return rest;
     i = rest.length;
