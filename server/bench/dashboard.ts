@@ -278,16 +278,18 @@ async function timeConversation(page: Page, url: string, newestId: number): Prom
   }
 }
 
-type ScrollPage = { ms: number; jumped: boolean; shiftPx: number | null };
+type ScrollPage = { ms: number; jumped: boolean; shiftPx: number | null; beforeId: number | null; afterId: number | null; added: number };
 type ScrollBack = { pages: ScrollPage[]; loaded: number; error: string | null };
 
 /**
  * In the page: scrolls the message list to the top, again and again, until `target` older messages
  * are on screen. A page is timed from the scroll to the first frame showing messages older than the
- * request's `before` (seen in Resource Timing as a messages request with `before=`); the view
+ * page's `before` (seen in Resource Timing as a messages request with `before=`); the view
  * "jumped" when the message first visible just before the prepend is no longer first, or moved.
  */
 async function scrollBack(page: Page, target: number, firstId: number): Promise<ScrollBack> {
+  // tsx compiles with keepNames: the function below refers to esbuild's __name helper, absent in the page.
+  await page.evaluate('globalThis.__name ??= (f) => f');
   return page.evaluate(
     async ({ target, firstId, pageWait }) => {
       const frame = () => new Promise<void>((r) => requestAnimationFrame(() => r()));
@@ -324,7 +326,7 @@ async function scrollBack(page: Page, target: number, firstId: number): Promise<
 
       track();
       const start = seenMin;
-      const pages: { ms: number; jumped: boolean; shiftPx: number | null }[] = [];
+      const pages: { ms: number; jumped: boolean; shiftPx: number | null; beforeId: number | null; afterId: number | null; added: number }[] = [];
       const loaded = () => Math.max(0, start - seenMin);
       while (loaded() < target && seenMin > firstId) {
         const sc = scrollerOf(rows()[0]);
@@ -337,7 +339,8 @@ async function scrollBack(page: Page, target: number, firstId: number): Promise<
         for (;;) {
           await frame();
           const reqs = requests();
-          if (reqs.length > seenRequests) older = Math.min(older, ...reqs.slice(seenRequests));
+          // The first page asked for is `before` the oldest message loaded; wider ranges then go further back.
+          if (reqs.length > seenRequests && older === Infinity) older = Math.max(...reqs.slice(seenRequests));
           const shown = older !== Infinity && rows().some((el) => idOf(el) < older);
           if (shown) break;
           before = firstVisible(sc) ?? before;
@@ -354,6 +357,7 @@ async function scrollBack(page: Page, target: number, firstId: number): Promise<
           }
         }
         const t1 = performance.now();
+        const minBefore = seenMin;
         // Let a scroll-position correction (anchoring, virtualizer measuring) settle: 3 frames unchanged, at most 1 s.
         let last = -1;
         for (let stable = 0; stable < 3 && performance.now() - t1 < 1000; ) {
@@ -370,7 +374,8 @@ async function scrollBack(page: Page, target: number, firstId: number): Promise<
           if (el) shiftPx = Math.round(el.getBoundingClientRect().top - boxOf(sc2).top - before.top);
         }
         const jumped = !before || !after || after.id !== before.id || shiftPx === null || Math.abs(shiftPx) > 2;
-        pages.push({ ms: t1 - t0, jumped, shiftPx });
+        track();
+        pages.push({ ms: t1 - t0, jumped, shiftPx, beforeId: before?.id ?? null, afterId: after?.id ?? null, added: minBefore - seenMin });
       }
       return { pages, loaded: loaded(), error: null };
     },
@@ -514,7 +519,7 @@ export async function dashboardBench(opts: { runs?: number } = {}): Promise<Dash
       if (r.ok && i === RUNS - 1) {
         log(`scrolling back ${SCROLL_BACK} messages …`);
         await page.waitForTimeout(300);
-        back = await scrollBack(page, SCROLL_BACK, s.longFirstId);
+        back = await scrollBack(page, SCROLL_BACK, s.longFirstId).catch((err: Error) => ({ pages: [], loaded: 0, error: `failed: ${err.message.split('\n')[0]}` }));
       }
       await context.close();
       if (!r.ok) {
@@ -543,6 +548,12 @@ export async function dashboardBench(opts: { runs?: number } = {}): Promise<Dash
           dashboard_scroll_back_jumps: jumps,
         });
       } else rows.push(['dashboard_scroll_back', 'FAILED', '']);
+      const firstJump = back.pages.find((p) => p.jumped);
+      if (firstJump) {
+        notes.push(
+          `scroll back: the view jumped on ${jumps} of ${back.pages.length} prepends; first: message ${firstJump.beforeId} was first on screen before, ${firstJump.afterId} after (${firstJump.shiftPx === null ? `${firstJump.beforeId} no longer rendered` : `moved ${firstJump.shiftPx} px`})`,
+        );
+      }
       if (back.error) notes.push(`scroll back: ${back.error} (${back.loaded} older messages loaded)`);
     } else if (convRuns.every((r) => r.ok)) notes.push('scroll back: not measured');
     else notes.push('scroll back: not measured (the conversation never rendered)');
