@@ -20,7 +20,7 @@ type Props = {
 };
 
 /** A button that opens a small panel under it; Escape or a click outside closes it. */
-function Popover({ label, disabled, children }: { label: string; disabled: boolean; children: (close: () => void) => React.ReactNode }) {
+function Popover({ label, name, disabled, children }: { label: string; name: string; disabled: boolean; children: (close: () => void) => React.ReactNode }) {
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
@@ -42,7 +42,7 @@ function Popover({ label, disabled, children }: { label: string; disabled: boole
   }, [open]);
   return (
     <div className="cx-popover-wrap" ref={ref}>
-      <button ref={buttonRef} type="button" className="button cx-small" aria-expanded={open} aria-controls={panelId} disabled={disabled} onClick={() => setOpen((o) => !o)}>
+      <button ref={buttonRef} type="button" className="button cx-small" aria-expanded={open} aria-controls={panelId} aria-label={name} disabled={disabled} onClick={() => setOpen((o) => !o)}>
         {label}
       </button>
       {open && (
@@ -139,11 +139,14 @@ function LabelForm({ knownLabels, onAdd }: { knownLabels: string[]; onAdd: (labe
 export function BulkBar({ count, busy, knownLabels, onResolve, onAssign, onLabel, onClear }: Props) {
   return (
     <div className="cx-bulk" role="group" aria-label="Bulk actions">
-      <span className="cx-bulk-count">{count} selected</span>
+      <span className="cx-bulk-count">
+        {count}
+        <span className="cx-bulk-word"> selected</span>
+      </span>
       <button type="button" className="button primary cx-small" onClick={onResolve} disabled={busy}>
         Resolve
       </button>
-      <Popover label="Assign to…" disabled={busy}>
+      <Popover label="Assign" name="Assign to…" disabled={busy}>
         {(close) => (
           <AgentPicker
             onPick={(a) => {
@@ -153,7 +156,7 @@ export function BulkBar({ count, busy, knownLabels, onResolve, onAssign, onLabel
           />
         )}
       </Popover>
-      <Popover label="Add label…" disabled={busy}>
+      <Popover label="Label" name="Add label…" disabled={busy}>
         {(close) => (
           <LabelForm
             knownLabels={knownLabels}
@@ -164,8 +167,8 @@ export function BulkBar({ count, busy, knownLabels, onResolve, onAssign, onLabel
           />
         )}
       </Popover>
-      <button type="button" className="button cx-small cx-bulk-clear" onClick={onClear} disabled={busy}>
-        Clear
+      <button type="button" className="button cx-small cx-bulk-clear" onClick={onClear} disabled={busy} aria-label="Clear selection" title="Clear selection">
+        <span aria-hidden="true">✕</span>
       </button>
     </div>
   );

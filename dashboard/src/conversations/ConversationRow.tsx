@@ -71,8 +71,8 @@ export const ConversationRow = memo(function ConversationRow({ item, index, tota
                 {PRIORITY_LABEL[item.priority]}
               </span>
             )}
-            <time className="cx-time" dateTime={new Date(item.lastActivityAt * 1000).toISOString()} title={exactTime(item.lastActivityAt)} data-now={now}>
-              {relativeTime(item.lastActivityAt, now * 60_000 || Date.now())}
+            <time className="cx-time" dateTime={new Date(item.lastActivityAt * 1000).toISOString()} title={exactTime(item.lastActivityAt)}>
+              {relativeTime(item.lastActivityAt, Math.max(Date.now(), now * 60_000))}
             </time>
           </span>
           <span className="cx-row-mid">

@@ -346,7 +346,7 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
               ref={searchRef}
               type="search"
               className="cx-search"
-              placeholder="Search messages and contacts"
+              placeholder="Search…"
               aria-label="Search conversations"
               aria-keyshortcuts="/"
               value={text}
@@ -393,18 +393,18 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
             ) : (
               <div className="cx-filters">
                 <select aria-label="Status" value={filters.status} onChange={(e) => go({ ...filters, status: e.target.value as Filters['status'] })}>
-                    {STATUSES.map((s) => (
-                      <option key={s.id} value={s.id}>
-                        {s.label}
-                      </option>
-                    ))}
+                  {STATUSES.map((s) => (
+                    <option key={s.id} value={s.id}>
+                      {s.label}
+                    </option>
+                  ))}
                 </select>
                 <select aria-label="Sort by" value={filters.sort} onChange={(e) => go({ ...filters, sort: e.target.value as Filters['sort'] })}>
-                    {SORTS.map((s) => (
-                      <option key={s.id} value={s.id}>
-                        {s.label}
-                      </option>
-                    ))}
+                  {SORTS.map((s) => (
+                    <option key={s.id} value={s.id}>
+                      {s.label}
+                    </option>
+                  ))}
                 </select>
               </div>
             )}

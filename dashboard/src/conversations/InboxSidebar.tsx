@@ -76,13 +76,13 @@ export function InboxSidebar({ inboxes, error, onRetry, counts, current, hrefOf 
 export function InboxSelect({ inboxes, current, onChange }: { inboxes: InboxRef[] | null; current: number | null; onChange: (id: number | null) => void }) {
   return (
     <select className="cx-inbox-select" aria-label="Inbox" value={current ?? ''} onChange={(e) => onChange(e.target.value ? Number(e.target.value) : null)}>
-        <option value="">All inboxes</option>
-        {inboxes?.map((i) => (
-          <option key={i.id} value={i.id}>
-            {i.name}
-          </option>
-        ))}
-        {current != null && !inboxes?.some((i) => i.id === current) && <option value={current}>Inbox {current}</option>}
+      <option value="">All inboxes</option>
+      {inboxes?.map((i) => (
+        <option key={i.id} value={i.id}>
+          {i.name}
+        </option>
+      ))}
+      {current != null && !inboxes?.some((i) => i.id === current) && <option value={current}>Inbox {current}</option>}
     </select>
   );
 }

@@ -173,7 +173,8 @@ export function itemFromEvent(c: ConversationEvent, prev?: Item): Item {
     lastActivityAt: c.last_activity_at ?? c.timestamp ?? c.created_at ?? 0,
     createdAt: c.created_at ?? 0,
     waitingSince: c.waiting_since ?? 0,
-    preview: chat ?? prev?.preview ?? null,
+    // The event's message is the last chat message (no private notes): it never replaces a newer preview.
+    preview: chat && (!prev?.preview || chat.messageId >= prev.preview.messageId) ? chat : (prev?.preview ?? chat),
   };
 }
 

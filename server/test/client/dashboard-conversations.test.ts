@@ -258,6 +258,12 @@ import { axeScan, buildDashboard, hasChromium, launchChromium, newPage, shoot, T
     await eventually(() => names(page), ['Fay Newcomer', 'Cleo Patra'], 'Email desk at 1024');
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     await shoot(page, 'conversations-list-1024');
+    // The bulk bar fits the narrower list too.
+    await page.getByLabel('Select conversation with Cleo Patra').check();
+    await bulk.getByRole('button', { name: 'Resolve' }).waitFor(T);
+    expect(await page.locator('.cx-listpane').evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    expect(await bulk.evaluate((el) => el.getBoundingClientRect().right <= el.closest('.cx-listpane')!.getBoundingClientRect().right)).toBe(true);
+    await shoot(page, 'conversations-bulk-1024');
 
     // Nothing went wrong on the page but the expected 401 of the signed-out start.
     expect(problems.filter((p) => !/status of 401/.test(p))).toEqual([]);
