@@ -122,6 +122,8 @@ type Pair = { page: WebSocketRoute; server: WebSocketRoute; subscribed: boolean 
     expect(await message(missed[2]).textContent()).toContain('<b>not bold</b>');
     expect(await message(missed[2]).locator('b').count()).toBe(0);
     await page.locator(`[data-testid="conversation-item"][data-conversation-id="${bob.conversationId}"]`).waitFor(T);
+    // The counts are fetched again too: two conversations under All.
+    await expect.poll(() => page.getByRole('tab', { name: /^All/ }).textContent(), T).toMatch(/\b2\b/);
     // In order, the first message still there, none twice.
     const ids = await view.locator('[data-testid="message"][data-message-id]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-message-id'))));
     for (const id of [first, ...missed]) expect(ids.filter((x) => x === id)).toHaveLength(1);
