@@ -97,6 +97,8 @@ export type Item = {
   lastActivityAt: number;
   createdAt: number;
   waitingSince: number;
+  /** The conversation's updated_at (seconds with milliseconds): an event older than the row is stale. */
+  updatedAt: number;
   preview: Preview | null;
 };
 
@@ -154,6 +156,7 @@ export function itemFromJson(c: ConversationJson): Item {
     lastActivityAt: c.last_activity_at ?? c.timestamp ?? c.created_at ?? 0,
     createdAt: c.created_at ?? 0,
     waitingSince: c.waiting_since ?? 0,
+    updatedAt: c.updated_at ?? 0,
     preview: previewOf(c.last_non_activity_message ?? c.messages[0]),
   };
 }
@@ -173,13 +176,15 @@ export function itemFromEvent(c: ConversationEvent, prev?: Item): Item {
     lastActivityAt: c.last_activity_at ?? c.timestamp ?? c.created_at ?? 0,
     createdAt: c.created_at ?? 0,
     waitingSince: c.waiting_since ?? 0,
+    updatedAt: c.updated_at ?? 0,
     // The event's message is the last chat message (no private notes): it never replaces a newer preview.
     preview: chat && (!prev?.preview || chat.messageId >= prev.preview.messageId) ? chat : (prev?.preview ?? chat),
   };
 }
 
-/** The row after a new message: its preview, activity time and unread count. */
+/** The row after a new message: its preview, activity time and unread count (the same row when it already shows it). */
 export function itemWithMessage(it: Item, m: MessageEvent): Item {
+  if (it.preview && it.preview.messageId >= m.id) return it;
   const preview = previewOf(m) ?? it.preview;
   const assigneeId = m.conversation.assignee_id;
   return {

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, errorText, unwrap } from '../api.js';
 import { useLiveEvent, useReconnected } from '../live.js';
 import { useSession } from '../session.js';
-import { apiQuery, comparator, itemFromEvent, itemFromJson, itemWithMessage, matches, placeItem, type ConversationEvent, type Filters, type Item } from './model.js';
+import { apiQuery, comparator, itemFromEvent, itemFromJson, itemWithMessage, matches, placeItem, previewOf, type ConversationEvent, type Filters, type Item } from './model.js';
 
 /**
  * The rows of one view (filters), page by page, kept current from /cable: new conversations are
@@ -121,7 +121,10 @@ export function useConversationList(filters: Filters, openId: number | null, onC
     (it: Item) => {
       setState((s) => {
         if (s.phase !== 'ready') return s;
-        const inList = s.items.some((x) => x.id === it.id);
+        const had = s.items.find((x) => x.id === it.id);
+        // Events may arrive after a fetch that already holds their change (or a later one).
+        if (had === it || (had && had.updatedAt > it.updatedAt)) return s;
+        const inList = !!had;
         if (!matches(it, filtersRef.current, profile.id, inList)) return inList ? { ...s, items: s.items.filter((x) => x.id !== it.id) } : s;
         return { ...s, items: placeItem(s.items, seen(it), cmpRef.current, s.hasMore) };
       });
@@ -175,7 +178,8 @@ export function useConversationList(filters: Filters, openId: number | null, onC
   });
   useLiveEvent('message.updated', (m) => {
     const it = itemsRef.current.find((x) => x.id === m.conversation_id);
-    if (it?.preview?.messageId === m.id) apply(itemWithMessage(it, m));
+    const preview = previewOf(m);
+    if (it?.preview?.messageId === m.id && preview) apply({ ...it, preview });
   });
   useLiveEvent('contact.updated', (c) => {
     const contact = c as { id?: number; name?: string | null; email?: string | null; phone_number?: string | null };

@@ -269,4 +269,68 @@ import { axeScan, buildDashboard, hasChromium, launchChromium, newPage, shoot, T
     expect(problems.filter((p) => !/status of 401/.test(p))).toEqual([]);
     await page.context().close();
   }, 240_000);
+
+  it('60 conversations: pages load on scroll, few rows in the DOM, a live arrival keeps the rows on screen in place', async () => {
+    const { accountId, admin } = await h.account({ name: 'Busy Desk' });
+    const inbox = await h.inbox(accountId, { name: 'Website' });
+    const pub = `/public/api/v1/inboxes/${inbox.identifier}`;
+    const post = async (url: string, body: unknown) => {
+      const r = await h.api('POST', `${pub}${url}`, { body });
+      expect(r.status, r.text).toBe(200);
+      return r.body;
+    };
+    const start = async (name: string, text: string) => {
+      const c = await post('/contacts', { name });
+      const conv = await post(`/contacts/${c.source_id}/conversations`, {});
+      await post(`/contacts/${c.source_id}/conversations/${conv.id}/messages`, { content: text });
+      return conv.id as number;
+    };
+    const ids: number[] = [];
+    for (let i = 1; i <= 60; i++) ids.push(await start(`Customer ${String(i).padStart(2, '0')}`, `Question number ${i}`));
+
+    const page = await newPage(browser, problems);
+    current = page;
+    const signIn = await page.context().request.post(`${h.url}/auth/sign_in`, { data: { email: admin.email, password: 'password123' }, headers: { origin: h.url } });
+    expect(signIn.status()).toBe(200);
+    await page.goto(`${h.url}/app/conversations?status=open`);
+    const first = page.locator('[data-testid="conversation-item"]').first();
+    await first.waitFor(T);
+    const setSize = () => first.getAttribute('aria-setsize').then(Number);
+    await eventually(setSize, 25, 'the first page');
+    const scroller = page.locator('.cx-scroll');
+
+    // Scrolling to the end loads the next pages, until all 60 are there; the DOM holds a screenful.
+    for (const want of [50, 60]) {
+      await scroller.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+      await eventually(setSize, want, `${want} loaded`);
+    }
+    expect(await page.locator('[data-testid="conversation-item"]').count()).toBeLessThan(40);
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    // The last row is the oldest conversation.
+    await scroller.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await eventually(() => rows(page).then((r) => r.at(-1)?.id), ids[0], 'oldest at the end');
+
+    // Scrolled into the middle, a new conversation arrives: it goes on top, the rows on screen stay put.
+    await scroller.evaluate((el) => el.scrollTo(0, 20 * 86 + 30));
+    const onScreen = () =>
+      scroller.evaluate((el) => {
+        const top = el.getBoundingClientRect().top;
+        const r = [...el.querySelectorAll('[data-testid="conversation-item"]')]
+          .map((x) => ({ id: Number(x.getAttribute('data-conversation-id')), y: Math.round(x.getBoundingClientRect().top - top) }))
+          .filter((x) => x.y > -86 && x.y < el.clientHeight)
+          .sort((a, b) => a.y - b.y);
+        return r.slice(0, 3);
+      });
+    await eventually(async () => (await onScreen()).length, 3, 'rows on screen');
+    const before = await onScreen();
+    const newest = await start('Zed Latecomer', 'Just arrived');
+    await eventually(setSize, 61, 'the new conversation is in the list');
+    expect(await onScreen()).toEqual(before);
+    await scroller.evaluate((el) => el.scrollTo(0, 0));
+    await eventually(() => rows(page).then((r) => r[0]?.id), newest, 'newest on top');
+    expect(await axeScan(page)).toEqual([]);
+
+    expect(problems.filter((p) => !/status of 401/.test(p))).toEqual([]);
+    await page.context().close();
+  }, 240_000);
 });
