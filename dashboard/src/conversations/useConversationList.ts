@@ -229,10 +229,8 @@ export function useCounts(filters: Filters) {
     }
   }, [accountId]);
 
-  useEffect(() => {
-    setCounts(null);
-    void fetchCounts();
-  }, [key, fetchCounts]);
+  // The previous view's counts stay until these arrive (no jump in the tabs).
+  useEffect(() => void fetchCounts(), [key, fetchCounts]);
 
   // Events come in bursts: one refetch per burst.
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);

@@ -205,8 +205,14 @@ import { axeScan, buildDashboard, hasChromium, launchChromium, newPage, shoot, T
     await page.waitForURL(new RegExp(`/app/conversations/${ada.id}`), T);
     await page.keyboard.press('k');
     await page.waitForURL(new RegExp(`/app/conversations/${eve.id}`), T);
+    // x selects the current conversation for bulk actions, and again deselects it.
+    await page.keyboard.press('x');
+    await eventually(() => page.getByLabel('Select conversation with Eve Online').isChecked(), true, 'x selects');
+    await page.keyboard.press('x');
+    await eventually(() => page.getByLabel('Select conversation with Eve Online').isChecked(), false, 'x deselects');
     await page.keyboard.press('/');
     await eventually(() => search.evaluate((el) => el === document.activeElement), true, '/ focuses the search');
+    expect(await search.inputValue()).toBe('');
     await home();
     await page.waitForURL((u) => u.pathname === '/app/conversations', T);
     await eventually(() => names(page), ['Eve Online', 'Ada Lovelace', 'Cleo Patra', 'Bob Builder'], 'list again');
