@@ -3,7 +3,11 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { dayKey, dayLabel, fullDateTime, MESSAGE_TYPE, timeOf, type Msg } from './model.js';
 import type { MessagesState } from './messages.js';
 
-type Row = { key: string; kind: 'top' } | { key: string; kind: 'day'; at: number } | { key: string; kind: 'msg'; msg: Msg };
+const TOP_HEIGHT = 48;
+/** Older messages load when the scroll is this close to the top (px). */
+const NEAR_TOP = 400;
+
+type Row = { key: string; kind: 'day'; at: number } | { key: string; kind: 'msg'; msg: Msg };
 
 /**
  * The messages, virtualised (only the rows on screen are in the DOM, each measured): opens at the
@@ -28,7 +32,7 @@ export function MessageList({
   const { list, hasOlder, loadingOlder, olderError, retrying } = state;
 
   const rows = useMemo(() => {
-    const out: Row[] = [{ key: 'top', kind: 'top' }];
+    const out: Row[] = [];
     let day = '';
     for (const m of list) {
       const k = dayKey(m.createdAt);
@@ -44,28 +48,93 @@ export function MessageList({
   const v = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => (rows[i]?.kind === 'msg' ? 76 : 40),
+    estimateSize: (i) => (rows[i]?.kind === 'msg' ? 64 : 40),
     getItemKey: (i) => rows[i]?.key ?? i,
     overscan: 6,
-    anchorTo: 'end',
-    followOnAppend: true,
-    scrollEndThreshold: 48,
+    // The "Loading earlier messages" line sits in this padding, outside the rows.
+    paddingStart: TOP_HEIGHT,
   });
+
+  /*
+   * Scroll position, kept by hand: while at the bottom the list stays at the bottom (new messages,
+   * rows measured taller than estimated); otherwise the first row on screen is the anchor, and when
+   * older rows are prepended the scroll moves by exactly what was added above it.
+   */
+  // A row above the top of the screen measured at a new height moves the scroll by as much (judged
+  // by the element's real scrollTop: the virtualizer's own lags a frame behind a programmatic scroll).
+  v.shouldAdjustScrollPositionOnItemSizeChange = (item) => !stick.current && item.start < (scrollRef.current?.scrollTop ?? 0);
+  const stick = useRef(true);
+  const rowsRef = useRef(rows);
+  rowsRef.current = rows;
+  const anchor = useRef<{ key: string; top: number } | null>(null);
+  const firstKey = useRef<string | null>(null);
+  const captureAnchor = () => {
+    const el = scrollRef.current;
+    let item = el ? v.getVirtualItemForOffset(el.scrollTop) : undefined;
+    // A day separator's key survives a prepend within the same day: anchor to a message instead.
+    if (item && rowsRef.current[item.index]?.kind === 'day') item = v.measurementsCache[item.index + 1] ?? item;
+    anchor.current = item ? { key: String(item.key), top: item.start - el!.scrollTop } : null;
+  };
+  const toBottom = () => {
+    const el = scrollRef.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  };
+
+  // 1. After the rows change: follow the bottom, or keep the anchor where it was.
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    const first = rows.find((r) => r.kind === 'msg')?.key ?? null;
+    const prepended = firstKey.current !== null && first !== firstKey.current;
+    firstKey.current = first;
+    if (!el || !rows.length) return;
+    if (stick.current) return toBottom();
+    const a = anchor.current;
+    if (!prepended || !a) return;
+    const idx = rows.findIndex((r) => r.key === a.key);
+    // Fresh measurements: rows just rendered at the top were measured during this commit.
+    const at = idx >= 0 ? v.getOffsetForIndex(idx, 'start') : undefined;
+    if (at) el.scrollTop = at[0] - a.top;
+    // Then from the DOM itself, once the rows around it are rendered and measured: put the anchor
+    // exactly back where it was on screen.
+    let frames = 0;
+    const settle = () => {
+      const row = el.querySelector<HTMLElement>(`.cv-row[data-key="${CSS.escape(a.key)}"]`);
+      if (row && !stick.current) {
+        const off = row.getBoundingClientRect().top - el.getBoundingClientRect().top - a.top;
+        if (Math.abs(off) >= 1) el.scrollTop += off;
+      }
+      if (++frames < 3) requestAnimationFrame(settle);
+    };
+    requestAnimationFrame(settle);
+  }, [rows, v]);
+
+  // 2. Rows measured: at the bottom, stay there.
+  const total = v.getTotalSize();
+  useLayoutEffect(() => {
+    if (stick.current) toBottom();
+  }, [total]);
+
+  // 3. After every render, remember the row on screen for the next change.
+  useLayoutEffect(() => captureAnchor());
 
   // Open at the newest message.
   const opened = useRef(false);
   useLayoutEffect(() => {
     if (opened.current || !list.length) return;
     opened.current = true;
-    v.scrollToEnd();
-  }, [list.length, v]);
+    toBottom();
+  }, [list.length]);
 
-  // Older messages when the top row is on screen.
+  // Older messages when the top is near (read from the element: the virtualizer hears of a scroll a frame later).
   const items = v.getVirtualItems();
-  const topVisible = items.length > 0 && items[0]!.index === 0;
-  useEffect(() => {
-    if (topVisible && hasOlder && !loadingOlder && !olderError && opened.current) onLoadOlder();
-  }, [topVisible, hasOlder, loadingOlder, olderError, onLoadOlder, list.length]);
+  const older = useRef({ hasOlder, loadingOlder, olderError, onLoadOlder });
+  older.current = { hasOlder, loadingOlder, olderError, onLoadOlder };
+  const maybeLoadOlder = () => {
+    const el = scrollRef.current;
+    const o = older.current;
+    if (el && opened.current && o.hasOlder && !o.loadingOlder && !o.olderError && el.scrollTop < NEAR_TOP) o.onLoadOlder();
+  };
+  useEffect(maybeLoadOlder, [hasOlder, loadingOlder, olderError, list.length]);
 
   // "New messages" when one arrives while the agent reads further up.
   const [unseen, setUnseen] = useState(false);
@@ -73,7 +142,8 @@ export function MessageList({
   const atEnd = useRef(true);
   const [announce, setAnnounce] = useState('');
   useEffect(() => {
-    const lastRow = rows[rows.length - 1]!;
+    const lastRow = rows[rows.length - 1];
+    if (!lastRow) return;
     const last = lastRow.key;
     if (lastKey.current && last !== lastKey.current && !last.startsWith('pending-') && lastRow.kind === 'msg') {
       if (!atEnd.current) setUnseen(true);
@@ -83,16 +153,19 @@ export function MessageList({
     lastKey.current = last;
   }, [rows, contactName]);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!followSignal) return;
-    v.scrollToEnd();
+    stick.current = atEnd.current = true;
+    toBottom();
     setUnseen(false);
-  }, [followSignal, v]);
+  }, [followSignal]);
 
   const onScroll = () => {
     const el = scrollRef.current;
     if (!el) return;
-    atEnd.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
+    atEnd.current = stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
+    captureAnchor();
+    maybeLoadOlder();
     if (atEnd.current) setUnseen(false);
   };
 
@@ -106,15 +179,17 @@ export function MessageList({
         aria-label="Messages"
         tabIndex={0}
         data-testid="message-scroller"
+        data-loaded={list.length}
       >
         <div className="cv-messages-inner" style={{ height: v.getTotalSize() }}>
+          <div className="cv-top-slot">
+            <TopRow hasOlder={hasOlder} loading={loadingOlder} error={olderError} onRetry={onLoadOlder} empty={!list.length} />
+          </div>
           {items.map((it) => {
             const row = rows[it.index]!;
             return (
-              <div key={it.key} data-index={it.index} ref={v.measureElement} className="cv-row" style={{ transform: `translateY(${it.start}px)` }}>
-                {row.kind === 'top' ? (
-                  <TopRow hasOlder={hasOlder} loading={loadingOlder} error={olderError} onRetry={onLoadOlder} empty={!list.length} />
-                ) : row.kind === 'day' ? (
+              <div key={it.key} data-index={it.index} data-key={row.key} ref={v.measureElement} className="cv-row" style={{ transform: `translateY(${it.start}px)` }}>
+                {row.kind === 'day' ? (
                   <DaySeparator at={row.at} />
                 ) : (
                   <MessageItem msg={row.msg} contactName={contactName} retrying={retrying.has(row.msg.id)} onRetry={onRetry} />
@@ -128,7 +203,7 @@ export function MessageList({
         {announce}
       </p>
       {unseen && (
-        <button type="button" className="cv-new-pill" onClick={() => (v.scrollToEnd({ behavior: 'smooth' }), setUnseen(false))}>
+        <button type="button" className="cv-new-pill" onClick={() => ((stick.current = true), toBottom(), setUnseen(false))}>
           New messages ↓
         </button>
       )}
