@@ -15,6 +15,7 @@ import type { Config } from '../config.js';
  *   scripts, styles, images and sockets only), the Swagger UI under /api-docs its own (it needs
  *   inline style attributes), everything else — JSON, errors, assets — `default-src 'none'`. All of
  *   them forbid framing (`frame-ancestors 'none'`, plus `X-Frame-Options: DENY` for old browsers).
+ *   A 304 gets none: its headers update the cached response's, which keeps its own policy.
  * - `Strict-Transport-Security` only when PUBLIC_URL is https (an http deployment would otherwise
  *   lock browsers out of itself).
  */
@@ -47,8 +48,12 @@ export function registerSecurityHeaders(app: FastifyInstance, config: Pick<Confi
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'strict-origin-when-cross-origin');
     reply.header('x-frame-options', 'DENY');
-    const type = reply.getHeader('content-type');
-    reply.header('content-security-policy', contentSecurityPolicy(req.url, typeof type === 'string' ? type : undefined));
+    // A 304 has no Content-Type, and its headers replace the cached response's: a JSON policy on it
+    // would blank a cached dashboard page on reload. The cached policy stays.
+    if (reply.statusCode !== 304) {
+      const type = reply.getHeader('content-type');
+      reply.header('content-security-policy', contentSecurityPolicy(req.url, typeof type === 'string' ? type : undefined));
+    }
     if (hsts) reply.header('strict-transport-security', HSTS);
     return payload;
   });

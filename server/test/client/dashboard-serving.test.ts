@@ -36,6 +36,18 @@ describe('the dashboard served at /', () => {
     }
   });
 
+  it('a revalidated page (304) carries no policy of its own, so the cached page keeps the dashboard CSP on reload', async () => {
+    const first = await h.api('GET', '/app/conversations');
+    const validators: Record<string, string> = {};
+    if (first.headers.etag) validators['if-none-match'] = String(first.headers.etag);
+    if (first.headers['last-modified']) validators['if-modified-since'] = String(first.headers['last-modified']);
+    expect(Object.keys(validators).length).toBeGreaterThan(0);
+    const again = await h.api('GET', '/app/conversations', { headers: validators });
+    expect(again.status).toBe(304);
+    expect(again.headers['content-security-policy']).toBeUndefined();
+    expect(again.headers['x-content-type-options']).toBe('nosniff');
+  });
+
   it('serves hashed assets with a year-long immutable cache, and a JSON 404 for an unknown asset', async () => {
     const r = await h.api('GET', '/assets/index-abc123.js');
     expect(r.status).toBe(200);

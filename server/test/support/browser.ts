@@ -50,11 +50,18 @@ function sourceHash(): string {
 
 /** The built dashboard's directory (built now unless this source state was built before). */
 export async function buildDashboard(): Promise<string> {
-  const dir = path.join(os.tmpdir(), `channelx-dashboard-${sourceHash()}`);
+  const dir = path.join(os.tmpdir(), `channelx-dashboard-prod-${sourceHash()}`);
   if (fs.existsSync(path.join(dir, 'index.html'))) return dir;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'channelx-dashboard-build-'));
   const { build } = await import('vite');
-  await build({ root: DASHBOARD_DIR, logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
+  // The production build users get (vitest's NODE_ENV=test would otherwise bundle React's development build).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ root: DASHBOARD_DIR, mode: 'production', logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
   try {
     fs.renameSync(tmp, dir);
   } catch {
