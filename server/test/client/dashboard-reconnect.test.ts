@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, WebSocketRoute } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/harness.js';
-import { buildDashboard, hasChromium, launchChromium, newPage, shoot, T } from '../support/browser.js';
+import { buildDashboard, cableProxy, hasChromium, launchChromium, newPage, shoot, T } from '../support/browser.js';
 
 /**
  * "Never miss a message": the open conversation and the list in headless Chromium, with the /cable
@@ -9,8 +9,6 @@ import { buildDashboard, hasChromium, launchChromium, newPage, shoot, T } from '
  * sides can be closed on demand, new connections refused while cut). What happens while the socket
  * is down arrives through the dashboard's refetch after it reconnects, not through live events.
  */
-
-type Pair = { page: WebSocketRoute; server: WebSocketRoute; subscribed: boolean };
 
 (hasChromium ? describe : describe.skip)('the dashboard after a lost /cable connection', () => {
   let h: TestServer;
@@ -47,38 +45,8 @@ type Pair = { page: WebSocketRoute; server: WebSocketRoute; subscribed: boolean 
     const problems: string[] = [];
     const page = await newPage(browser, problems);
 
-    // The proxy: every /cable connection forwarded frame by frame; while `cut`, refused at once.
-    let cut = false;
-    let refused = 0;
-    let subscriptions = 0;
-    const open = new Set<Pair>();
-    await page.routeWebSocket(/\/cable$/, (ws) => {
-      if (cut) {
-        refused++;
-        void ws.close({ code: 1011, reason: 'cut' });
-        return;
-      }
-      const server = ws.connectToServer();
-      const pair: Pair = { page: ws, server, subscribed: false };
-      open.add(pair);
-      ws.onMessage((m) => server.send(m));
-      server.onMessage((m) => {
-        // The server confirmed the RoomChannel subscription: the dashboard is live on this socket.
-        if (!pair.subscribed && String(m).includes('"confirm_subscription"')) {
-          pair.subscribed = true;
-          subscriptions++;
-        }
-        ws.send(m);
-      });
-      ws.onClose((code) => {
-        open.delete(pair);
-        void server.close({ code: code ?? 1000 }).catch(() => {});
-      });
-      server.onClose((code) => {
-        open.delete(pair);
-        void ws.close({ code: code ?? 1000 }).catch(() => {});
-      });
-    });
+    // Every /cable connection through a proxy that can cut it.
+    const proxy = await cableProxy(page);
 
     // Signed in by cookie, the conversation open.
     const signIn = await page.context().request.post(`${h.url}/auth/sign_in`, {
@@ -91,16 +59,12 @@ type Pair = { page: WebSocketRoute; server: WebSocketRoute; subscribed: boolean 
     const message = (id: number) => view.locator(`[data-testid="message"][data-message-id="${id}"]`);
     await message(first).waitFor(T);
     // Connected (subscribed through the proxy): one socket, no banner.
-    await expect.poll(() => subscriptions, T).toBe(1);
-    expect(open.size).toBe(1);
+    await expect.poll(() => proxy.subscriptions, T).toBe(1);
+    expect(proxy.open).toBe(1);
     await page.getByTestId('connection-banner').waitFor({ state: 'hidden', ...T });
 
     // Cut: both sides closed, new connections refused.
-    cut = true;
-    for (const p of [...open]) {
-      await p.page.close({ code: 1011, reason: 'cut' }).catch(() => {});
-      await p.server.close({ code: 1011, reason: 'cut' }).catch(() => {});
-    }
+    await proxy.cut();
     await page.getByTestId('connection-banner').waitFor({ state: 'visible', ...T });
     await shoot(page, 'reconnect-banner');
 
@@ -109,13 +73,13 @@ type Pair = { page: WebSocketRoute; server: WebSocketRoute; subscribed: boolean 
     const bob = await contactOf('Bob Newcomer');
     await say(bob, 'A new question');
     // The dashboard tried to reconnect and was refused (the cut held), and nothing went through.
-    await expect.poll(() => refused, { timeout: 30_000 }).toBeGreaterThan(0);
-    expect(open.size).toBe(0);
-    const before = subscriptions;
+    await expect.poll(() => proxy.refused, { timeout: 30_000 }).toBeGreaterThan(0);
+    expect(proxy.open).toBe(0);
+    const before = proxy.subscriptions;
 
     // Restore: the dashboard reconnects by itself (backoff), the banner goes, what it missed is on screen.
-    cut = false;
-    await expect.poll(() => subscriptions, { timeout: 45_000 }).toBeGreaterThan(before);
+    proxy.restore();
+    await expect.poll(() => proxy.subscriptions, { timeout: 45_000 }).toBeGreaterThan(before);
     await page.getByTestId('connection-banner').waitFor({ state: 'hidden', timeout: 45_000 });
     for (const id of missed) await message(id).waitFor(T);
     // HTML in a message is text.

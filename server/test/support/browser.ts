@@ -127,3 +127,76 @@ export async function newPage(browser: Browser, problems: string[], viewport = {
 export async function cookieOf(page: Page): Promise<string> {
   return (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
 }
+
+export type CableProxy = {
+  /** RoomChannel subscriptions the server confirmed through the proxy so far. */
+  readonly subscriptions: number;
+  /** Connections refused while cut. */
+  readonly refused: number;
+  /** Connections open now. */
+  readonly open: number;
+  /** Closes both sides of every open connection and refuses new ones until restore(). */
+  cut(): Promise<void>;
+  restore(): void;
+};
+
+/**
+ * Puts every /cable connection of `page` through a proxy (playwright's routeWebSocket, frames
+ * forwarded both ways by hand), so a test can cut the socket and refuse reconnects on demand.
+ * Install before the page opens the dashboard.
+ */
+export async function cableProxy(page: Page): Promise<CableProxy> {
+  type Pair = { page: import('playwright-core').WebSocketRoute; server: import('playwright-core').WebSocketRoute; subscribed: boolean };
+  let cut = false;
+  let refused = 0;
+  let subscriptions = 0;
+  const open = new Set<Pair>();
+  await page.routeWebSocket(/\/cable$/, (ws) => {
+    if (cut) {
+      refused++;
+      void ws.close({ code: 1011, reason: 'cut' });
+      return;
+    }
+    const server = ws.connectToServer();
+    const pair: Pair = { page: ws, server, subscribed: false };
+    open.add(pair);
+    ws.onMessage((m) => server.send(m));
+    server.onMessage((m) => {
+      // The server confirmed the RoomChannel subscription: the dashboard is live on this socket.
+      if (!pair.subscribed && String(m).includes('"confirm_subscription"')) {
+        pair.subscribed = true;
+        subscriptions++;
+      }
+      ws.send(m);
+    });
+    ws.onClose((code) => {
+      open.delete(pair);
+      void server.close({ code: code ?? 1000 }).catch(() => {});
+    });
+    server.onClose((code) => {
+      open.delete(pair);
+      void ws.close({ code: code ?? 1000 }).catch(() => {});
+    });
+  });
+  return {
+    get subscriptions() {
+      return subscriptions;
+    },
+    get refused() {
+      return refused;
+    },
+    get open() {
+      return open.size;
+    },
+    async cut() {
+      cut = true;
+      for (const p of [...open]) {
+        await p.page.close({ code: 1011, reason: 'cut' }).catch(() => {});
+        await p.server.close({ code: 1011, reason: 'cut' }).catch(() => {});
+      }
+    },
+    restore() {
+      cut = false;
+    },
+  };
+}
