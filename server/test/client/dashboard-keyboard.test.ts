@@ -201,6 +201,7 @@ type Spied = { __sounds: number; __notifications: { title: string; body?: string
     expect(await box('Show browser notifications').isEnabled()).toBe(true);
     await prefs.getByRole('heading', { name: 'Notifications' }).click(); // no field focused in the shot
     await prefs.scrollIntoViewIfNeeded();
+    await page.locator('.keys-notice.hidden').waitFor({ state: 'attached', ...T }); // the theme note has gone
     await shoot(page, 'profile-notifications');
     expect(await axeScan(page)).toEqual([]);
 
