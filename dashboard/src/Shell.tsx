@@ -3,6 +3,7 @@ import { api, type Profile } from './api.js';
 import { onLinkClick } from './router.js';
 import { paths, type NavSection } from './routes.js';
 import { useSession } from './session.js';
+import { initials } from './ui.js';
 import { ConnectionBanner } from './live.js';
 import { KeyboardLayer } from './commands/Palette.js';
 import { Notifier } from './notifications/Notifier.js';
@@ -111,11 +112,3 @@ function UserMenu({ profile, onSignedOut }: { profile: Profile; onSignedOut: () 
     </div>
   );
 }
-
-const initials = (name: string) =>
-  name
-    .split(/\s+/)
-    .filter(Boolean)
-    .slice(0, 2)
-    .map((w) => w[0]!.toUpperCase())
-    .join('') || '?';

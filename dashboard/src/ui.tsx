@@ -32,3 +32,9 @@ export function FormError({ message }: { message: string | null }) {
     </p>
   ) : null;
 }
+
+/** Up to two initials for an avatar, from the words that start with a letter ("Jane (widget)" → "J", "Customer 0999" → "C"). */
+export function initials(name: string): string {
+  const words = name.split(/\s+/).filter((w) => /^\p{L}/u.test(w));
+  return words.slice(0, 2).map((w) => [...w][0]!.toUpperCase()).join('') || '?';
+}

@@ -81,13 +81,7 @@ export function dayLabel(unix: number, now = new Date()): string {
 export const timeOf = (unix: number) => new Date(unix * 1000).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 export const fullDateTime = (unix: number) => new Date(unix * 1000).toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short' });
 
-export const initials = (name: string) =>
-  name
-    .split(/\s+/)
-    .filter(Boolean)
-    .slice(0, 2)
-    .map((w) => w[0]!.toUpperCase())
-    .join('') || '?';
+export { initials } from '../ui.js';
 
 /* ---------------- snooze presets ---------------- */
 

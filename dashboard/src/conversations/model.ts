@@ -259,16 +259,7 @@ export function placeItem(items: Item[], it: Item, cmp: (a: Item, b: Item) => nu
 
 /* ---------------- presentation ---------------- */
 
-export function initials(name: string): string {
-  return (
-    name
-      .split(/\s+/)
-      .filter(Boolean)
-      .slice(0, 2)
-      .map((w) => [...w][0]!.toUpperCase())
-      .join('') || '?'
-  );
-}
+export { initials } from '../ui.js';
 
 /** "now", "5m", "3h", "2d", or a short date. */
 export function relativeTime(unixSeconds: number, nowMs: number): string {

@@ -99,8 +99,9 @@ import { buildDashboard, cookieOf, hasChromium, launchChromium, newPage as openP
 
     // The name form saves through the cookie session (an Origin-checked write).
     await page.getByLabel('Display name').fill('Grace');
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByText('Saved.').waitFor(T);
+    const nameCard = page.getByRole('region', { name: 'Your name' });
+    await nameCard.getByRole('button', { name: 'Save' }).click();
+    await nameCard.getByText('Saved.').waitFor(T);
     expect(await page.getByRole('button', { name: /Grace/ }).textContent()).toMatch(/Grace/);
 
     // The page's expected 401s (signed out, wrong password) are failed loads; nothing else went wrong.
