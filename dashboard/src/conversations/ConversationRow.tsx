@@ -67,7 +67,7 @@ export const ConversationRow = memo(function ConversationRow({ item, index, tota
             <span className="cx-name">{item.contactName}</span>
             {item.priority && PRIORITY_LABEL[item.priority] && (
               <span className={`cx-priority cx-priority-${item.priority}`} title={`Priority: ${PRIORITY_LABEL[item.priority]}`}>
-                <span className="cx-sr-only">Priority: </span>
+                <span className="sr-only">Priority: </span>
                 {PRIORITY_LABEL[item.priority]}
               </span>
             )}
@@ -80,7 +80,7 @@ export const ConversationRow = memo(function ConversationRow({ item, index, tota
             {unread > 0 && (
               <span className="cx-unread" data-testid="unread-badge" title={`${unread} unread`}>
                 <span aria-hidden="true">{unread > 99 ? '99+' : unread}</span>
-                <span className="cx-sr-only">{unread} unread</span>
+                <span className="sr-only">{unread} unread</span>
               </span>
             )}
           </span>
@@ -100,7 +100,7 @@ export const ConversationRow = memo(function ConversationRow({ item, index, tota
             {item.assignee && (
               <span className="cx-assignee" title={`Assigned to ${item.assignee.name}`}>
                 <span aria-hidden="true">{initials(item.assignee.name)}</span>
-                <span className="cx-sr-only">Assigned to {item.assignee.name}</span>
+                <span className="sr-only">Assigned to {item.assignee.name}</span>
               </span>
             )}
           </span>

@@ -246,7 +246,7 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
   if (state.phase === 'loading') {
     body = (
       <div className="cx-scroll" role="tabpanel" id={listId} aria-labelledby={tabId(filters.tab)} aria-busy="true">
-        <p className="cx-sr-only" role="status">
+        <p className="sr-only" role="status">
           Loading conversations…
         </p>
         <SkeletonRows />
@@ -335,7 +335,7 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
 
   return (
     <div className="cx-workspace">
-      <h1 className="cx-sr-only">Conversations</h1>
+      <h1 className="sr-only">Conversations</h1>
       <InboxSidebar inboxes={inboxes} error={inboxError} onRetry={() => void reloadInboxes()} counts={inboxCounts} current={filters.inboxId} hrefOf={inboxHref} />
 
       <section className="cx-listpane" aria-label="Conversation list">

@@ -19,12 +19,12 @@ function CountBadges({ c }: { c: InboxCount | undefined }) {
       {c.unread > 0 && (
         <span className="cx-unread" title={`${c.unread} open conversations with unread messages`}>
           <span aria-hidden="true">{c.unread > 99 ? '99+' : c.unread}</span>
-          <span className="cx-sr-only">, {c.unread} unread</span>
+          <span className="sr-only">, {c.unread} unread</span>
         </span>
       )}
       <span className="cx-open-count" title={`${c.open} open`}>
         <span aria-hidden="true">{c.open}</span>
-        <span className="cx-sr-only">, {c.open} open</span>
+        <span className="sr-only">, {c.open} open</span>
       </span>
     </span>
   );

@@ -217,14 +217,14 @@ export function DeliveryLog({ source, title = 'Delivery log', intro }: { source:
             <thead>
               <tr>
                 <th scope="col">
-                  <span className="visually-hidden">Details</span>
+                  <span className="sr-only">Details</span>
                 </th>
                 <th scope="col">Event</th>
                 <th scope="col">Status</th>
                 <th scope="col">Attempts</th>
                 <th scope="col">Last response</th>
                 <th scope="col">
-                  <span className="visually-hidden">Actions</span>
+                  <span className="sr-only">Actions</span>
                 </th>
               </tr>
             </thead>

@@ -30,7 +30,7 @@ export function AgentChecklist({ agents, selected, onChange, label, disabled }: 
   };
   return (
     <fieldset className="plain-fieldset" disabled={disabled}>
-      <legend className="visually-hidden">{label}</legend>
+      <legend className="sr-only">{label}</legend>
       <ul className="checklist">
         {agents.map((a) => (
           <li key={a.id}>
