@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
-import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startChildNode, type ChildNode } from '../support/child-node.js';
 import { pgUrl, redisUrl, startTestServer, type TestServer, type TestUser } from '../support/harness.js';
 import { apiContact, apiConversation, apiMessage, consumer, disconnectAll, rawSocket, subscribe, withTimeout } from './cable.js';
 
@@ -14,43 +13,6 @@ const PG = pgUrl();
 const REDIS = redisUrl();
 if (!PG || !REDIS) {
   console.warn(`\n${'!'.repeat(78)}\n!! cross-node /cable test SKIPPED: needs PostgreSQL and Redis (pg=${!!PG}, redis=${!!REDIS})\n${'!'.repeat(78)}\n`);
-}
-
-type ChildNode = { proc: ChildProcess; url: string; output: string[] };
-
-async function startChildNode(env: Record<string, string>): Promise<ChildNode> {
-  const root = path.resolve(import.meta.dirname, '../..');
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const url = await withTimeout(
-    new Promise<string>((resolve, reject) => {
-      let buf = '';
-      proc.stdout!.on('data', (d) => {
-        buf += String(d);
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          output.push(line);
-          try {
-            const rec = JSON.parse(line);
-            if (rec.msg === 'ChannelX listening') resolve(String(rec.address).replace('[::1]', '127.0.0.1'));
-          } catch {
-            /* not a log line */
-          }
-        }
-      });
-      proc.stderr!.on('data', (d) => output.push(String(d)));
-      proc.on('exit', (code) => reject(new Error(`node B exited with ${code}: ${output.join('\n')}`)));
-    }),
-    45_000,
-    'node B did not start',
-  );
-  return { proc, url, output };
 }
 
 (PG && REDIS ? describe : describe.skip)('/cable across nodes (PostgreSQL + Redis)', () => {
