@@ -121,22 +121,24 @@ export async function presenceRows(db: Executor, accountId: number, userIds: num
  * subscription's account, when that agent may see it (administrators: any; agents: members of its inbox).
  */
 export async function viewableConversation(db: Executor, accountId: number, displayId: number, userId: number, admin: boolean) {
-  const row = await db
+  let q = db
     .selectFrom('conversations')
     .select(['conversations.id', 'conversations.display_id', 'conversations.inbox_id'])
     .where('conversations.account_id', '=', accountId)
-    .where('conversations.display_id', '=', displayId)
-    .where((eb) =>
-      admin
-        ? eb.val(true)
-        : eb.exists(
-            eb
-              .selectFrom('inbox_members')
-              .select('inbox_members.id')
-              .whereRef('inbox_members.inbox_id', '=', 'conversations.inbox_id')
-              .where('inbox_members.user_id', '=', userId),
-          ),
-    )
-    .executeTakeFirst();
+    .where('conversations.display_id', '=', displayId);
+  // Administrators see every inbox: no membership condition at all (a bound JS boolean is refused
+  // by better-sqlite3, so "true" is never sent as a parameter).
+  if (!admin) {
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('inbox_members')
+          .select('inbox_members.id')
+          .whereRef('inbox_members.inbox_id', '=', 'conversations.inbox_id')
+          .where('inbox_members.user_id', '=', userId),
+      ),
+    );
+  }
+  const row = await q.executeTakeFirst();
   return row ? { id: row.id, displayId: row.display_id, inboxId: row.inbox_id } : null;
 }

@@ -69,6 +69,24 @@ describeEachDb('/cable viewing (collision detection)', (dialect) => {
     expect(visitor.received.filter((m) => m.event === 'conversation.viewing')).toEqual([]);
   });
 
+  // The first test has administrators only receive; an administrator viewing goes through the query
+  // without the inbox-membership condition (it once bound a JS boolean, which SQLite refuses).
+  it('an administrator viewing any inbox’s conversation (member or not) is seen by the inbox’s agents', async () => {
+    const boss = await agent(admin);
+    const b = await agent(bob);
+    const c = await agent(carol);
+    viewing(boss, conv.displayId);
+    const seen = await b.next('conversation.viewing', (m) => m.data.user.id === admin.id && m.data.viewing === true);
+    checkSchema(seen.data);
+    expect(seen.data).toMatchObject({ account_id: accountId, conversation_id: conv.displayId, viewing: true, user: { id: admin.id, type: 'user' } });
+    viewing(boss, conv.displayId, { typing: true });
+    await b.next('conversation.viewing', (m) => m.data.user.id === admin.id && m.data.typing === true);
+    viewing(boss, null);
+    await b.next('conversation.viewing', (m) => m.data.user.id === admin.id && m.data.viewing === false);
+    await b.none('conversation.viewing', 300);
+    expect(views(c)).toEqual([]);
+  });
+
   it('leaving (null), switching and closing the socket say viewing:false for the conversation left', async () => {
     const contact2 = await apiContact(h, admin.token, accountId, inboxId, 'Second');
     const conv2 = await apiConversation(h, admin.token, accountId, inboxId, contact2);
