@@ -88,7 +88,7 @@ export function ContactList() {
           navigate(listUrl(text.trim(), 1), true);
         }}
       >
-        <label htmlFor="contact-search" className="visually-hidden">
+        <label htmlFor="contact-search" className="sr-only">
           Search contacts
         </label>
         <input
@@ -102,7 +102,7 @@ export function ContactList() {
           autoComplete="off"
           aria-describedby="contact-search-hint"
         />
-        <span id="contact-search-hint" className="visually-hidden">
+        <span id="contact-search-hint" className="sr-only">
           Results update as you type. Press slash to come back here.
         </span>
         {text && (
@@ -112,7 +112,7 @@ export function ContactList() {
         )}
       </form>
 
-      <p className="visually-hidden" role="status">
+      <p className="sr-only" role="status">
         {loading ? '' : data ? (q ? `${data.count} contact${data.count === 1 ? '' : 's'} match “${q}”.` : `${data.count} contacts.`) : ''}
       </p>
 
@@ -157,7 +157,7 @@ export function ContactList() {
         <>
           <div className="table-wrap" aria-busy={loading}>
             <table className="data-table contacts-table">
-              <caption className="visually-hidden">{q ? `Contacts matching ${q}` : 'Contacts, most recently active first'}</caption>
+              <caption className="sr-only">{q ? `Contacts matching ${q}` : 'Contacts, most recently active first'}</caption>
               <thead>
                 <tr>
                   <th scope="col">Name</th>

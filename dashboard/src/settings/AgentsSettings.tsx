@@ -84,8 +84,8 @@ export function AgentsPage() {
           Agents
           {agents && <span className="adm-count">{agents.length}</span>}
         </h1>
-        {isAdministrator && !inviting && (
-          <button type="button" className="button primary" onClick={() => (setInvited(null), setInviting(true))}>
+        {isAdministrator && (
+          <button type="button" className="button primary" aria-expanded={inviting} aria-controls="invite-form" onClick={() => (setInvited(null), setInviting((v) => !v))}>
             Invite agent
           </button>
         )}
@@ -106,9 +106,18 @@ export function AgentsPage() {
       )}
       {invited && <InvitedNotice created={invited} onDismiss={() => setInvited(null)} />}
 
-      <p className={`adm-status ${status?.error ? 'bad' : 'ok'}`} role={status?.error ? 'alert' : 'status'}>
-        {status?.text ?? ''}
-      </p>
+      {isAdministrator && (
+        <div className="adm-status reserve">
+          <p className="adm-ok" role="status" style={{ margin: 0 }}>
+            {status && !status.error ? status.text : ''}
+          </p>
+          {status?.error && (
+            <p role="alert" className="error">
+              {status.text}
+            </p>
+          )}
+        </div>
+      )}
 
       {loadError && (
         <div className="card">
@@ -126,7 +135,7 @@ export function AgentsPage() {
         <div className="table-wrap">
           <div>
             <table className="data-table">
-              <caption className="visually-hidden">Agents of the account</caption>
+              <caption className="sr-only">Agents of the account</caption>
               <thead>
                 <tr>
                   <th scope="col">Name</th>
@@ -136,7 +145,7 @@ export function AgentsPage() {
                   <th scope="col">Status</th>
                   {isAdministrator && (
                     <th scope="col">
-                      <span className="visually-hidden">Actions</span>
+                      <span className="sr-only">Actions</span>
                     </th>
                   )}
                 </tr>

@@ -130,6 +130,22 @@ const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.s
     await page.getByText('Ada Lovelace is now an agent.').waitFor(T);
     expect((await agentsByEmail()).get('ada@example.com')?.role).toBe('agent');
 
+    // Someone who already uses ChannelX is invited, not added: pending, no link; withdrawing asks first.
+    const other = await h.account({ name: 'Elsewhere' });
+    await page.getByRole('button', { name: 'Invite agent' }).click();
+    await page.getByLabel('Name').fill('Existing User');
+    await page.getByLabel('E-mail').fill(other.admin.email);
+    await page.getByRole('button', { name: 'Send invitation' }).click();
+    await page.getByText(`${other.admin.email} already has a ChannelX account`).waitFor(T);
+    expect(await page.getByTestId('invitation-link').count()).toBe(0);
+    const existing = page.getByTestId(`agent-${other.admin.email}`);
+    await existing.getByText('Invitation pending').waitFor(T);
+    await existing.getByRole('button', { name: /^Withdraw invitation of/ }).click();
+    const withdraw = page.getByRole('dialog', { name: `Withdraw the invitation of ${other.admin.email}?` });
+    await withdraw.getByRole('button', { name: 'Withdraw invitation' }).click();
+    await page.getByText(`The invitation of ${other.admin.email} was withdrawn.`).waitFor(T);
+    expect((await agentsByEmail()).has(other.admin.email)).toBe(false);
+
     // Remove an agent: a modal dialog with focus inside; Escape closes it and focus returns.
     const bob = await api('POST', '/agents', { name: 'Bob Builder', email: 'bob@example.com', password: 'password123', role: 'agent' });
     expect(bob.status).toBe(200);

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ResponseBody } from '@channelx/client';
 import { api, errorText, unwrap } from '../../api.js';
 import { Field } from '../../ui.js';
@@ -33,12 +33,12 @@ export function InviteForm({ accountId, onInvited, onCancel }: { accountId: numb
 
   const invalid = (f: string) => (error?.fields.includes(f) ? true : undefined);
   return (
-    <section className="card" aria-labelledby="invite-title">
+    <section className="card" id="invite-form" aria-labelledby="invite-title">
       <h2 id="invite-title">Invite an agent</h2>
       <p className="muted">They get a link to set their password. Someone who already uses ChannelX is invited to this account and joins when they accept.</p>
       <form onSubmit={submit} className="stack">
         <div className="adm-grid">
-          <Field label="Name" name="name" value={name} onChange={setName} required maxLength={255} autoComplete="off" aria-invalid={invalid('name')} />
+          <Field label="Name" name="name" value={name} onChange={setName} required maxLength={255} autoComplete="off" autoFocus aria-invalid={invalid('name')} />
           <Field label="E-mail" name="email" type="email" value={email} onChange={setEmail} required maxLength={255} autoComplete="off" aria-invalid={invalid('email')} />
           <div className="field">
             <label htmlFor="invite-role">Role</label>
@@ -68,11 +68,14 @@ export function InviteForm({ accountId, onInvited, onCancel }: { accountId: numb
 
 /** What the invitation gave: the one-time link of a new user, or the note that an existing user was invited. */
 export function InvitedNotice({ created, onDismiss }: { created: CreatedAgent; onDismiss: () => void }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  // The form that had focus is gone: the result takes it, so the link is read out next.
+  useEffect(() => heading.current?.focus(), []);
   const url = typeof created.invitation_url === 'string' ? created.invitation_url : null;
   const expires = typeof created.invitation_expires_at === 'string' ? new Date(created.invitation_expires_at) : null;
   return (
     <section className="card adm-callout" aria-labelledby="invited-title" data-testid="invited-notice">
-      <h2 id="invited-title" tabIndex={-1}>
+      <h2 id="invited-title" tabIndex={-1} ref={heading}>
         {created.name} is invited
       </h2>
       {url ? (
