@@ -1,7 +1,8 @@
 import type { AppContext } from '../context.js';
 import type { Tx } from '../kernel/db.js';
-import { fromJson, unix } from '../kernel/db.js';
+import { fromJson, now, unix } from '../kernel/db.js';
 import { errors } from '../kernel/errors.js';
+import { activityLines, activityNames, hasActivity, writeActivity } from './activity.js';
 import { lockConversation, priorityName, statusName, updateConversation, type ConversationPatch, type ConversationRow } from './repository.js';
 
 /**
@@ -11,7 +12,9 @@ import { lockConversation, priorityName, statusName, updateConversation, type Co
  * - `assignee.changed` when the assignee changed,
  * - `conversation.updated` with `changed_attributes: [{attr: {previous_value, current_value}}]`
  *   whenever a tracked attribute changed (status, snoozed_until, assignee_id, priority,
- *   custom_attributes, additional_attributes, label_list).
+ *   custom_attributes, additional_attributes, label_list),
+ * and (changeConversation) the activity messages of status, assignee, priority and label changes
+ * with their `message.created` (src/conversations/activity.ts).
  */
 
 export type Performer = { type: 'user' | 'contact'; id: number };
@@ -75,8 +78,18 @@ export async function changeConversation<T>(
   const current = await lockConversation(trx, ctx.database.dialect, conversationId);
   if (!current) throw errors.notFound();
   const { patch, labels, result } = await change(current);
+  const prev = stateOf(current, labels?.[0]);
+  // Status, assignee, priority and label changes leave activity lines, which move last_activity_at.
+  const activity = hasActivity(prev, stateOf({ ...current, ...patch }, labels?.[1]));
+  const t = now();
+  if (activity) patch.last_activity_at = Math.max(t, Number(patch.last_activity_at ?? 0));
   const after = Object.keys(patch).length ? await updateConversation(trx, current.id, patch) : current;
-  await recordConversationChanges(ctx, trx, current, stateOf(current, labels?.[0]), stateOf(after, labels?.[1]), performer);
+  const next = stateOf(after, labels?.[1]);
+  await recordConversationChanges(ctx, trx, current, prev, next, performer);
+  if (activity) {
+    const lines = activityLines(prev, next, await activityNames(trx, next, prev, performer));
+    await writeActivity(ctx, trx, after, lines, Number(after.last_activity_at ?? t));
+  }
   return { before: current, conversation: after, result };
 }
 

@@ -218,7 +218,8 @@ describeEachDb('conversations API', (dialect) => {
       expect(r1.status).toBe(200);
       expect(r1.body).toEqual({ meta: {}, payload: { success: true, conversation_id: conv.id, current_status: 'resolved', snoozed_until: null } });
       const evs = await eventsSince(h, before);
-      expect(evs.map((e) => e.name)).toEqual(['conversation.status_changed', 'conversation.updated']);
+      // The change's events, then its activity message's message.created (src/conversations/activity.ts).
+      expect(evs.map((e) => e.name)).toEqual(['conversation.status_changed', 'conversation.updated', 'message.created']);
       expect(evs[1].payload.changed_attributes).toEqual([{ status: { previous_value: 'open', current_value: 'resolved' } }]);
       expect((await h.api('POST', url, { token: s.admin.token })).body.payload.current_status).toBe('open');
       const until = Math.floor(Date.now() / 1000) + 3600;
@@ -255,7 +256,7 @@ describeEachDb('conversations API', (dialect) => {
       expect(r.status).toBe(200);
       expect(r.text).toBe('');
       const evs = await eventsSince(h, before);
-      expect(evs.map((e) => e.name)).toEqual(['conversation.updated']);
+      expect(evs.map((e) => e.name)).toEqual(['conversation.updated', 'message.created']); // + the activity line
       expect(evs[0].payload.changed_attributes).toEqual([{ priority: { previous_value: null, current_value: 'urgent' } }]);
       const patched = await h.api('PATCH', `${s.base}/conversations/${conv.id}`, { token: s.admin.token, body: { priority: 'low' } });
       expect(patched.status).toBe(200);
@@ -294,7 +295,7 @@ describeEachDb('conversations API', (dialect) => {
       expect(r.body).toMatchObject({ id: agent.id, account_id: s.accountId, name: 'Member', role: 'agent', email: agent.email, confirmed: true });
       expect(r.body).not.toHaveProperty('pubsub_token');
       const evs = await eventsSince(h, before);
-      expect(evs.map((e) => e.name)).toEqual(['assignee.changed', 'conversation.updated']);
+      expect(evs.map((e) => e.name)).toEqual(['assignee.changed', 'conversation.updated', 'message.created']); // + the activity line
       expect(evs[0].payload).toMatchObject({ previous_assignee_id: null });
       const denied = await h.api('POST', url, { token: s.admin.token, body: { assignee_id: outsider.id } });
       expect(denied.status).toBe(422);
@@ -323,8 +324,9 @@ describeEachDb('conversations API', (dialect) => {
       expect((await h.api('GET', url, { token: s.admin.token })).body).toEqual({ payload: ['support'] });
       expect((await h.api('GET', `${s.base}/conversations/${conv.id}`, { token: s.admin.token })).body.labels).toEqual(['support']);
       const evs = await eventsSince(h, before);
-      expect(evs.map((e) => e.name)).toEqual(['conversation.updated', 'conversation.updated']);
-      expect(evs[1].payload.changed_attributes).toEqual([{ label_list: { previous_value: ['vip', 'billing'], current_value: ['support'] } }]);
+      // Each replacement: conversation.updated, then its activity lines (added; added + removed).
+      expect(evs.map((e) => e.name)).toEqual(['conversation.updated', 'message.created', 'conversation.updated', 'message.created', 'message.created']);
+      expect(evs[2].payload.changed_attributes).toEqual([{ label_list: { previous_value: ['vip', 'billing'], current_value: ['support'] } }]);
       expect((await h.api('POST', url, { token: s.admin.token, body: { labels: ['bad\u0000label'] } })).status).toBe(422);
       expect((await h.api('POST', url, { token: s.admin.token, body: {} })).body).toEqual({ payload: [] });
     });

@@ -1,0 +1,131 @@
+import type { AppContext } from '../context.js';
+import type { Executor, Tx } from '../kernel/db.js';
+import { FLAG, MESSAGE_STATUS, MESSAGE_TYPE } from '../kernel/constants.js';
+import { findContactById } from '../contacts/repository.js';
+import { findUserNames } from '../users/repository.js';
+import { insertMessage } from '../messages/repository.js';
+import { priorityName, STATUS, type ConversationRow } from './repository.js';
+import type { ConversationState, Performer } from './changes.js';
+
+/**
+ * Activity messages (message_type 2): the conversation's own history lines ("Conversation was
+ * marked resolved by Grace Hopper", "Assigned to Ada Lovelace by Grace Hopper", …), written by
+ * changeConversation in the transaction of the change they describe. They have no sender, are
+ * agents-only (never a contact's socket, the client API or a webhook), never count as unread and
+ * never become the conversation's preview (last_non_activity_message). Like the reference, they
+ * move the conversation's last_activity_at; they never touch waiting_since or reopen anything.
+ */
+
+/** The names an activity line needs; null when unknown (no performer, or a user who is gone). */
+export type ActivityNames = {
+  performer: { type: Performer['type']; id: number; name: string } | null;
+  /** The new assignee's name, when the assignee changed to someone. */
+  assignee: string | null;
+};
+
+const SNOOZE_FORMAT = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+
+/** "Dec 3, 2026, 9:00 AM UTC" (the server knows no agent's time zone). */
+export function snoozeTime(ms: number): string {
+  return `${SNOOZE_FORMAT.format(new Date(ms))} UTC`;
+}
+
+const list = (xs: string[]) => xs.join(', ');
+
+/** The activity lines for a change, in the order they happened to the conversation: status, assignee, priority, labels. */
+export function activityLines(before: ConversationState, after: ConversationState, names: ActivityNames): string[] {
+  const p = names.performer;
+  const by = p ? ` by ${p.name}` : '';
+  const out: string[] = [];
+
+  const snoozeMoved = Number(before.snoozed_until ?? 0) !== Number(after.snoozed_until ?? 0);
+  if (before.status !== after.status || (after.status === STATUS.snoozed && snoozeMoved)) {
+    switch (after.status) {
+      case STATUS.resolved:
+        out.push(p?.type === 'contact' ? `Conversation was resolved${by}` : `Conversation was marked resolved${by}`);
+        break;
+      case STATUS.open:
+        // A contact reopens a conversation only by writing to it.
+        out.push(p?.type === 'contact' ? `Conversation was reopened by a new message from ${p.name}` : `Conversation was reopened${by}`);
+        break;
+      case STATUS.pending:
+        out.push(`Conversation was marked as pending${by}`);
+        break;
+      case STATUS.snoozed: {
+        const until = after.snoozed_until != null ? snoozeTime(Number(after.snoozed_until)) : 'next reply';
+        out.push(`Conversation was snoozed until ${until}${by}`);
+        break;
+      }
+    }
+  }
+
+  if (before.assignee_id !== after.assignee_id) {
+    if (after.assignee_id == null) out.push(`Conversation unassigned${by}`);
+    else if (p?.type === 'user' && p.id === after.assignee_id) out.push(`${p.name} self-assigned this conversation`);
+    else out.push(`Assigned to ${names.assignee ?? 'a former agent'}${by}`);
+  }
+
+  if (before.priority !== after.priority) {
+    const from = priorityName(before.priority);
+    const to = priorityName(after.priority);
+    if (to == null) out.push(p ? `${p.name} removed the priority` : 'The priority was removed');
+    else if (from == null) out.push(p ? `${p.name} set the priority to ${to}` : `The priority was set to ${to}`);
+    else out.push(p ? `${p.name} changed the priority from ${from} to ${to}` : `The priority was changed from ${from} to ${to}`);
+  }
+
+  if (before.labels && after.labels) {
+    const added = after.labels.filter((l) => !before.labels!.includes(l));
+    const removed = before.labels.filter((l) => !after.labels!.includes(l));
+    if (added.length) out.push(p ? `${p.name} added ${list(added)}` : `Labels added: ${list(added)}`);
+    if (removed.length) out.push(p ? `${p.name} removed ${list(removed)}` : `Labels removed: ${list(removed)}`);
+  }
+  return out;
+}
+
+/** Whether a change gets activity lines at all (before any name is looked up). */
+export function hasActivity(before: ConversationState, after: ConversationState): boolean {
+  return activityLines(before, after, { performer: null, assignee: null }).length > 0;
+}
+
+/** The performer's and the new assignee's names: a user's name, a contact's name (or null when gone). */
+export async function activityNames(db: Executor, after: ConversationState, before: ConversationState, performer?: Performer): Promise<ActivityNames> {
+  const userIds: number[] = [];
+  if (performer?.type === 'user') userIds.push(performer.id);
+  const assigneeId = after.assignee_id !== before.assignee_id ? after.assignee_id : null;
+  if (assigneeId != null) userIds.push(assigneeId);
+  const users = new Map((await findUserNames(db, userIds)).map((u) => [u.id, u.name]));
+  let performerName: string | null = null;
+  if (performer?.type === 'user') performerName = users.get(performer.id) ?? null;
+  else if (performer?.type === 'contact') performerName = (await findContactById(db, performer.id))?.name?.trim() || null;
+  return {
+    performer: performer && performerName ? { type: performer.type, id: performer.id, name: performerName } : null,
+    assignee: assigneeId != null ? (users.get(assigneeId) ?? null) : null,
+  };
+}
+
+/** Writes the lines as activity messages (no sender) and records message.created for each, in the caller's transaction. */
+export async function writeActivity(ctx: AppContext, trx: Tx, conv: Pick<ConversationRow, 'id' | 'account_id' | 'inbox_id'>, lines: string[], at: number) {
+  for (const content of lines) {
+    const message = await insertMessage(
+      trx,
+      {
+        account_id: conv.account_id,
+        inbox_id: conv.inbox_id,
+        conversation_id: conv.id,
+        content,
+        message_type: MESSAGE_TYPE.activity,
+        content_type: null,
+        content_attributes: '{}',
+        additional_attributes: '{}',
+        private: FLAG.off,
+        status: MESSAGE_STATUS.sent,
+        source_id: null,
+        sender_type: null,
+        sender_id: null,
+        echo_id: null,
+      },
+      at,
+    );
+    await ctx.events(trx, conv.account_id, 'message.created', { message_id: message.id, conversation_id: conv.id });
+  }
+}
