@@ -68,7 +68,7 @@ const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.s
 
   beforeAll(async () => {
     hookUrl = await hook.start();
-    h = await startTestServer('sqlite', { DASHBOARD_DIR: process.env.ADMIN_DASHBOARD_DIR ?? (await buildDashboard()), WEBHOOK_RETRY_SCHEDULE: '1,1' });
+    h = await startTestServer('sqlite', { DASHBOARD_DIR: await buildDashboard(), WEBHOOK_RETRY_SCHEDULE: '1,1' });
     browser = await launchChromium();
     ({ accountId, admin } = await h.account({ name: 'Admin Desk' }));
   }, 240_000);
