@@ -25,6 +25,8 @@ export async function register(app: TypedApp, ctx: AppContext) {
       schema: {
         tags,
         summary: 'Messages of a conversation, oldest first: the latest 20, or paged by id with before / after',
+        description:
+          'Private notes and activity messages are included (filter_internal_messages drops them). Activity messages (message_type 2, no sender) are the lines status, assignee, priority and label changes leave, e.g. "Conversation was marked resolved by Grace Hopper"; they never reach contacts or webhooks.',
         params: s.MessagesParams,
         querystring: s.MessageListQuery,
         response: { 200: s.MessageListResponse, ...errorResponses(401, 404, 422) },

@@ -4007,7 +4007,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Messages of a conversation, oldest first: the latest 20, or paged by id with before / after */
+        /**
+         * Messages of a conversation, oldest first: the latest 20, or paged by id with before / after
+         * @description Private notes and activity messages are included (filter_internal_messages drops them). Activity messages (message_type 2, no sender) are the lines status, assignee, priority and label changes leave, e.g. "Conversation was marked resolved by Grace Hopper"; they never reach contacts or webhooks.
+         */
         get: {
             parameters: {
                 query?: {
