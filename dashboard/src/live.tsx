@@ -147,15 +147,18 @@ export function useLiveEvent<E extends CableEventName>(event: E, handler: (data:
   useEffect(() => live.on(event, (data) => ref.current(data)), [live.on, event]);
 }
 
-/** Calls `refetch` after every reconnect (not the first connect): what happened while offline is fetched again. */
+/**
+ * Calls `refetch` whenever the socket (re)subscribes after the component mounted: after every
+ * reconnect, and after the first connect when the component's data was fetched before the socket
+ * was live. Either way, what happened while events could not arrive is fetched again.
+ */
 export function useReconnected(refetch: () => void) {
   const { generation } = useLive();
   const ref = useRef(refetch);
   ref.current = refetch;
-  const first = useRef(generation);
+  const atMount = useRef(generation);
   useEffect(() => {
-    if (generation > Math.max(first.current, 1)) ref.current();
-    else if (first.current === 0 && generation === 1) first.current = 1;
+    if (generation > atMount.current) ref.current();
   }, [generation]);
 }
 

@@ -125,7 +125,7 @@ export function WebhooksPage() {
       {webhooks && webhooks.length > 0 && (
         <div className="table-wrap">
           <table className="data-table">
-            <caption className="visually-hidden">Account webhooks</caption>
+            <caption className="sr-only">Account webhooks</caption>
             <thead>
               <tr>
                 <th scope="col">Endpoint</th>
@@ -133,7 +133,7 @@ export function WebhooksPage() {
                 <th scope="col">Inbox</th>
                 <th scope="col">Status</th>
                 <th scope="col">
-                  <span className="visually-hidden">Actions</span>
+                  <span className="sr-only">Actions</span>
                 </th>
               </tr>
             </thead>

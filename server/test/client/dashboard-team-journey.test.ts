@@ -97,9 +97,10 @@ import { channelxSignature, standardSignature } from '../../src/webhooks/signer.
 
     // 4. Both agents look at their inbox; a customer writes in through the API (contact → conversation → message).
     await nav(grace).getByRole('link', { name: 'Conversations' }).click();
+    // Ada's page loads again (now a member of the inbox); the conversation is created while her socket
+    // may still be connecting: the dashboard fetches again once it is live, so it shows either way.
     await ada.reload();
     for (const p of [grace, ada]) await p.getByTestId('conversation-list').waitFor({ state: 'attached', ...T });
-    await expect.poll(() => adaCable.subscriptions, T).toBeGreaterThan(0);
     const contact = await h.api('POST', `${base}/contacts`, { token, body: { inbox_id: inbox.id, name: 'Jane Customer', email: 'jane@example.com' } });
     expect(contact.status, contact.text).toBe(200);
     const sourceId = contact.body.payload.contact_inbox.source_id as string;
