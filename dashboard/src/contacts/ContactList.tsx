@@ -59,7 +59,8 @@ export function ContactList() {
         ? await unwrap(api.GET('/api/v1/accounts/{account_id}/contacts/search', { params: { path: { account_id: accountId }, query: { q, page, include_contact_inboxes: false } } }))
         : await unwrap(api.GET('/api/v1/accounts/{account_id}/contacts', { params: { path: { account_id: accountId }, query: { page, sort: '-last_activity_at', include_contact_inboxes: false } } }));
       if (mine !== generation.current) return;
-      setData({ contacts: r.payload, count: r.meta.count, page: r.meta.current_page, totalPages: r.meta.total_pages });
+      // On search, meta.count is the contacts on this page (as the reference's); total_count counts every match.
+      setData({ contacts: r.payload, count: typeof r.meta.total_count === 'number' ? r.meta.total_count : r.meta.count, page: r.meta.current_page, totalPages: r.meta.total_pages });
       setError(null);
     } catch (err) {
       if (mine !== generation.current) return;

@@ -44,9 +44,11 @@ export function presentContact(c: ContactRow, opts: { contactInboxes?: ContactIn
     identifier: c.identifier,
     thumbnail: '',
     custom_attributes: fromJson(c.custom_attributes),
-    last_activity_at: unix(c.last_activity_at),
-    created_at: unix(c.created_at),
-    updated_at: unix(c.updated_at),
+    // A contact never active has no last_activity_at: the key is left out, as the reference's
+    // partial does, rather than a null where its schema says number.
+    ...(c.last_activity_at != null ? { last_activity_at: unix(c.last_activity_at)! } : {}),
+    created_at: unix(c.created_at)!,
+    updated_at: unix(c.updated_at)!,
   };
   return opts.contactInboxes ? { ...out, contact_inboxes: opts.contactInboxes.map(presentContactInbox) } : out;
 }
@@ -122,13 +124,21 @@ export function presentCreatedContact(contact: ContactJson, session: { contactIn
 }
 
 const pageRows = (page: ContactPage) =>
-  page.rows.map((c) => presentContact(c, page.contactInboxes ? { contactInboxes: page.contactInboxes.get(c.id) ?? [] } : {}));
+  page.rows.map((c) =>
+    presentContact(c, {
+      availability: page.online.has(c.id) ? 'online' : 'offline',
+      ...(page.contactInboxes ? { contactInboxes: page.contactInboxes.get(c.id) ?? [] } : {}),
+    }),
+  );
 
-/** A page of `GET /contacts`. */
+/** A page of `GET /contacts`, `GET /contacts/active` and `POST /contacts/filter`: `count` is every matching contact. */
 export const presentContactPage = (page: ContactPage) => ({ meta: pageMeta(page.count, page.page, page.totalPages), payload: pageRows(page) });
 
-/** A page of `GET /contacts/search`: its meta also says `has_more`. */
+/**
+ * A page of `GET /contacts/search`. As the reference's, `count` is the number of contacts on this
+ * page and `has_more` says whether another follows; total_count and total_pages count every match.
+ */
 export const presentContactSearchPage = (page: ContactPage) => ({
-  meta: { ...pageMeta(page.count, page.page, page.totalPages), has_more: page.page < page.totalPages },
+  meta: { count: page.rows.length, current_page: page.page, has_more: page.page < page.totalPages, total_count: page.count, total_pages: page.totalPages },
   payload: pageRows(page),
 });

@@ -1,7 +1,8 @@
-import { sql, type Selectable } from 'kysely';
-import type { Executor } from '../kernel/db.js';
+import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
+import type { Dialect, Executor } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
-import type { ContactInboxesTable, ContactsTable } from '../kernel/schema.js';
+import { combineConditions, type FilterCondition, type FilterSpec } from '../kernel/filter.js';
+import type { ContactInboxesTable, ContactsTable, DB } from '../kernel/schema.js';
 
 /** Every query on contacts and contact_inboxes; each one is scoped by account. */
 
@@ -97,54 +98,337 @@ export async function deleteContact(db: Executor, accountId: number, id: number)
   return Number(res.numDeletedRows) > 0;
 }
 
-export const CONTACT_SORTS = ['email', 'name', 'phone_number', 'last_activity_at', 'created_at'] as const;
+export const CONTACT_SORTS = ['email', 'name', 'phone_number', 'last_activity_at', 'created_at', 'company_name', 'city', 'country'] as const;
+export type ContactSort = { column: (typeof CONTACT_SORTS)[number]; desc: boolean };
 export type ContactListQuery = {
   page: number;
   perPage: number;
-  sort?: { column: (typeof CONTACT_SORTS)[number]; desc: boolean };
-  /** ILIKE on name, email, phone; LIKE on identifier. */
-  q?: string;
+  sort?: ContactSort;
+  /** Contacts with any of these labels. */
+  labels?: string[];
 };
 
+/* ---------------- JSON attributes (text columns on both dialects) ---------------- */
+
+/** Keys of additional/custom attributes a query may name: anything else never reaches SQL, not even bound. */
+export const ATTRIBUTE_KEY = /^[A-Za-z0-9_-]{1,64}$/;
+
+type JsonColumn = 'contacts.additional_attributes' | 'contacts.custom_attributes';
+
+const jsonPath = (key: string) => {
+  if (!ATTRIBUTE_KEY.test(key)) throw new Error(`attribute key not allowed: ${key}`);
+  return `$."${key}"`;
+};
+
+/** The attribute as text (a string value, or a number/boolean's text), null when absent or null. */
+function jsonText(dialect: Dialect, column: JsonColumn, key: string) {
+  return dialect === 'postgres'
+    ? sql<string | null>`(${sql.ref(column)}::jsonb ->> ${key}::text)`
+    : sql<string | null>`(case when json_type(${sql.ref(column)}, ${jsonPath(key)}) in ('true', 'false') then json_type(${sql.ref(column)}, ${jsonPath(key)}) else cast(json_extract(${sql.ref(column)}, ${jsonPath(key)}) as text) end)`;
+}
+
+/** The attribute as a number when it is a JSON number, otherwise null (never a cast error). */
+function jsonNumber(dialect: Dialect, column: JsonColumn, key: string) {
+  return dialect === 'postgres'
+    ? sql<number | null>`(case when jsonb_typeof(${sql.ref(column)}::jsonb -> ${key}::text) = 'number' then (${sql.ref(column)}::jsonb ->> ${key}::text)::numeric end)`
+    : sql<number | null>`(case when json_type(${sql.ref(column)}, ${jsonPath(key)}) in ('integer', 'real') then json_extract(${sql.ref(column)}, ${jsonPath(key)}) end)`;
+}
+
+/** 'true' / 'false' when the attribute is a JSON boolean, otherwise null. */
+function jsonBoolean(dialect: Dialect, column: JsonColumn, key: string) {
+  return dialect === 'postgres'
+    ? sql<string | null>`(case when jsonb_typeof(${sql.ref(column)}::jsonb -> ${key}::text) = 'boolean' then ${sql.ref(column)}::jsonb ->> ${key}::text end)`
+    : sql<string | null>`(case when json_type(${sql.ref(column)}, ${jsonPath(key)}) in ('true', 'false') then json_type(${sql.ref(column)}, ${jsonPath(key)}) end)`;
+}
+
+/**
+ * The sort key of a column: names case-insensitively; company_name, city and country from
+ * additional_attributes, as the reference's order_on_company_name/city/country_name scopes do.
+ */
+function sortExpression(dialect: Dialect, column: ContactSort['column']) {
+  if (column === 'name') return sql`lower(contacts.name)`;
+  if (column === 'company_name' || column === 'city' || column === 'country') return jsonText(dialect, 'contacts.additional_attributes', column);
+  return sql.ref(`contacts.${column}`);
+}
+
+/** Orders a contact query: the sort (nulls last in both directions, on both dialects), else the most recently active; id breaks ties. */
+function ordered<Q extends { orderBy: (...args: any[]) => Q }>(q: Q, dialect: Dialect, sort?: ContactSort): Q {
+  const expr = sort ? sortExpression(dialect, sort.column) : sql.ref('contacts.last_activity_at');
+  const desc = sort ? sort.desc : true;
+  return q
+    .orderBy(sql`case when ${expr} is null then 1 else 0 end`)
+    .orderBy(expr, desc ? 'desc' : 'asc')
+    .orderBy('contacts.id', 'desc');
+}
+
 /** "Resolved" contacts only (with an email, phone or identifier), as the reference lists them. */
-function listBase(db: Executor, accountId: number, q?: string) {
+function listBase(db: Executor, accountId: number, labels?: string[]) {
   let query = db
     .selectFrom('contacts')
-    .where('account_id', '=', accountId)
+    .where('contacts.account_id', '=', accountId)
     .where((eb) =>
       eb.or([
-        eb.and([eb('email', 'is not', null), eb('email', '!=', '')]),
-        eb.and([eb('phone_number', 'is not', null), eb('phone_number', '!=', '')]),
-        eb.and([eb('identifier', 'is not', null), eb('identifier', '!=', '')]),
+        eb.and([eb('contacts.email', 'is not', null), eb('contacts.email', '!=', '')]),
+        eb.and([eb('contacts.phone_number', 'is not', null), eb('contacts.phone_number', '!=', '')]),
+        eb.and([eb('contacts.identifier', 'is not', null), eb('contacts.identifier', '!=', '')]),
       ]),
     );
-  if (q) {
-    const pattern = `%${escapeLike(q.toLowerCase())}%`;
-    const exact = `%${escapeLike(q)}%`;
-    query = query.where(
-      sql<boolean>`(lower(name) like ${pattern} escape '\\' or lower(email) like ${pattern} escape '\\' or lower(phone_number) like ${pattern} escape '\\' or identifier like ${exact} escape '\\')`,
+  const wanted = (labels ?? []).map((l) => l.trim()).filter(Boolean);
+  if (wanted.length) {
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('contact_labels')
+          .select('contact_labels.id')
+          .whereRef('contact_labels.contact_id', '=', 'contacts.id')
+          .where('contact_labels.account_id', '=', accountId)
+          .where('contact_labels.label', 'in', wanted),
+      ),
     );
   }
   return query;
 }
 
-export async function listContacts(db: Executor, accountId: number, query: ContactListQuery): Promise<{ rows: ContactRow[]; count: number }> {
-  const base = listBase(db, accountId, query.q);
+/** A page of the account's resolved contacts, and how many there are in all (`meta.count` of the list). */
+export async function listContacts(db: Executor, dialect: Dialect, accountId: number, query: ContactListQuery): Promise<{ rows: ContactRow[]; count: number }> {
+  const base = listBase(db, accountId, query.labels);
   const countRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-  let rows = base.selectAll();
-  if (query.sort) {
-    const col = query.sort.column;
-    // Nulls last in both directions, on both dialects.
-    rows = rows.orderBy(sql`case when ${sql.ref(col)} is null then 1 else 0 end`).orderBy(col, query.sort.desc ? 'desc' : 'asc');
-  } else {
-    rows = rows.orderBy(sql`case when last_activity_at is null then 1 else 0 end`).orderBy('last_activity_at', 'desc');
-  }
-  const list = await rows
-    .orderBy('id', 'desc')
+  const list = await ordered(base.selectAll('contacts'), dialect, query.sort)
     .limit(query.perPage)
     .offset((query.page - 1) * query.perPage)
     .execute();
   return { rows: list, count: Number(countRow?.n ?? 0) };
+}
+
+/**
+ * `GET /contacts/search`: every contact of the account (not only resolved ones) whose name, email or
+ * phone number contains `q` case-insensitively, whose identifier contains it (case-sensitive), or
+ * whose id it is; a page of them and how many match in all.
+ */
+export async function searchContacts(
+  db: Executor,
+  dialect: Dialect,
+  accountId: number,
+  query: { q: string; page: number; perPage: number; sort?: ContactSort },
+): Promise<{ rows: ContactRow[]; count: number }> {
+  const pattern = `%${escapeLike(query.q.toLowerCase())}%`;
+  const exact = `%${escapeLike(query.q)}%`;
+  const id = /^\d{1,9}$/.test(query.q) ? Number(query.q) : null;
+  const base = db
+    .selectFrom('contacts')
+    .where('contacts.account_id', '=', accountId)
+    .where(
+      sql<boolean>`(lower(contacts.name) like ${pattern} escape '\\' or lower(contacts.email) like ${pattern} escape '\\' or lower(contacts.phone_number) like ${pattern} escape '\\' or contacts.identifier like ${exact} escape '\\'${id !== null ? sql` or contacts.id = ${id}` : sql``})`,
+    );
+  const countRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  const rows = await ordered(base.selectAll('contacts'), dialect, query.sort)
+    .limit(query.perPage)
+    .offset((query.page - 1) * query.perPage)
+    .execute();
+  return { rows, count: Number(countRow?.n ?? 0) };
+}
+
+/** The account's contacts among these ids (`GET /contacts/active`: those online), a page of them and their number. */
+export async function listContactsByIds(
+  db: Executor,
+  dialect: Dialect,
+  accountId: number,
+  ids: number[],
+  query: { page: number; perPage: number; sort?: ContactSort },
+): Promise<{ rows: ContactRow[]; count: number }> {
+  const wanted = [...new Set(ids)].filter((n) => Number.isInteger(n) && n > 0);
+  if (!wanted.length) return { rows: [], count: 0 };
+  const base = db.selectFrom('contacts').where('contacts.account_id', '=', accountId).where('contacts.id', 'in', wanted);
+  const countRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  const rows = await ordered(base.selectAll('contacts'), dialect, query.sort)
+    .limit(query.perPage)
+    .offset((query.page - 1) * query.perPage)
+    .execute();
+  return { rows, count: Number(countRow?.n ?? 0) };
+}
+
+/* ---------------- filter (POST /contacts/filter) ---------------- */
+
+/**
+ * The reference's contact filter keys (lib/filters/filter_keys.yml, `contacts`), with their types
+ * and operators. country_code, city and company live in additional_attributes.
+ */
+export const CONTACT_FILTER_SPEC: FilterSpec = {
+  resource: 'contacts',
+  standard: {
+    name: { type: 'text', operators: ['equal_to', 'not_equal_to', 'contains', 'does_not_contain'] },
+    phone_number: { type: 'text', operators: ['equal_to', 'not_equal_to', 'contains', 'does_not_contain', 'starts_with'] },
+    email: { type: 'text', operators: ['equal_to', 'not_equal_to', 'contains', 'does_not_contain'] },
+    identifier: { type: 'text', operators: ['equal_to', 'not_equal_to'] },
+    country_code: { type: 'text', operators: ['equal_to', 'not_equal_to'] },
+    city: { type: 'text', operators: ['equal_to', 'not_equal_to', 'contains', 'does_not_contain'] },
+    company: { type: 'text', operators: ['equal_to', 'not_equal_to', 'contains', 'does_not_contain'] },
+    labels: { type: 'labels', operators: ['equal_to', 'not_equal_to', 'is_present', 'is_not_present'] },
+    created_at: { type: 'date', operators: ['is_greater_than', 'is_less_than', 'days_before'] },
+    last_activity_at: { type: 'date', operators: ['is_greater_than', 'is_less_than', 'days_before'] },
+    blocked: { type: 'boolean', operators: ['equal_to', 'not_equal_to'] },
+  },
+  custom: { keyPattern: ATTRIBUTE_KEY },
+};
+
+const COLUMN_KEYS = { name: 'contacts.name', phone_number: 'contacts.phone_number', email: 'contacts.email', identifier: 'contacts.identifier' } as const;
+
+/** The text an attribute is compared on, lowercased (the reference compares LOWER(column) with lowercased values). */
+function textOperand(dialect: Dialect, c: FilterCondition): Expression<string | null> {
+  if (c.custom) return sql<string | null>`lower(${jsonText(dialect, 'contacts.custom_attributes', c.attribute)})`;
+  if (c.attribute in COLUMN_KEYS) return sql<string | null>`lower(${sql.ref(COLUMN_KEYS[c.attribute as keyof typeof COLUMN_KEYS])})`;
+  // `company`: the dashboard stores company_name; a bare `company` key (what the reference's filter reads) is honoured too.
+  if (c.attribute === 'company') {
+    return sql<string | null>`lower(coalesce(${jsonText(dialect, 'contacts.additional_attributes', 'company_name')}, ${jsonText(dialect, 'contacts.additional_attributes', 'company')}))`;
+  }
+  return sql<string | null>`lower(${jsonText(dialect, 'contacts.additional_attributes', c.attribute)})`;
+}
+
+const lowerValues = (c: FilterCondition) =>
+  c.values.map((v) => {
+    const s = String(v).toLowerCase();
+    // The reference prefixes phone numbers with "+" (clients send them without); one already there is kept.
+    return c.attribute === 'phone_number' && !c.custom && !s.startsWith('+') && (c.operator === 'equal_to' || c.operator === 'not_equal_to') ? `+${s}` : s;
+  });
+
+function conditionExpression(eb: ExpressionBuilder<DB, 'contacts'>, dialect: Dialect, accountId: number, c: FilterCondition): Expression<SqlBool> {
+  const op = c.operator;
+  if (c.type === 'labels') {
+    const tagged = (values?: string[]) => {
+      let q = eb.selectFrom('contact_labels').select('contact_labels.id').whereRef('contact_labels.contact_id', '=', 'contacts.id').where('contact_labels.account_id', '=', accountId);
+      if (values) q = q.where('contact_labels.label', 'in', values);
+      return eb.exists(q);
+    };
+    const values = c.values.map(String);
+    if (op === 'equal_to') return tagged(values);
+    if (op === 'not_equal_to') return eb.not(tagged(values));
+    if (op === 'is_present') return tagged();
+    return eb.not(tagged());
+  }
+  if (c.type === 'date') {
+    const col = c.custom ? null : sql.ref(`contacts.${c.attribute}`);
+    if (col) {
+      if (c.from !== undefined) return eb(col as any, '>=', c.from);
+      return eb(col as any, '<', c.before!);
+    }
+    // A custom attribute holding a date: ISO strings compare as text, day by day.
+    const day = new Date(c.from ?? c.before!).toISOString().slice(0, 10);
+    const text = jsonText(dialect, 'contacts.custom_attributes', c.attribute);
+    return c.from !== undefined ? eb(text, '>=', day) : eb(text, '<', day);
+  }
+  if (c.type === 'boolean') {
+    const operand = c.custom ? jsonBoolean(dialect, 'contacts.custom_attributes', c.attribute) : sql<string>`(case when contacts.blocked = 1 then 'true' else 'false' end)`;
+    if (op === 'is_present') return eb(operand, 'is not', null);
+    if (op === 'is_not_present') return eb(operand, 'is', null);
+    const want = String(c.values[0]);
+    return op === 'not_equal_to' ? eb.or([eb(operand, '!=', want), eb(operand, 'is', null)]) : eb(operand, '=', want);
+  }
+  if (c.type === 'number') {
+    const operand = jsonNumber(dialect, 'contacts.custom_attributes', c.attribute);
+    const n = Number(c.values[0]);
+    if (op === 'is_present') return eb(operand, 'is not', null);
+    if (op === 'is_not_present') return eb(operand, 'is', null);
+    if (op === 'is_greater_than') return eb(operand, '>', n);
+    if (op === 'is_less_than') return eb(operand, '<', n);
+    if (op === 'not_equal_to') return eb.or([eb(operand, 'not in', c.values.map(Number)), eb(operand, 'is', null)]);
+    if (op === 'equal_to') return eb(operand, 'in', c.values.map(Number));
+    // contains / starts_with on a number: its text
+    return textCondition(eb, sql<string | null>`lower(${jsonText(dialect, 'contacts.custom_attributes', c.attribute)})`, c);
+  }
+  return textCondition(eb, textOperand(dialect, c), c);
+}
+
+function textCondition(eb: ExpressionBuilder<DB, 'contacts'>, operand: Expression<string | null>, c: FilterCondition): Expression<SqlBool> {
+  const values = lowerValues(c);
+  switch (c.operator) {
+    case 'equal_to':
+      // The reference compares contacts with the first value only.
+      return eb(operand, '=', values[0]);
+    case 'not_equal_to':
+      // A contact without the attribute is "not equal" too (as the reference's OR … IS NULL for custom attributes).
+      return eb.or([eb(operand, '!=', values[0]), eb(operand, 'is', null)]);
+    case 'contains':
+      return eb.or(values.map((v) => eb(sql`${operand}`, 'like', sql`${`%${escapeLike(v)}%`} escape '\\'`)));
+    case 'does_not_contain':
+      return eb.or([eb(operand, 'is', null), eb.and(values.map((v) => eb(sql`${operand}`, 'not like', sql`${`%${escapeLike(v)}%`} escape '\\'`)))]);
+    case 'starts_with':
+      return eb(sql`${operand}`, 'like', sql`${`${escapeLike(values[0])}%`} escape '\\'`);
+    case 'is_present':
+      return eb.and([eb(operand, 'is not', null), eb(operand, '!=', '')]);
+    case 'is_not_present':
+      return eb.or([eb(operand, 'is', null), eb(operand, '=', '')]);
+    case 'is_greater_than':
+      return eb(operand, '>', values[0]);
+    case 'is_less_than':
+      return eb(operand, '<', values[0]);
+    default:
+      return eb.val(false) as unknown as Expression<SqlBool>;
+  }
+}
+
+/** The custom attribute keys among `keys` that at least one contact of the account has (the account's "defined" custom attributes). */
+export async function customAttributeKeysInUse(db: Executor, dialect: Dialect, accountId: number, keys: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const key of keys.filter((k) => ATTRIBUTE_KEY.test(k))) {
+    const present =
+      dialect === 'postgres'
+        ? sql<boolean>`(contacts.custom_attributes::jsonb ? ${key}::text)`
+        : sql<boolean>`(json_type(contacts.custom_attributes, ${jsonPath(key)}) is not null)`;
+    const hit = await db.selectFrom('contacts').select('contacts.id').where('contacts.account_id', '=', accountId).where(present).limit(1).executeTakeFirst();
+    if (hit) found.add(key);
+  }
+  return found;
+}
+
+/** `POST /contacts/filter`: a page of the account's contacts matching the conditions, and how many match. */
+export async function filterContacts(
+  db: Executor,
+  dialect: Dialect,
+  accountId: number,
+  conditions: FilterCondition[],
+  query: { page: number; perPage: number; sort?: ContactSort },
+): Promise<{ rows: ContactRow[]; count: number }> {
+  const base = db
+    .selectFrom('contacts')
+    .where('contacts.account_id', '=', accountId)
+    .where((eb) => combineConditions<Expression<SqlBool>>(conditions, (c) => conditionExpression(eb, dialect, accountId, c), (xs) => eb.and(xs), (xs) => eb.or(xs)));
+  const countRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  const rows = await ordered(base.selectAll('contacts'), dialect, query.sort)
+    .limit(query.perPage)
+    .offset((query.page - 1) * query.perPage)
+    .execute();
+  return { rows, count: Number(countRow?.n ?? 0) };
+}
+
+/* ---------------- labels ---------------- */
+
+/** The labels of these contacts of the account, in the order they were given. */
+export async function labelsOfContacts(db: Executor, accountId: number, contactIds: number[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  if (!contactIds.length) return out;
+  const rows = await db
+    .selectFrom('contact_labels')
+    .select(['contact_id', 'label'])
+    .where('account_id', '=', accountId)
+    .where('contact_id', 'in', [...new Set(contactIds)])
+    .orderBy('id')
+    .execute();
+  for (const r of rows) out.set(r.contact_id, [...(out.get(r.contact_id) ?? []), r.label]);
+  return out;
+}
+
+export async function replaceContactLabels(db: Executor, accountId: number, contactId: number, labels: string[]): Promise<void> {
+  await db.deleteFrom('contact_labels').where('account_id', '=', accountId).where('contact_id', '=', contactId).execute();
+  if (!labels.length) return;
+  await db
+    .insertInto('contact_labels')
+    .values(labels.map((label) => ({ contact_id: contactId, account_id: accountId, label })))
+    .execute();
+}
+
+/** Locks the contact row for a read-modify-write (PostgreSQL; SQLite transactions are serial). */
+export async function lockContact(db: Executor, dialect: Dialect, accountId: number, id: number): Promise<ContactRow | undefined> {
+  const q = db.selectFrom('contacts').selectAll().where('account_id', '=', accountId).where('id', '=', id);
+  return (dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
 }
 
 export function escapeLike(s: string): string {

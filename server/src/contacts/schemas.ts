@@ -29,17 +29,26 @@ export type ContactCreateBody = Static<typeof ContactCreateBody>;
 export const ContactUpdateBody = Type.Object(contactFields);
 export type ContactUpdateBody = Static<typeof ContactUpdateBody>;
 
-export const ContactListQuery = Type.Object({
+/** `page`, `sort` and `include_contact_inboxes`: every contact page takes them (list, search, active, filter). */
+export const ContactPageQuery = Type.Object({
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
   sort: Type.Optional(
-    Text(64, { description: 'email, name, phone_number, last_activity_at or created_at; prefix with - for descending' }),
+    Text(64, {
+      description:
+        'name, email, phone_number, last_activity_at, created_at, company_name, city or country (the last three from additional_attributes); prefix with - for descending',
+    }),
   ),
   include_contact_inboxes: Type.Optional(Type.Boolean({ default: true })),
+});
+
+export const ContactListQuery = Type.Object({
+  ...ContactPageQuery.properties,
+  labels: Type.Optional(Type.Array(Text(255), { maxItems: 100, description: 'Contacts with any of these labels' })),
 });
 export type ContactListQuery = Static<typeof ContactListQuery>;
 
 export const ContactSearchQuery = Type.Object({
-  ...ContactListQuery.properties,
+  ...ContactPageQuery.properties,
   q: Type.Optional(Text(255)),
 });
 export type ContactSearchQuery = Static<typeof ContactSearchQuery>;
@@ -52,8 +61,6 @@ export const ContactInboxBody = Type.Object({
 export type ContactInboxBody = Static<typeof ContactInboxBody>;
 
 /* ---------------- responses (src/contacts/presenters.ts) ---------------- */
-
-const UnixOrNull = (description = 'unix seconds') => Nullable(Type.Integer({ description }));
 
 /** The inbox inside a contact_inbox entry (presentInboxSlim). */
 export const InboxSlim = Open({
@@ -89,9 +96,9 @@ export const ContactJson = Open(
     identifier: Nullable(Type.String()),
     thumbnail: Type.String(),
     custom_attributes: AnyJson,
-    last_activity_at: UnixOrNull(),
-    created_at: UnixOrNull(),
-    updated_at: UnixOrNull(),
+    last_activity_at: Type.Optional(Type.Integer({ description: 'unix seconds; absent for a contact never active' })),
+    created_at: Type.Integer({ description: 'unix seconds' }),
+    updated_at: Type.Integer({ description: 'unix seconds' }),
     contact_inboxes: Type.Optional(Type.Array(ContactInboxJson, { description: 'on the /contacts endpoints (omitted by include_contact_inboxes=false)' })),
   },
   'A contact',
@@ -113,6 +120,24 @@ export const ContactCreated = Open({
   }),
 });
 
-const PageMeta = { count: Type.Integer(), current_page: Type.Integer(), total_pages: Type.Integer() };
+const PageMeta = { count: Type.Integer({ description: 'every matching contact' }), current_page: Type.Integer(), total_pages: Type.Integer() };
 export const ContactList = Open({ meta: Open(PageMeta), payload: Type.Array(ContactJson) });
-export const ContactSearchResult = Open({ meta: Open({ ...PageMeta, has_more: Type.Boolean() }), payload: Type.Array(ContactJson) });
+export const ContactSearchResult = Open({
+  meta: Open({
+    count: Type.Integer({ description: 'the contacts on this page (as the reference); total_count counts every match' }),
+    current_page: Type.Integer(),
+    has_more: Type.Boolean(),
+    total_count: Type.Integer(),
+    total_pages: Type.Integer(),
+  }),
+  payload: Type.Array(ContactJson),
+});
+
+export const ContactLabelsBody = Type.Object({
+  labels: Type.Optional(Type.Array(Text(255), { maxItems: 100, description: 'Replaces the whole label list (label titles)' })),
+});
+export const ContactLabelsResponse = Open({ payload: Type.Array(Type.String()) });
+
+export const DestroyCustomAttributesBody = Type.Object({
+  custom_attributes: Type.Union([Type.Array(Text(255), { maxItems: 1000 }), Text(255)], { description: 'The keys to remove from custom_attributes (one key may be sent as a string)' }),
+});

@@ -5,6 +5,7 @@ import type { Executor, Tx } from '../kernel/db.js';
 import { bit, fromJson, isUniqueViolation, toJson } from '../kernel/db.js';
 import { errors } from '../kernel/errors.js';
 import { jsonObject } from '../kernel/http.js';
+import { assertKnownCustomAttributes, customKeysOf, parseFilter } from '../kernel/filter.js';
 import { secureToken } from '../kernel/tokens.js';
 import { canAccessInbox, findInbox, visibleInboxIds, type InboxWithChannel } from '../inboxes/repository.js';
 import { conversationsOfContact } from '../conversations/repository.js';
@@ -158,7 +159,13 @@ export async function getContact(ctx: AppContext, auth: AccountContext, id: numb
 
 type Change = Record<string, { previous_value: unknown; current_value: unknown }>;
 
-/** Updates a contact (attributes merged), recording `contact.updated` with what changed, if anything did. */
+/**
+ * Updates a contact, recording `contact.updated` with what changed, if anything did.
+ * custom_attributes and additional_attributes are MERGED into the existing ones (the keys sent
+ * change, the others stay), as the reference's contacts update does (chatwoot-api.md, Contacts:
+ * "merged into the existing values, not replaced"); keys are removed with
+ * POST /contacts/:id/destroy_custom_attributes.
+ */
 export async function updateContact(ctx: AppContext, accountId: number, id: number, input: ContactFields): Promise<ContactRow> {
   const f = normalizeContactFields(input);
   const db = ctx.database.db;
@@ -200,11 +207,14 @@ export async function updateContact(ctx: AppContext, accountId: number, id: numb
   );
 }
 
-/** Administrators only (the route's access policy). The event carries a snapshot: the row (and its conversations) are gone afterwards. */
+/** Administrators only (the route's access policy); refused while the contact is online. The event carries a snapshot: the row (and its conversations) are gone afterwards. */
 export async function deleteContact(ctx: AppContext, auth: AccountContext, id: number): Promise<void> {
+  const online = await contactsOnline(ctx, auth.accountId);
   await ctx.database.transaction(async (trx) => {
     const c = await repo.findContact(trx, auth.accountId, id);
     if (!c) throw errors.notFound();
+    // As the reference: a contact online right now is not deleted (422 {message}).
+    if (online.has(c.id)) throw errors.invalid(`${c.name || 'The contact'} is online, please try again later`, []);
     const account = await repo.findAccountRef(trx, auth.accountId);
     await repo.deleteContact(trx, auth.accountId, id);
     await ctx.events(trx, auth.accountId, 'contact.deleted', {
@@ -214,7 +224,7 @@ export async function deleteContact(ctx: AppContext, auth: AccountContext, id: n
   });
 }
 
-function parseSort(sort: string | undefined): repo.ContactListQuery['sort'] {
+function parseSort(sort: string | undefined): repo.ContactSort | undefined {
   if (!sort) return undefined;
   const desc = sort.startsWith('-');
   const column = sort.replace(/^-/, '') as (typeof repo.CONTACT_SORTS)[number];
@@ -226,30 +236,145 @@ function parseSort(sort: string | undefined): repo.ContactListQuery['sort'] {
 
 export type ContactPage = {
   rows: ContactRow[];
+  /** Every matching contact (the list's, active and filter `meta.count`; search shows it as total_count). */
   count: number;
   page: number;
   totalPages: number;
   contactInboxes: Map<number, ContactInboxWithInbox[]> | null;
+  /** The ids of the account's contacts online now (/cable presence). */
+  online: ReadonlySet<number>;
 };
 
-/** Lists (or searches, with `q`) the account's contacts, 15 per page. */
-export async function listContacts(
-  ctx: AppContext,
-  auth: AccountContext,
-  query: { page?: number; sort?: string; q?: string; include_contact_inboxes?: boolean },
-  search = false,
-): Promise<ContactPage> {
-  if (search && !query.q?.trim()) throw errors.unprocessable('Specify search string with parameter q');
+type PageQuery = { page?: number; sort?: string; include_contact_inboxes?: boolean };
+
+/** The ids of the account's contacts present on /cable now (every node's view with Redis), for availability_status. */
+export async function contactsOnline(ctx: AppContext, accountId: number): Promise<Set<number>> {
+  return new Set((await ctx.realtime?.presence.online(accountId, 'contact')) ?? []);
+}
+
+async function pageOf(ctx: AppContext, auth: AccountContext, query: PageQuery, found: { rows: ContactRow[]; count: number }, online?: Set<number>): Promise<ContactPage> {
   const page = query.page ?? 1;
-  const db = ctx.database.db;
-  const { rows, count } = await repo.listContacts(db, auth.accountId, {
+  const contactInboxes = query.include_contact_inboxes === false ? null : await visibleContactInboxes(ctx, auth, found.rows.map((r) => r.id));
+  return {
+    rows: found.rows,
+    count: found.count,
     page,
+    totalPages: Math.ceil(found.count / CONTACTS_PER_PAGE),
+    contactInboxes,
+    online: online ?? (await contactsOnline(ctx, auth.accountId)),
+  };
+}
+
+/** GET /contacts: the account's resolved contacts (with an email, phone or identifier), 15 per page; `labels` keeps those with any of them. */
+export async function listContacts(ctx: AppContext, auth: AccountContext, query: PageQuery & { labels?: string[] }): Promise<ContactPage> {
+  const found = await repo.listContacts(ctx.database.db, ctx.database.dialect, auth.accountId, {
+    page: query.page ?? 1,
     perPage: CONTACTS_PER_PAGE,
     sort: parseSort(query.sort),
-    q: search ? query.q!.trim() : undefined,
+    labels: query.labels,
   });
-  const contactInboxes = query.include_contact_inboxes === false ? null : await visibleContactInboxes(ctx, auth, rows.map((r) => r.id));
-  return { rows, count, page, totalPages: Math.ceil(count / CONTACTS_PER_PAGE), contactInboxes };
+  return pageOf(ctx, auth, query, found);
+}
+
+/**
+ * GET /contacts/search: every contact of the account (named-only ones too) by name, email, phone
+ * number, identifier or id. The page's `count` is the number of contacts on this page, as the
+ * reference's; `total` (every match) gives total_count, total_pages and has_more.
+ */
+export async function searchContacts(ctx: AppContext, auth: AccountContext, query: PageQuery & { q?: string }): Promise<ContactPage> {
+  const q = query.q?.trim();
+  if (!q) throw errors.unprocessable('Specify search string with parameter q');
+  const found = await repo.searchContacts(ctx.database.db, ctx.database.dialect, auth.accountId, {
+    q,
+    page: query.page ?? 1,
+    perPage: CONTACTS_PER_PAGE,
+    sort: parseSort(query.sort),
+  });
+  return pageOf(ctx, auth, query, found);
+}
+
+/** GET /contacts/active: the account's contacts online now on /cable, 15 per page. */
+export async function activeContacts(ctx: AppContext, auth: AccountContext, query: PageQuery): Promise<ContactPage> {
+  const online = await contactsOnline(ctx, auth.accountId);
+  const found = await repo.listContactsByIds(ctx.database.db, ctx.database.dialect, auth.accountId, [...online], {
+    page: query.page ?? 1,
+    perPage: CONTACTS_PER_PAGE,
+    sort: parseSort(query.sort),
+  });
+  return pageOf(ctx, auth, query, found, online);
+}
+
+/**
+ * POST /contacts/filter: the reference's filter payload (src/kernel/filter.ts) over every contact of
+ * the account. A custom attribute must be one some contact of the account has (the reference wants a
+ * custom attribute definition; an unknown key is a 422 there too).
+ */
+export async function filterContacts(ctx: AppContext, auth: AccountContext, body: unknown, query: PageQuery): Promise<ContactPage> {
+  const conditions = parseFilter(body, repo.CONTACT_FILTER_SPEC);
+  const db = ctx.database.db;
+  const dialect = ctx.database.dialect;
+  const customKeys = customKeysOf(conditions);
+  if (customKeys.length) assertKnownCustomAttributes(conditions, await repo.customAttributeKeysInUse(db, dialect, auth.accountId, customKeys), repo.CONTACT_FILTER_SPEC);
+  const found = await repo.filterContacts(db, dialect, auth.accountId, conditions, {
+    page: query.page ?? 1,
+    perPage: CONTACTS_PER_PAGE,
+    sort: parseSort(query.sort),
+  });
+  return pageOf(ctx, auth, query, found);
+}
+
+/** What a single contact's JSON needs besides the row: its visible sessions and its presence. */
+export async function contactView(ctx: AppContext, auth: AccountContext, contact: ContactRow) {
+  const [cis, online] = await Promise.all([visibleContactInboxes(ctx, auth, [contact.id]), contactsOnline(ctx, auth.accountId)]);
+  return { contactInboxes: cis.get(contact.id) ?? [], availability: online.has(contact.id) ? ('online' as const) : ('offline' as const) };
+}
+
+/* ---------------- labels and custom attributes ---------------- */
+
+export const MAX_CONTACT_LABELS = 100;
+
+export async function getContactLabels(ctx: AppContext, auth: AccountContext, contactId: number): Promise<string[]> {
+  const contact = await getContact(ctx, auth, contactId);
+  return (await repo.labelsOfContacts(ctx.database.db, auth.accountId, [contact.id])).get(contact.id) ?? [];
+}
+
+/**
+ * POST /contacts/:id/labels: replaces the whole label list, as conversation labels do (titles trimmed,
+ * blanks dropped, de-duplicated, order kept). Label titles are free strings, like the reference's tags.
+ */
+export async function setContactLabels(ctx: AppContext, auth: AccountContext, contactId: number, labels: string[] | undefined): Promise<string[]> {
+  const next = [...new Set((labels ?? []).map((l) => String(l).trim()).filter(Boolean))];
+  if (next.length > MAX_CONTACT_LABELS) throw errors.invalid(`labels has too many entries (at most ${MAX_CONTACT_LABELS})`, ['labels']);
+  return ctx.database.transaction(async (trx) => {
+    const contact = await repo.lockContact(trx, ctx.database.dialect, auth.accountId, contactId);
+    if (!contact) throw errors.notFound();
+    const before = (await repo.labelsOfContacts(trx, auth.accountId, [contact.id])).get(contact.id) ?? [];
+    const same = before.length === next.length && before.every((l, i) => l === next[i]);
+    if (!same) await repo.replaceContactLabels(trx, auth.accountId, contact.id, next);
+    return next;
+  });
+}
+
+/**
+ * POST /contacts/:id/destroy_custom_attributes: removes these keys from custom_attributes (unknown
+ * keys are ignored) and answers the contact; `contact.updated` is recorded when something went.
+ */
+export async function destroyCustomAttributes(ctx: AppContext, accountId: number, contactId: number, keys: string[]): Promise<ContactRow> {
+  const drop = new Set(keys.map(String));
+  return ctx.database.transaction(async (trx) => {
+    const current = await repo.lockContact(trx, ctx.database.dialect, accountId, contactId);
+    if (!current) throw errors.notFound();
+    const before = fromJson<Record<string, unknown>>(current.custom_attributes);
+    const after = Object.fromEntries(Object.entries(before).filter(([k]) => !drop.has(k)));
+    if (Object.keys(after).length === Object.keys(before).length) return current;
+    const row = await repo.updateContact(trx, accountId, contactId, { custom_attributes: toJson(after) });
+    if (!row) throw errors.notFound();
+    await ctx.events(trx, accountId, 'contact.updated', {
+      contact_id: contactId,
+      changed_attributes: [{ custom_attributes: { previous_value: before, current_value: after } }],
+    });
+    return row;
+  });
 }
 
 /** Contact inboxes of these contacts that the actor may see (agents: their inboxes only). */

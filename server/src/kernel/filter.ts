@@ -92,8 +92,6 @@ export const MAX_FILTER_VALUE_CHARS = 255;
 const MAX_DAYS = 100_000;
 const DAY_MS = 86_400_000;
 
-const FilterScalar = Type.Union([Type.String({ maxLength: MAX_FILTER_VALUE_CHARS }), Type.Number(), Type.Boolean(), Type.Null()]);
-
 /**
  * The request body both filter routes declare (for the OpenAPI document and the client). It is kept
  * loose on purpose (values may be one scalar instead of a list, extra keys such as attribute_model are
@@ -106,7 +104,13 @@ export const FilterBody = Type.Object(
         {
           attribute_key: Type.String({ maxLength: 255, description: 'A standard attribute, or a custom attribute key' }),
           filter_operator: Type.String({ maxLength: 64, description: FILTER_OPERATORS.join(' | ') }),
-          values: Type.Optional(Type.Union([Type.Array(FilterScalar, { maxItems: MAX_FILTER_VALUES }), FilterScalar])),
+          // Items are left untyped: the schema's type coercion would turn 5 into "5" (or "12" into 12);
+          // parseFilter converts each value to the attribute's type.
+          values: Type.Optional(
+            Type.Union([Type.Array(Type.Unknown({ description: 'string | number | boolean' }), { maxItems: MAX_FILTER_VALUES }), Type.Null()], {
+              description: 'The values to compare with (one value may be sent alone); none for is_present / is_not_present',
+            }),
+          ),
           query_operator: Type.Optional(Type.Union([Type.String({ maxLength: 8, description: 'AND | OR, joining this condition to the next; null on the last' }), Type.Null()])),
           custom_attribute_type: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
         },

@@ -174,6 +174,14 @@ export interface ConversationsTable extends Timestamps {
   last_activity_at: number;
 }
 
+/** A contact's labels, as titles (0005_contact_labels). */
+export interface ContactLabelsTable {
+  id: Generated<number>;
+  contact_id: number;
+  account_id: number;
+  label: string;
+}
+
 export interface ConversationLabelsTable {
   id: Generated<number>;
   conversation_id: number;
@@ -294,6 +302,7 @@ export interface DB {
   contacts: ContactsTable;
   contact_inboxes: ContactInboxesTable;
   conversations: ConversationsTable;
+  contact_labels: ContactLabelsTable;
   conversation_labels: ConversationLabelsTable;
   messages: MessagesTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -11,7 +11,7 @@ import { consumer, disconnectAll, subscribe } from '../realtime/cable.js';
  */
 
 type T = 'number' | 'string' | 'boolean' | 'null' | 'object' | 'array';
-/** A key's spec: a type, a union `'string|null'`, or a nested object spec (the value must be an object). */
+/** A key's spec: a type, a union `'string|null'`, an optional key `'object?'` (absent, or of that type), or a nested object spec (the value must be an object). */
 type Spec = { [key: string]: string | Spec };
 
 const typeOf = (v: unknown): T => (v === null ? 'null' : Array.isArray(v) ? 'array' : (typeof v as T));
@@ -22,9 +22,11 @@ function expectShape(obj: unknown, spec: Spec, where: string) {
   const o = obj as Record<string, unknown>;
   for (const [k, want] of Object.entries(spec)) {
     const path = `${where}.${k}`;
+    const optional = typeof want === 'string' && want.endsWith('?');
+    if (optional && !Object.prototype.hasOwnProperty.call(o, k)) continue;
     expect(Object.prototype.hasOwnProperty.call(o, k), `${path} is present (keys: ${Object.keys(o).join(',')})`).toBe(true);
     if (typeof want === 'string') {
-      const allowed = want.split('|');
+      const allowed = want.replace(/\?$/, '').split('|');
       expect(allowed, `${path} has type ${want}, got ${typeOf(o[k])} (${JSON.stringify(o[k])})`).toContain(typeOf(o[k]));
     } else {
       expectShape(o[k], want, path);
@@ -46,7 +48,8 @@ const CONTACT: Spec = {
   identifier: 'string|null',
   thumbnail: 'string',
   custom_attributes: 'object',
-  last_activity_at: 'number|null',
+  // The reference leaves last_activity_at out for a contact never active (never null).
+  last_activity_at: 'number?',
   created_at: 'number',
 };
 const SLIM_INBOX: Spec = { id: 'number', avatar_url: 'string', channel_id: 'number', name: 'string', channel_type: 'string', provider: 'string|null' };
@@ -320,6 +323,32 @@ describeEachDb('wire conformance: every documented key with its JSON type', (dia
     const ci = await h.api('POST', `${base}/contacts/${created.payload.contact.id}/contact_inboxes`, { token: admin.token, body: { inbox_id: inbox.id } });
     expect(ci.status, ci.text).toBe(200);
     expectShape(ci.body, CONTACT_INBOX, 'POST /contacts/:id/contact_inboxes');
+  });
+
+  it('contact labels, active, filter and destroy_custom_attributes: {payload:[title]}, the list envelope, {payload:_contact}', async () => {
+    const id = created.payload.contact.id;
+    const set = await h.api('POST', `${base}/contacts/${id}/labels`, { token: admin.token, body: { labels: ['vip'] } });
+    expect(set.status, set.text).toBe(200);
+    expectShape(set.body, { payload: 'array' }, 'POST /contacts/:id/labels');
+    expect(set.body.payload).toEqual(['vip']);
+    const labels = await get(`${base}/contacts/${id}/labels`);
+    expect(labels).toEqual({ payload: ['vip'] });
+    await h.server.ctx.realtime.presence.touch(accountId, 'contact', id);
+    const active = await get(`${base}/contacts/active`);
+    expectShape(active, { meta: { count: 'number', current_page: 'number|string' }, payload: 'array' }, 'GET /contacts/active');
+    expect(active.payload.map((c: any) => c.id)).toEqual([id]);
+    expectShape(active.payload[0], { ...CONTACT, availability_status: 'string', contact_inboxes: 'array' }, 'GET /contacts/active payload[0]');
+    expect(active.payload[0].availability_status).toBe('online');
+    const filter = await h.api('POST', `${base}/contacts/filter`, {
+      token: admin.token,
+      body: { payload: [{ attribute_key: 'labels', filter_operator: 'equal_to', values: ['vip'], query_operator: null }] },
+    });
+    expect(filter.status, filter.text).toBe(200);
+    expectShape(filter.body, { meta: { count: 'number', current_page: 'number|string' }, payload: 'array' }, 'POST /contacts/filter');
+    expectShape(filter.body.payload[0], CONTACT, 'POST /contacts/filter payload[0]');
+    const destroyed = await h.api('POST', `${base}/contacts/${id}/destroy_custom_attributes`, { token: admin.token, body: { custom_attributes: ['none'] } });
+    expect(destroyed.status, destroyed.text).toBe(200);
+    expectShape(destroyed.body, { payload: { ...CONTACT, contact_inboxes: 'array' } }, 'POST /contacts/:id/destroy_custom_attributes');
   });
 
   it('conversation JSON (_conversation incl. meta) from create, show and the list envelope', async () => {
