@@ -235,9 +235,15 @@ export async function listContactsByIds(
   ids: number[],
   query: { page: number; perPage: number; sort?: ContactSort },
 ): Promise<{ rows: ContactRow[]; count: number }> {
-  const wanted = [...new Set(ids)].filter((n) => Number.isInteger(n) && n > 0);
+  const wanted = [...new Set(ids)].filter((n) => Number.isInteger(n) && n > 0 && n <= 2_147_483_647);
   if (!wanted.length) return { rows: [], count: 0 };
-  const base = db.selectFrom('contacts').where('contacts.account_id', '=', accountId).where('contacts.id', 'in', wanted);
+  // One bound parameter whatever the number of ids (a list of 40 000 online contacts would pass
+  // SQLite's limit of host parameters).
+  const among =
+    dialect === 'postgres'
+      ? sql<boolean>`contacts.id = any(${`{${wanted.join(',')}}`}::int[])`
+      : sql<boolean>`contacts.id in (select value from json_each(${JSON.stringify(wanted)}))`;
+  const base = db.selectFrom('contacts').where('contacts.account_id', '=', accountId).where(among);
   const countRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
   const rows = await ordered(base.selectAll('contacts'), dialect, query.sort)
     .limit(query.perPage)
