@@ -296,7 +296,9 @@ type ScrollBack = { pages: ScrollPage[]; loaded: number; error: string | null };
  * In the page: scrolls the message list to the top, again and again, until `target` older messages
  * are on screen. A page is timed from the scroll to the first frame showing messages older than the
  * page's `before` (seen in Resource Timing as a messages request with `before=`); the view
- * "jumped" when the message first visible just before the prepend is no longer first, or moved.
+ * "jumped" when the message first visible just before the prepend moved on screen (more than 2 px)
+ * or is gone. (It need not stay the first visible one: the older rows now fill the space above it
+ * where the "Loading earlier messages" line was.)
  */
 async function scrollBack(page: Page, target: number, firstId: number): Promise<ScrollBack> {
   // tsx compiles with keepNames: the function below refers to esbuild's __name helper, absent in the page.
@@ -384,7 +386,7 @@ async function scrollBack(page: Page, target: number, firstId: number): Promise<
           const el = document.querySelector(`[data-testid="message"][data-message-id="${before.id}"]`);
           if (el) shiftPx = Math.round(el.getBoundingClientRect().top - boxOf(sc2).top - before.top);
         }
-        const jumped = !before || !after || after.id !== before.id || shiftPx === null || Math.abs(shiftPx) > 2;
+        const jumped = !before || !after || shiftPx === null || Math.abs(shiftPx) > 2;
         track();
         pages.push({ ms: t1 - t0, jumped, shiftPx, beforeId: before?.id ?? null, afterId: after?.id ?? null, added: minBefore - seenMin });
       }

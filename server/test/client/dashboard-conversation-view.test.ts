@@ -282,9 +282,17 @@ function receiver() {
       await new Promise((r) => setTimeout(r, 400));
       await route.continue();
     });
+    // Each scroll to the top asks for one older page, not a chain of them (the restored position is
+    // away from the top, so the merge itself does not trigger the next load).
+    let olderRequests = 0;
+    // (One page is a `before=` request, then `after=…&before=` ones widening it.)
+    page.on('request', (r) => {
+      if (/\/messages\?.*before=/.test(r.url()) && !/[?&]after=/.test(r.url())) olderRequests++;
+    });
     let guard = 0;
     let checked = 0;
     for (;;) {
+      const requestsBefore = olderRequests;
       if (await page.getByText('Start of the conversation').count()) break;
       expect(guard++).toBeLessThan(40);
       // The first message row on screen once the list has rendered there, where it is, and how many are loaded.
@@ -308,6 +316,7 @@ function receiver() {
       const before = anchor!.loaded;
       await waitFor(async () => (await page.getByText('Start of the conversation').count()) > 0 || (await loaded()) > before, 'an older page', 20_000);
       await page.waitForTimeout(150);
+      expect(olderRequests - requestsBefore).toBeLessThanOrEqual(1);
       const moved = await scroller.evaluate((el, id) => el.querySelector<HTMLElement>(`[data-message-id="${id}"]`)?.getBoundingClientRect().top ?? null, anchor!.id);
       if (moved !== null) {
         expect(Math.abs(moved - anchor!.top)).toBeLessThan(8);
