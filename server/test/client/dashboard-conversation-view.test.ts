@@ -122,6 +122,7 @@ function receiver() {
     if (!(await panel.count())) await page.getByRole('button', { name: 'Contact', exact: true }).click();
     await panel.getByText('marie@example.com').waitFor(T);
     expect(await panel.textContent()).toMatch(/\+33123456789.*mc-1.*plan.*pro/s);
+    await shoot(page, 'conversation-contact-panel');
     if (await page.getByRole('button', { name: 'Hide contact' }).count()) await page.getByRole('button', { name: 'Hide contact' }).click();
 
     // Reply from the composer: the receiver gets the signed message_created callback.
