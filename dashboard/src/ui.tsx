@@ -7,19 +7,27 @@ type FieldProps = {
   onChange: (v: string) => void;
   type?: string;
   hint?: string;
+  /** Shown under the input, announced, and marks the input invalid. */
+  error?: string | null;
 } & Omit<React.InputHTMLAttributes<HTMLInputElement>, 'onChange' | 'value' | 'name' | 'type'>;
 
 /** A labelled input, its hint tied to it for screen readers. */
-export function Field({ label, name, value, onChange, type = 'text', hint, ...rest }: FieldProps) {
+export function Field({ label, name, value, onChange, type = 'text', hint, error, ...rest }: FieldProps) {
   const id = useId();
+  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input id={id} name={name} type={type} value={value} onChange={(e) => onChange(e.target.value)} aria-describedby={hint ? `${id}-hint` : undefined} {...rest} />
+      <input id={id} name={name} type={type} value={value} onChange={(e) => onChange(e.target.value)} aria-describedby={described || undefined} aria-invalid={error ? true : undefined} {...rest} />
       {hint && (
         <small id={`${id}-hint`} className="muted">
           {hint}
         </small>
+      )}
+      {error && (
+        <p id={`${id}-error`} className="field-error" role="alert">
+          {error}
+        </p>
       )}
     </div>
   );

@@ -3,7 +3,7 @@ import { api, unwrap } from '../../api.js';
 import { navigate, onLinkClick } from '../../router.js';
 import { paths } from '../../routes.js';
 import { useSession } from '../../session.js';
-import { Field } from '../../ui.js';
+import { Field, FormError } from '../../ui.js';
 import { AgentChecklist, membershipProblem, useAccountAgents } from './AgentChecklist.js';
 import { errorAttributes, problemText, type Inbox } from './common.js';
 
@@ -114,38 +114,20 @@ function DetailsStep({ headingRef, onBack, onCreated }: { headingRef: React.RefO
         API channel
       </h2>
       <form className="stack" onSubmit={submit} noValidate={false}>
-        <div>
-          <Field label="Channel name" name="name" value={name} onChange={setName} required maxLength={255} autoComplete="off" hint="Agents see it in the inbox list and on every conversation." aria-invalid={!!nameError} />
-          {nameError && (
-            <p className="field-error" role="alert">
-              {nameError}
-            </p>
-          )}
-        </div>
-        <div>
-          <Field
-            label="Callback URL (optional)"
-            name="webhook_url"
-            type="url"
-            value={url}
-            onChange={setUrl}
-            maxLength={2048}
-            placeholder="https://example.com/channelx/callback"
-            autoComplete="off"
-            hint="ChannelX POSTs each new message and conversation change here, signed with the inbox's secret. You can add it later."
-            aria-invalid={!!urlError}
-          />
-          {urlError && (
-            <p className="field-error" role="alert">
-              {urlError}
-            </p>
-          )}
-        </div>
-        {general && (
-          <p role="alert" className="error">
-            {general}
-          </p>
-        )}
+        <Field label="Channel name" name="name" value={name} onChange={setName} required maxLength={255} autoComplete="off" hint="Agents see it in the inbox list and on every conversation." error={nameError} />
+        <Field
+          label="Callback URL (optional)"
+          name="webhook_url"
+          type="url"
+          value={url}
+          onChange={setUrl}
+          maxLength={2048}
+          placeholder="https://example.com/channelx/callback"
+          autoComplete="off"
+          hint="ChannelX POSTs each new message and conversation change here, signed with the inbox's secret. You can add it later."
+          error={urlError}
+        />
+        <FormError message={general} />
         <div className="actions">
           <button type="submit" className="button primary" disabled={busy || !name.trim()}>
             {busy ? 'Creating…' : 'Create inbox'}

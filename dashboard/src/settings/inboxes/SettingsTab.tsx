@@ -3,7 +3,7 @@ import { api, unwrap } from '../../api.js';
 import { navigate } from '../../router.js';
 import { paths } from '../../routes.js';
 import { useSession } from '../../session.js';
-import { Field } from '../../ui.js';
+import { Field, FormError } from '../../ui.js';
 import { errorAttributes, problemText, setNextPageFlash, useFlash, type Inbox } from './common.js';
 
 /** Tab Settings: name and callback URL (administrators edit, agents read), and deleting the inbox. */
@@ -73,38 +73,20 @@ function EditForm({ inbox, onChange }: { inbox: Inbox; onChange: (i: Inbox) => v
     <section className="card" aria-labelledby="inbox-settings-title">
       <h2 id="inbox-settings-title">Inbox settings</h2>
       <form className="stack" onSubmit={submit}>
-        <div>
-          <Field label="Channel name" name="name" value={name} onChange={setName} required maxLength={255} autoComplete="off" aria-invalid={!!nameError} />
-          {nameError && (
-            <p className="field-error" role="alert">
-              {nameError}
-            </p>
-          )}
-        </div>
-        <div>
-          <Field
-            label="Callback URL"
-            name="webhook_url"
-            type="url"
-            value={url}
-            onChange={setUrl}
-            maxLength={2048}
-            placeholder="https://example.com/channelx/callback"
-            autoComplete="off"
-            hint="Where ChannelX POSTs this inbox's messages and conversation changes. Leave empty to send nothing."
-            aria-invalid={!!urlError}
-          />
-          {urlError && (
-            <p className="field-error" role="alert">
-              {urlError}
-            </p>
-          )}
-        </div>
-        {general && (
-          <p role="alert" className="error">
-            {general}
-          </p>
-        )}
+        <Field label="Channel name" name="name" value={name} onChange={setName} required maxLength={255} autoComplete="off" error={nameError} />
+        <Field
+          label="Callback URL"
+          name="webhook_url"
+          type="url"
+          value={url}
+          onChange={setUrl}
+          maxLength={2048}
+          placeholder="https://example.com/channelx/callback"
+          autoComplete="off"
+          hint="Where ChannelX POSTs this inbox's messages and conversation changes. Leave empty to send nothing."
+          error={urlError}
+        />
+        <FormError message={general} />
         <div className="actions">
           <button type="submit" className="button primary" disabled={busy || !dirty || !name.trim()}>
             {busy ? 'Saving…' : 'Save changes'}
