@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api, errorText, unwrap, type Profile } from './api.js';
 import { Field, FormError } from './ui.js';
 import { NotificationPrefs } from './notifications/NotificationPrefs.js';
+import { SecretValue } from './copy.js';
 
 /** /app/profile: name, notifications, password, access token. */
 export function ProfilePage({ profile, onChange }: { profile: Profile; onChange: (p: Profile) => void }) {
@@ -116,16 +117,6 @@ function AccessToken({ profile, onChange }: { profile: Profile; onChange: (p: Pr
   const [error, setError] = useState<string | null>(null);
   const token = profile.access_token;
 
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(token);
-      setNote('Copied to the clipboard.');
-    } catch {
-      setRevealed(true);
-      setNote('Copying is not allowed here: select the token and copy it.');
-    }
-  }
-
   async function rotate() {
     setBusy(true);
     setError(null);
@@ -144,17 +135,7 @@ function AccessToken({ profile, onChange }: { profile: Profile; onChange: (p: Pr
     <section className="card" aria-labelledby="token-title">
       <h2 id="token-title">Access Token</h2>
       <p className="muted">Send it as the <code>api_access_token</code> header to call the Application API as yourself. Keep it secret.</p>
-      <div className="token-row">
-        <code className="token" data-testid="access-token" aria-label={revealed ? 'Access token' : 'Access token (hidden)'}>
-          {revealed ? token : '•'.repeat(24)}
-        </code>
-        <button type="button" className="button" onClick={() => setRevealed((r) => !r)} aria-pressed={revealed}>
-          {revealed ? 'Hide' : 'Reveal'}
-        </button>
-        <button type="button" className="button" onClick={() => void copy()}>
-          Copy
-        </button>
-      </div>
+      <SecretValue label="Access token" value={token} testId="access-token" revealed={revealed} onReveal={setRevealed} />
       <div className="actions">
         {confirming ? (
           <>

@@ -3,7 +3,7 @@ import type { ResponseBody } from '@channelx/client';
 import { api, errorText, unwrap } from '../../api.js';
 import { Field } from '../../ui.js';
 import { invalidFields } from '../../contacts/format.js';
-import { CopyValue } from './CopyValue.js';
+import { CopyValue } from '../../copy.js';
 
 export type CreatedAgent = ResponseBody<'/api/v1/accounts/{account_id}/agents', 'post'>;
 

@@ -1,7 +1,8 @@
 import { useRef, useState } from 'react';
 import { api, unwrap } from '../../api.js';
 import { useSession } from '../../session.js';
-import { CopyNote, CopyValue, SecretValue, problemText, useCopy, useFlash, type Inbox } from './common.js';
+import { CopyNote, CopyValue, SecretValue, useCopy } from '../../copy.js';
+import { problemText, useFlash, type Inbox } from './common.js';
 import { SNIPPETS, type SnippetKind } from './snippet.js';
 
 /**

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, unwrap } from '../../api.js';
 import { ConfirmDialog } from '../../contacts/ConfirmDialog.js';
-import { CopyValue } from '../agents/CopyValue.js';
+import { SecretValue } from '../../copy.js';
 import type { Webhook } from './WebhookForm.js';
 
 /** The webhook's signing secret: masked, revealed or copied; rotated after a confirmation (the new one shown at once). */
@@ -23,7 +23,7 @@ export function SigningSecret({ accountId, webhook, onRotated }: { accountId: nu
         Every delivery is signed with it (<code>webhook-signature</code>, Standard Webhooks). Verify the signature in your endpoint before trusting a request.
       </p>
       {/* A new key after a rotation: the fresh secret is shown revealed, once. */}
-      <CopyValue key={rotated} value={webhook.secret} label="Signing secret" secret initiallyRevealed={rotated > 0} testId="webhook-secret" />
+      <SecretValue key={rotated} value={webhook.secret} label="Signing secret" initiallyRevealed={rotated > 0} testId="webhook-secret" />
       {rotated > 0 && (
         <p className="adm-status ok" role="status">
           New secret created. Update your endpoint: the previous secret still signs deliveries for 24 hours.
