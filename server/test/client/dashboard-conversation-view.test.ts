@@ -1,9 +1,8 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { NO_RATE_LIMITS, startTestServer, type TestServer } from '../support/harness.js';
 import { axeScan, buildDashboard, hasChromium, launchChromium, newPage as openPage, shoot, T } from '../support/browser.js';
+import { receiver } from '../support/receiver.js';
 import { waitFor } from '../support/wait.js';
 import { consumer, disconnectAll, subscribe } from '../realtime/cable.js';
 
@@ -13,33 +12,6 @@ import { consumer, disconnectAll, subscribe } from '../realtime/cable.js';
  * agents in browser contexts of their own.
  */
 
-type Hit = { headers: http.IncomingHttpHeaders; body: any };
-
-function receiver() {
-  const hits: Hit[] = [];
-  let failing = false;
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      let body: any = raw;
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        /* keep the text */
-      }
-      hits.push({ headers: req.headers, body });
-      res.statusCode = failing ? 500 : 200;
-      res.end(failing ? 'receiver down' : 'ok');
-    });
-  });
-  return {
-    hits,
-    fail: (on: boolean) => void (failing = on),
-    listen: () => new Promise<string>((r) => server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`))),
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 (hasChromium ? describe : describe.skip)('the conversation view in headless Chromium', () => {
   let h: TestServer;
