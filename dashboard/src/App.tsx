@@ -13,6 +13,9 @@ import { ConversationsPage } from './conversations/ConversationsPage.js';
 import { ContactsPage } from './contacts/ContactsPage.js';
 import { InboxesPage, InboxPage, NewInboxPage } from './settings/InboxesSettings.js';
 import { AgentsPage } from './settings/AgentsSettings.js';
+import { TeamsPage } from './settings/TeamsSettings.js';
+import { LabelsPage } from './settings/LabelsSettings.js';
+import { CannedResponsesPage } from './settings/CannedSettings.js';
 import { WebhookPage, WebhooksPage } from './settings/WebhooksSettings.js';
 
 type State =
@@ -109,6 +112,12 @@ function Page({ route }: { route: Route }) {
       return <InboxPage inboxId={route.inboxId} tab={route.tab} />;
     case 'agents':
       return <AgentsPage />;
+    case 'teams':
+      return <TeamsPage />;
+    case 'labels':
+      return <LabelsPage />;
+    case 'canned-responses':
+      return <CannedResponsesPage />;
     case 'webhooks':
       return <WebhooksPage />;
     case 'webhook':

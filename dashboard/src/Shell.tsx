@@ -41,6 +41,15 @@ export function Shell({ section, current, onSignedOut, children }: { section: Na
             <a className="subnav" href={paths.agents()} onClick={onLinkClick} aria-current={current === 'agents' ? 'page' : undefined}>
               Agents
             </a>
+            <a className="subnav" href={paths.teams()} onClick={onLinkClick} aria-current={current === 'teams' ? 'page' : undefined}>
+              Teams
+            </a>
+            <a className="subnav" href={paths.labels()} onClick={onLinkClick} aria-current={current === 'labels' ? 'page' : undefined}>
+              Labels
+            </a>
+            <a className="subnav" href={paths.cannedResponses()} onClick={onLinkClick} aria-current={current === 'canned-responses' ? 'page' : undefined}>
+              Canned responses
+            </a>
             {isAdministrator && (
               <a className="subnav" href={paths.webhooks()} onClick={onLinkClick} aria-current={current.startsWith('webhook') ? 'page' : undefined}>
                 Webhooks

@@ -9,6 +9,9 @@ export type Route =
   | { page: 'inbox-new' }
   | { page: 'inbox'; inboxId: number; tab: string | null }
   | { page: 'agents' }
+  | { page: 'teams' }
+  | { page: 'labels' }
+  | { page: 'canned-responses' }
   | { page: 'webhooks' }
   | { page: 'webhook'; webhookId: number }
   | { page: 'profile' }
@@ -42,6 +45,9 @@ export function matchRoute(path: string): Route | null {
       return iid && parts.length <= 5 ? { page: 'inbox', inboxId: iid, tab: d ?? null } : null;
     }
     if (b === 'agents' && c === undefined) return { page: 'agents' };
+    if (b === 'teams' && c === undefined) return { page: 'teams' };
+    if (b === 'labels' && c === undefined) return { page: 'labels' };
+    if (b === 'canned-responses' && c === undefined) return { page: 'canned-responses' };
     if (b === 'webhooks') {
       if (c === undefined) return { page: 'webhooks' };
       const wid = id(c);
@@ -79,6 +85,9 @@ export const paths = {
   newInbox: () => '/app/settings/inboxes/new',
   inbox: (iid: number, tab?: string) => `/app/settings/inboxes/${iid}${tab ? `/${tab}` : ''}`,
   agents: () => '/app/settings/agents',
+  teams: () => '/app/settings/teams',
+  labels: () => '/app/settings/labels',
+  cannedResponses: () => '/app/settings/canned-responses',
   webhooks: () => '/app/settings/webhooks',
   webhook: (wid: number) => `/app/settings/webhooks/${wid}`,
   profile: () => '/app/profile',

@@ -73,6 +73,9 @@ export function KeyboardLayer() {
     { id: 'nav.settings', title: 'Go to settings', group: 'Navigation', shortcut: 'g s', keywords: 'configuration', run: () => navigate(paths.inboxes()) },
     { id: 'nav.inboxes', title: 'Go to inboxes settings', group: 'Navigation', keywords: 'channels api channel', run: () => navigate(paths.inboxes()) },
     { id: 'nav.agents', title: 'Go to agents settings', group: 'Navigation', keywords: 'team users members', run: () => navigate(paths.agents()) },
+    { id: 'nav.teams', title: 'Go to teams settings', group: 'Navigation', keywords: 'groups departments', run: () => navigate(paths.teams()) },
+    { id: 'nav.labels', title: 'Go to labels settings', group: 'Navigation', keywords: 'tags colors', run: () => navigate(paths.labels()) },
+    { id: 'nav.canned-responses', title: 'Go to canned responses settings', group: 'Navigation', keywords: 'templates snippets saved replies short codes', run: () => navigate(paths.cannedResponses()) },
     ...(isAdministrator
       ? [{ id: 'nav.webhooks', title: 'Go to webhooks settings', group: 'Navigation', keywords: 'integrations events', run: () => navigate(paths.webhooks()) }]
       : []),

@@ -1,11 +1,21 @@
 import { forwardRef, useEffect, useImperativeHandle, useId, useLayoutEffect, useRef, useState } from 'react';
+import type { CannedResponse } from '../catalog.js';
+import { searchCanned } from '../settings/CannedSettings.js';
 
 export type ComposerMode = 'reply' | 'note';
-export type ComposerHandle = { focus(mode?: ComposerMode): void; send(): void };
+export type ComposerHandle = { focus(mode?: ComposerMode): void; send(): void; /** Types `/` at the caret (opens the canned responses). */ slash(): void };
 
 const TYPING_IDLE_MS = 3000;
 const TYPING_REFRESH_MS = 2500;
 const MAX_HEIGHT = 220;
+
+/** The `/query` the caret is in (a `/` that starts a word, then no space), or null. */
+export function slashQueryAt(text: string, caret: number): { start: number; query: string } | null {
+  const before = text.slice(0, caret);
+  const m = /(^|\s)\/([^\s/]*)$/.exec(before);
+  if (!m) return null;
+  return { start: before.length - m[2]!.length - 1, query: m[2]! };
+}
 
 /**
  * Reply or private note. Enter sends, Shift+Enter starts a new line (also Ctrl/⌘+Enter sends). While
@@ -20,8 +30,10 @@ export const Composer = forwardRef<
     onSend: (text: string, mode: ComposerMode) => Promise<boolean>;
     onTyping: (typing: boolean, mode: ComposerMode) => void;
     error: string | null;
+    /** The account's canned responses, for the `/` menu (loaded when it first opens). */
+    loadCanned?: () => Promise<CannedResponse[]>;
   }
->(function Composer({ canReply, cannotReplyReason, onSend, onTyping, error }, ref) {
+>(function Composer({ canReply, cannotReplyReason, onSend, onTyping, error, loadCanned }, ref) {
   const [mode, setMode] = useState<ComposerMode>('reply');
   const [text, setText] = useState('');
   const textRef = useRef(text);
@@ -35,6 +47,49 @@ export const Composer = forwardRef<
   const hintId = useId();
   const reasonId = useId();
   const disabled = mode === 'reply' && !canReply;
+
+  /* ---------- canned responses: `/` at the start of a word ---------- */
+  const listId = useId();
+  const [slash, setSlash] = useState<{ start: number; query: string } | null>(null);
+  const [dismissed, setDismissed] = useState<number | null>(null);
+  const [canned, setCanned] = useState<{ list: CannedResponse[] | null; error: string | null }>({ list: null, error: null });
+  const cannedLoading = useRef(false);
+  const [active, setActive] = useState(0);
+  const trackCaret = (value: string, el: HTMLTextAreaElement | null) => {
+    if (!loadCanned || !el) return;
+    const at = el.selectionStart === el.selectionEnd ? slashQueryAt(value, el.selectionStart) : null;
+    setSlash((cur) => (cur?.start === at?.start && cur?.query === at?.query ? cur : at));
+    if (!at || at.start !== dismissed) setDismissed(null);
+  };
+  const menuOpen = !!slash && dismissed !== slash.start && !disabled;
+  useEffect(() => {
+    if (!menuOpen || canned.list || cannedLoading.current || !loadCanned) return;
+    cannedLoading.current = true;
+    loadCanned()
+      .then((list) => setCanned({ list, error: null }))
+      .catch(() => setCanned({ list: null, error: 'Canned responses could not be loaded.' }))
+      .finally(() => (cannedLoading.current = false));
+  }, [menuOpen, canned.list, loadCanned]);
+  const matches = menuOpen && canned.list ? searchCanned(canned.list, slash!.query).slice(0, 8) : [];
+  useEffect(() => setActive(0), [slash?.query, slash?.start]);
+  const activeIndex = Math.min(active, Math.max(0, matches.length - 1));
+  const optionId = (i: number) => `${listId}-o${i}`;
+
+  const insertCanned = (c: CannedResponse) => {
+    const el = area.current;
+    if (!slash || !el) return;
+    const end = slash.start + 1 + slash.query.length;
+    const value = textRef.current;
+    const next = value.slice(0, slash.start) + c.content + value.slice(end);
+    const caret = slash.start + c.content.length;
+    typed(next);
+    textRef.current = next;
+    setSlash(null);
+    requestAnimationFrame(() => {
+      el.focus();
+      el.setSelectionRange(caret, caret);
+    });
+  };
 
   const stopTyping = () => {
     clearTimeout(idle.current);
@@ -92,6 +147,23 @@ export const Composer = forwardRef<
       requestAnimationFrame(() => area.current?.focus());
     },
     send: () => void send(),
+    slash() {
+      const el = area.current;
+      if (!el || el.disabled) return;
+      const value = textRef.current;
+      const at = el === document.activeElement ? el.selectionStart : value.length;
+      const pre = value.slice(0, at);
+      const insert = pre && !/\s$/.test(pre) ? ' /' : '/';
+      const next = pre + insert + value.slice(at);
+      typed(next);
+      textRef.current = next;
+      const caret = pre.length + insert.length;
+      requestAnimationFrame(() => {
+        el.focus();
+        el.setSelectionRange(caret, caret);
+        trackCaret(next, el);
+      });
+    },
   }));
 
   const label = mode === 'reply' ? 'Reply' : 'Private note';
@@ -122,8 +194,50 @@ export const Composer = forwardRef<
         ))}
         {mode === 'note' && <span className="cv-note-hint">Only agents see notes</span>}
       </div>
+      {menuOpen && (
+        <div className="cv-canned" data-testid="canned-menu">
+          <p className="cv-canned-head muted" id={`${listId}-h`}>
+            Canned responses{slash!.query ? ` matching “${slash!.query}”` : ''}
+          </p>
+          {matches.length > 0 ? (
+            <ul role="listbox" id={listId} aria-labelledby={`${listId}-h`} className="cv-canned-list">
+              {matches.map((c, i) => (
+                <li
+                  key={c.id}
+                  id={optionId(i)}
+                  role="option"
+                  aria-selected={i === activeIndex}
+                  className="cv-canned-option"
+                  onMouseDown={(e) => e.preventDefault()}
+                  onClick={() => insertCanned(c)}
+                  onMouseEnter={() => setActive(i)}
+                >
+                  <code>/{c.short_code}</code>
+                  <span className="cv-canned-text">{c.content}</span>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="cv-canned-note muted" role="status">
+              {canned.error ?? (!canned.list ? 'Loading canned responses…' : canned.list.length ? 'No canned response matches.' : 'No canned responses yet. Administrators add them in Settings → Canned responses.')}
+            </p>
+          )}
+          <p className="cv-canned-foot muted" aria-hidden="true">
+            ↑ ↓ to choose · Enter to insert · Esc to close
+          </p>
+        </div>
+      )}
       <textarea
         ref={area}
+        {...(menuOpen
+          ? {
+              role: 'combobox',
+              'aria-expanded': true,
+              'aria-autocomplete': 'list' as const,
+              'aria-controls': matches.length ? listId : undefined,
+              'aria-activedescendant': matches.length ? optionId(activeIndex) : undefined,
+            }
+          : {})}
         aria-label={label}
         className="cv-input"
         rows={2}
@@ -131,9 +245,27 @@ export const Composer = forwardRef<
         disabled={disabled}
         placeholder={disabled ? '' : mode === 'reply' ? 'Write a reply…' : 'Write a private note for your team…'}
         aria-describedby={disabled ? reasonId : hintId}
-        onChange={(e) => typed(e.target.value)}
-        onBlur={() => (textRef.current.trim() ? undefined : stopTyping())}
+        onChange={(e) => (typed(e.target.value), trackCaret(e.target.value, e.target))}
+        onSelect={(e) => trackCaret(e.currentTarget.value, e.currentTarget)}
+        onBlur={() => (setSlash(null), textRef.current.trim() ? undefined : stopTyping())}
         onKeyDown={(e) => {
+          if (menuOpen && !e.nativeEvent.isComposing) {
+            if (e.key === 'Escape') {
+              e.preventDefault();
+              setDismissed(slash!.start);
+              return;
+            }
+            if (matches.length && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
+              e.preventDefault();
+              setActive((activeIndex + (e.key === 'ArrowDown' ? 1 : matches.length - 1)) % matches.length);
+              return;
+            }
+            if (matches.length && (e.key === 'Enter' || e.key === 'Tab') && !e.shiftKey) {
+              e.preventDefault();
+              insertCanned(matches[activeIndex]!);
+              return;
+            }
+          }
           if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.nativeEvent.isComposing) {
             e.preventDefault();
             void send();

@@ -9,6 +9,7 @@ import { Composer, type ComposerHandle, type ComposerMode } from './Composer.js'
 import { Header, type HeaderActions, type MenuName } from './Header.js';
 import { ContactPanel, type OtherConversation } from './ContactPanel.js';
 import { Viewers, useViewers } from './Viewers.js';
+import { cannedApi, labelsApi, teamsApi, type Label, type Team } from '../catalog.js';
 import { MESSAGE_TYPE, PRIORITIES, SNOOZE_PRESETS, toMsg, type Agent, type Conversation, type Msg } from './model.js';
 import './conversation.css';
 
@@ -281,7 +282,7 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
           const a = await unwrap(
             api.POST('/api/v1/accounts/{account_id}/conversations/{conversation_id}/assignments', { params: { path }, body: { assignee_id: agentId } }),
           );
-          patchConv((c) => ({ ...c, meta: { ...c.meta, assignee: (a as Conversation['meta']['assignee']) ?? null } }));
+          patchConv((c) => ({ ...c, meta: { ...c.meta, assignee: (a || undefined) as Conversation['meta']['assignee'] } }));
         },
         agentId ? 'Assigned.' : 'Unassigned.',
       ),
@@ -336,6 +337,41 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
     if (menu === 'assign' && !agents) void loadAgents();
   }, [menu, agents, loadAgents]);
 
+  /* ---------------- teams, account labels, canned responses ---------------- */
+  const [teams, setTeams] = useState<Team[] | null>(null);
+  const [teamsError, setTeamsError] = useState<string | null>(null);
+  useEffect(() => {
+    if (menu !== 'team') return;
+    setTeamsError(null);
+    teamsApi
+      .list(accountId)
+      .then((t) => setTeams([...t].sort((a, b) => a.name.localeCompare(b.name))))
+      .catch((err) => setTeamsError(`Teams could not be loaded: ${errorText(err)}`));
+  }, [menu, accountId]);
+
+  const assignTeam = useCallback(
+    (team: Team | null) =>
+      act(
+        team ? 'Assigning the team' : 'Removing the team',
+        async () => {
+          await unwrap(api.POST('/api/v1/accounts/{account_id}/conversations/{conversation_id}/assignments', { params: { path }, body: { team_id: team?.id ?? 0 } }));
+          patchConv((c) => ({ ...c, meta: { ...c.meta, team: team ? { id: team.id, name: team.name } : undefined } }));
+        },
+        team ? `Team: ${team.name}.` : 'Team removed.',
+      ),
+    [act, path],
+  );
+
+  const [accountLabels, setAccountLabels] = useState<Label[] | null>(null);
+  const loadAccountLabels = useCallback(() => {
+    labelsApi
+      .list(accountId)
+      .then(setAccountLabels)
+      .catch(() => undefined /* the picker still takes free text */);
+  }, [accountId]);
+  useEffect(() => loadAccountLabels(), [loadAccountLabels]);
+  const loadCanned = useCallback(() => cannedApi.list(accountId), [accountId]);
+
   /* ---------------- contact panel ---------------- */
   // Open by default when the view is wide enough for it beside the messages; the agent's toggle wins.
   const [rootEl, setRootEl] = useState<HTMLElement | null>(null);
@@ -389,9 +425,12 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
         { id: 'conversation.assign-me', title: 'Assign to me', group: 'Conversation', shortcut: 'i', run: () => void assign(profile.id) },
         { id: 'conversation.assign', title: 'Assign to…', group: 'Conversation', keywords: 'agent assignee', run: () => setMenu('assign') },
         { id: 'conversation.unassign', title: 'Unassign', group: 'Conversation', run: () => void assign(null) },
+        { id: 'conversation.team', title: 'Assign a team…', group: 'Conversation', keywords: 'team group department', run: () => setMenu('team') },
+        { id: 'conversation.unassign-team', title: 'Remove the team', group: 'Conversation', keywords: 'team unassign', run: () => void assignTeam(null) },
+        { id: 'conversation.canned', title: 'Insert a canned response', group: 'Conversation', keywords: 'template saved reply short code slash', run: () => composer.current?.slash() },
         { id: 'conversation.snooze', title: 'Snooze…', group: 'Conversation', shortcut: 's', run: () => setMenu('snooze') },
         ...SNOOZE_PRESETS.map((p) => ({ id: `conversation.snooze-${p.id}`, title: `Snooze ${p.title.toLowerCase()}`, group: 'Conversation', run: () => void setStatus('snoozed', p.until()) })),
-        { id: 'conversation.labels', title: 'Labels…', group: 'Conversation', shortcut: 'l', keywords: 'tag', run: () => (void loadLabelSuggestions(), setMenu('labels')) },
+        { id: 'conversation.labels', title: 'Labels…', group: 'Conversation', shortcut: 'l', keywords: 'tag', run: () => (void loadLabelSuggestions(), loadAccountLabels(), setMenu('labels')) },
         { id: 'conversation.priority', title: 'Priority…', group: 'Conversation', shortcut: 'p', run: () => setMenu('priority') },
         ...PRIORITIES.map((p) => ({
           id: `conversation.priority-${p}`,
@@ -428,7 +467,14 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
   }
 
   const contactName = conv.meta.sender.name || 'Contact';
-  const actions: HeaderActions = { setStatus, assign, setPriority, setLabels, loadLabelSuggestions: () => void loadLabelSuggestions() };
+  const actions: HeaderActions = {
+    setStatus,
+    assign,
+    assignTeam,
+    setPriority,
+    setLabels,
+    loadLabelSuggestions: () => (void loadLabelSuggestions(), loadAccountLabels()),
+  };
   return (
     <section ref={setRootEl} className={`cv-root ${panelOpen ? 'with-panel' : ''}`} data-testid="conversation-view" data-conversation-id={conversationId} aria-label={`Conversation with ${contactName}`}>
       <div className="cv-main">
@@ -443,6 +489,9 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
           setMenu={setMenu}
           actions={actions}
           labelSuggestions={labelSuggestions}
+          accountLabels={accountLabels}
+          teams={teams}
+          teamsError={teamsError}
           panelOpen={panelOpen}
           onTogglePanel={() => setPanelOpen((o) => !o)}
         />
@@ -491,6 +540,7 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
           onSend={onSend}
           onTyping={onTyping}
           error={sendError}
+          loadCanned={loadCanned}
         />
       </div>
       {panelOpen && <ContactPanel conv={conv} others={others} othersError={othersError} />}

@@ -1,12 +1,14 @@
 import { useId, useState } from 'react';
 import { Popover } from './Menu.js';
+import { isHexColor, type Label, type Team } from '../catalog.js';
 import { fullDateTime, PRIORITIES, SNOOZE_PRESETS, STATUS_LABEL, type Agent, type Conversation } from './model.js';
 
-export type MenuName = 'snooze' | 'assign' | 'priority' | 'labels' | null;
+export type MenuName = 'snooze' | 'assign' | 'team' | 'priority' | 'labels' | null;
 
 export type HeaderActions = {
   setStatus: (status: 'open' | 'resolved' | 'snoozed', snoozedUntil?: number | null) => void;
   assign: (agentId: number | null) => void;
+  assignTeam: (team: Team | null) => void;
   setPriority: (priority: string | null) => void;
   setLabels: (labels: string[]) => void;
   loadLabelSuggestions: () => void;
@@ -24,6 +26,9 @@ export function Header({
   setMenu,
   actions,
   labelSuggestions,
+  accountLabels,
+  teams,
+  teamsError,
   panelOpen,
   onTogglePanel,
 }: {
@@ -37,12 +42,17 @@ export function Header({
   setMenu: (m: MenuName) => void;
   actions: HeaderActions;
   labelSuggestions: string[];
+  accountLabels: Label[] | null;
+  teams: Team[] | null;
+  teamsError: string | null;
   panelOpen: boolean;
   onTogglePanel: () => void;
 }) {
   const contact = conv.meta.sender;
   const status = conv.status;
   const assignee = conv.meta.assignee;
+  const team = (conv.meta as { team?: { id: number; name: string } | null }).team ?? null;
+  const colorOf = labelColors(accountLabels);
   const openFor = (m: Exclude<MenuName, null>) => (o: boolean) => setMenu(o ? m : null);
   return (
     <header className="cv-header">
@@ -102,6 +112,34 @@ export function Header({
             Unassign
           </button>
         </Popover>
+        <Popover label="Team" buttonText={team ? `Team: ${team.name}` : 'Team'} open={menu === 'team'} onOpenChange={openFor('team')} className="cv-assign" testId="team-menu">
+          {teamsError && (
+            <div role="menuitem" aria-disabled="true" className="cv-pop-note error">
+              {teamsError}
+            </div>
+          )}
+          {!teams && !teamsError && (
+            <div role="menuitem" aria-disabled="true" className="cv-pop-note muted">
+              Loading teams…
+            </div>
+          )}
+          {teams?.length === 0 && (
+            <div role="menuitem" aria-disabled="true" className="cv-pop-note muted">
+              No teams yet (Settings → Teams).
+            </div>
+          )}
+          {teams?.map((t) => (
+            <button key={t.id} type="button" role="menuitemradio" aria-checked={team?.id === t.id} onClick={() => (setMenu(null), actions.assignTeam(t))}>
+              <span className="cv-check" aria-hidden="true">
+                {team?.id === t.id ? '✓' : ''}
+              </span>
+              {t.name}
+            </button>
+          ))}
+          <button type="button" role="menuitem" onClick={() => (setMenu(null), actions.assignTeam(null))} disabled={!team}>
+            Remove the team
+          </button>
+        </Popover>
         <Popover label="Priority" buttonText="Priority" open={menu === 'priority'} onOpenChange={openFor('priority')}>
           {PRIORITIES.map((p) => {
             const current = (conv.priority ?? 'none') === p;
@@ -125,7 +163,7 @@ export function Header({
             setMenu(o ? 'labels' : null);
           }}
         >
-          <LabelsPanel labels={conv.labels} suggestions={labelSuggestions} onChange={actions.setLabels} />
+          <LabelsPanel labels={conv.labels} accountLabels={accountLabels} suggestions={labelSuggestions} onChange={actions.setLabels} />
         </Popover>
         <button type="button" className="button cv-panel-toggle" aria-pressed={panelOpen} onClick={onTogglePanel}>
           {panelOpen ? 'Hide contact' : 'Contact'}
@@ -135,6 +173,7 @@ export function Header({
         <ul className="cv-labels" aria-label="Labels">
           {conv.labels.map((l) => (
             <li key={l} className="cv-label">
+              <LabelDot color={colorOf(l)} />
               {l}
             </li>
           ))}
@@ -186,7 +225,18 @@ function SnoozePanel({ onSnooze }: { onSnooze: (until: number | null) => void })
   );
 }
 
-function LabelsPanel({ labels, suggestions, onChange }: { labels: string[]; suggestions: string[]; onChange: (labels: string[]) => void }) {
+/** A label's colour by title (account labels; case-insensitive), or null for a free-text label. */
+function labelColors(accountLabels: Label[] | null) {
+  const m = new Map((accountLabels ?? []).map((l) => [l.title.toLowerCase(), l.color]));
+  return (title: string) => m.get(title.toLowerCase()) ?? null;
+}
+
+function LabelDot({ color }: { color: string | null }) {
+  return color && isHexColor(color) ? <span className="cv-label-dot" style={{ background: color }} aria-hidden="true" /> : null;
+}
+
+function LabelsPanel({ labels, accountLabels, suggestions, onChange }: { labels: string[]; accountLabels: Label[] | null; suggestions: string[]; onChange: (labels: string[]) => void }) {
+  const colorOf = labelColors(accountLabels);
   const id = useId();
   const [text, setText] = useState('');
   const add = (l: string) => {
@@ -195,13 +245,19 @@ function LabelsPanel({ labels, suggestions, onChange }: { labels: string[]; sugg
     onChange([...labels, v]);
     setText('');
   };
-  const offered = suggestions.filter((s) => !labels.includes(s) && s.toLowerCase().includes(text.trim().toLowerCase())).slice(0, 8);
+  const q = text.trim().toLowerCase();
+  const has = new Set(labels.map((l) => l.toLowerCase()));
+  // The account's labels first (with their colours), then labels other conversations use.
+  const fromAccount = (accountLabels ?? []).map((l) => l.title).sort((a, b) => a.localeCompare(b));
+  const known = new Set(fromAccount.map((l) => l.toLowerCase()));
+  const offered = [...fromAccount, ...suggestions.filter((s) => !known.has(s.toLowerCase()))].filter((s) => !has.has(s.toLowerCase()) && s.toLowerCase().includes(q)).slice(0, 10);
   return (
     <div className="cv-labels-panel">
       {labels.length ? (
         <ul className="cv-labels" aria-label="Current labels">
           {labels.map((l) => (
             <li key={l} className="cv-label">
+              <LabelDot color={colorOf(l)} />
               {l}
               <button type="button" className="cv-label-x" aria-label={`Remove label ${l}`} onClick={() => onChange(labels.filter((x) => x !== l))}>
                 ×
@@ -228,12 +284,14 @@ function LabelsPanel({ labels, suggestions, onChange }: { labels: string[]; sugg
       </form>
       {offered.length > 0 && (
         <div className="cv-suggest">
-          <span className="muted">Suggestions</span>
+          <span className="muted">{accountLabels?.length ? 'Labels' : 'Suggestions'}</span>
           <ul className="cv-pop-list">
             {offered.map((s) => (
               <li key={s}>
                 <button type="button" onClick={() => add(s)} aria-label={`Add label ${s}`}>
-                  + {s}
+                  <span aria-hidden="true">+</span>
+                  <LabelDot color={colorOf(s)} />
+                  {s}
                 </button>
               </li>
             ))}

@@ -12,6 +12,8 @@ import { SkeletonRows } from './ConversationRow.js';
 import { InboxSelect, InboxSidebar, type InboxRef } from './InboxSidebar.js';
 import { filtersSearch, parseFilters, SORTS, STATUSES, TABS, type Filters, type Item, type Tab } from './model.js';
 import { useConversationList, useCounts } from './useConversationList.js';
+import { labelsApi, teamsApi, type Label, type Team } from '../catalog.js';
+import { useReconnected } from '../live.js';
 import './conversations.css';
 
 /** The view helper's component, with the props this page passes (older builds of it take fewer). */
@@ -44,6 +46,20 @@ function useInboxes() {
   return { inboxes, error, reload: load };
 }
 
+/** The account's labels (for the sidebar) and teams (for the team filter). */
+function useCatalog() {
+  const { accountId } = useSession();
+  const [labels, setLabels] = useState<Label[] | null>(null);
+  const [teams, setTeams] = useState<Team[] | null>(null);
+  const load = useCallback(() => {
+    labelsApi.list(accountId).then(setLabels, () => setLabels((l) => l ?? []));
+    teamsApi.list(accountId).then((t) => setTeams([...t].sort((a, b) => a.name.localeCompare(b.name))), () => setTeams((t) => t ?? []));
+  }, [accountId]);
+  useEffect(() => load(), [load]);
+  useReconnected(load);
+  return { labels, teams };
+}
+
 type BulkRun = { verb: string; done: number; total: number };
 type BulkResult = { verb: string; total: number; failures: (BulkFailure & { name: string })[] };
 
@@ -70,7 +86,8 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
 
   const { inboxes, error: inboxError, reload: reloadInboxes } = useInboxes();
   const inboxNames = useMemo(() => new Map((inboxes ?? []).map((i) => [i.id, i.name])), [inboxes]);
-  const { counts, inboxes: inboxCounts, error: countsError, refresh: refreshCounts } = useCounts(filters);
+  const { counts, inboxes: inboxCounts, labels: labelCounts, error: countsError, refresh: refreshCounts } = useCounts(filters);
+  const { labels: accountLabels, teams } = useCatalog();
   const { state, retry, loadMore, update } = useConversationList(filters, conversationId, refreshCounts);
   const items = state.items;
   const itemsRef = useRef(items);
@@ -89,6 +106,14 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
   const inboxHref = useCallback(
     (inboxId: number | null) => {
       const s = filtersSearch({ ...filters, inboxId });
+      return conversationId ? paths.conversation(conversationId, s) : paths.conversations(s);
+    },
+    [filters, conversationId],
+  );
+
+  const labelHref = useCallback(
+    (label: string | null) => {
+      const s = filtersSearch({ ...filters, label });
       return conversationId ? paths.conversation(conversationId, s) : paths.conversations(s);
     },
     [filters, conversationId],
@@ -130,7 +155,7 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
     });
   }, [items]);
   // Another view starts with nothing selected.
-  useEffect(() => setSelected(new Set()), [filters.tab, filters.status, filters.inboxId, filters.q, filters.sort]);
+  useEffect(() => setSelected(new Set()), [filters.tab, filters.status, filters.inboxId, filters.q, filters.sort, filters.label, filters.teamId]);
   const onSelect = useCallback((id: number, on: boolean) => {
     setSelected((s) => {
       const n = new Set(s);
@@ -211,6 +236,15 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
     ...TABS.map((t) => ({ id: `conversations.tab.${t.id}`, title: `Show ${t.label === 'All' ? 'all conversations' : t.label === 'Mine' ? 'my conversations' : 'unassigned conversations'}`, group: 'Conversations', shortcut: t.shortcut, run: () => go({ ...filtersRef.current, tab: t.id }) })),
     { id: 'conversations.select-all', title: 'Select all conversations on screen', group: 'Conversations', keywords: 'bulk', run: () => selectAll(true) },
   ];
+  for (const l of (accountLabels ?? []).filter((x) => x.show_on_sidebar)) {
+    commands.push({ id: `conversations.label.${l.id}`, title: `Show conversations labelled ${l.title}`, group: 'Conversations', keywords: 'label filter tag', run: () => go({ ...filtersRef.current, label: l.title }) });
+  }
+  for (const t of teams ?? []) {
+    commands.push({ id: `conversations.team.${t.id}`, title: `Show the conversations of team ${t.name}`, group: 'Conversations', keywords: 'team filter', run: () => go({ ...filtersRef.current, teamId: t.id }) });
+  }
+  if (filters.label || filters.teamId != null) {
+    commands.push({ id: 'conversations.clear-label-team', title: 'Clear the label and team filters', group: 'Conversations', keywords: 'label team filter all', run: () => go({ ...filtersRef.current, label: null, teamId: null }) });
+  }
   if (selected.size) {
     commands.push(
       { id: 'conversations.clear-selection', title: 'Clear the selection', group: 'Conversations', run: () => selectAll(false) },
@@ -336,7 +370,18 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
   return (
     <div className="cx-workspace">
       <h1 className="sr-only">Conversations</h1>
-      <InboxSidebar inboxes={inboxes} error={inboxError} onRetry={() => void reloadInboxes()} counts={inboxCounts} current={filters.inboxId} hrefOf={inboxHref} />
+      <InboxSidebar
+        inboxes={inboxes}
+        error={inboxError}
+        onRetry={() => void reloadInboxes()}
+        counts={inboxCounts}
+        current={filters.inboxId}
+        hrefOf={inboxHref}
+        labels={accountLabels}
+        labelCounts={labelCounts}
+        currentLabel={filters.label}
+        labelHref={labelHref}
+      />
 
       <section className="cx-listpane" aria-label="Conversation list">
         <div className="cx-listhead">
@@ -406,9 +451,30 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
                     </option>
                   ))}
                 </select>
+                {(!!teams?.length || filters.teamId != null) && (
+                  <select aria-label="Team" value={filters.teamId ?? ''} onChange={(e) => go({ ...filters, teamId: e.target.value ? Number(e.target.value) : null })}>
+                    <option value="">All teams</option>
+                    {teams?.map((t) => (
+                      <option key={t.id} value={t.id}>
+                        {t.name}
+                      </option>
+                    ))}
+                    {filters.teamId != null && !teams?.some((t) => t.id === filters.teamId) && <option value={filters.teamId}>Team {filters.teamId}</option>}
+                  </select>
+                )}
               </div>
             )}
           </div>
+          {filters.label && (
+            <div className="cx-note cx-filter-note" data-testid="label-filter">
+              <span>
+                Labelled <strong>{filters.label}</strong>
+              </span>
+              <button type="button" className="cx-link-button" onClick={() => go({ ...filters, label: null })} aria-label={`Clear the label filter ${filters.label}`}>
+                Clear
+              </button>
+            </div>
+          )}
           <BulkNote run={run} result={result} onDismiss={() => setResult(null)} />
           {countsError && (
             <p className="cx-note error" role="alert">

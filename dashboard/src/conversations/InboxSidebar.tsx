@@ -1,5 +1,6 @@
 import { onLinkClick } from '../router.js';
-import type { InboxCount } from './useConversationList.js';
+import type { InboxCount, LabelCount } from './useConversationList.js';
+import { isHexColor, type Label } from '../catalog.js';
 
 export type InboxRef = { id: number; name: string; channelType: string };
 
@@ -10,6 +11,11 @@ type Props = {
   counts: ReadonlyMap<number, InboxCount> | null;
   current: number | null;
   hrefOf: (inboxId: number | null) => string;
+  /** The account's labels shown in the sidebar (show_on_sidebar), their counts, the label filtered by. */
+  labels?: Label[] | null;
+  labelCounts?: ReadonlyMap<string, LabelCount> | null;
+  currentLabel?: string | null;
+  labelHref?: (title: string | null) => string;
 };
 
 function CountBadges({ c }: { c: InboxCount | undefined }) {
@@ -31,14 +37,15 @@ function CountBadges({ c }: { c: InboxCount | undefined }) {
 }
 
 /** The inbox sidebar: every inbox with its open and unread counts; at narrow widths a select (below). */
-export function InboxSidebar({ inboxes, error, onRetry, counts, current, hrefOf }: Props) {
+export function InboxSidebar({ inboxes, error, onRetry, counts, current, hrefOf, labels, labelCounts, currentLabel, labelHref }: Props) {
+  const shown = (labels ?? []).filter((l) => l.show_on_sidebar).sort((a, b) => a.title.localeCompare(b.title));
   let total: InboxCount | undefined;
   if (counts) {
     total = { open: 0, unread: 0 };
     for (const c of counts.values()) (total.open += c.open), (total.unread += c.unread);
   }
   return (
-    <nav className="cx-sidebar" aria-label="Inboxes">
+    <nav className="cx-sidebar" aria-label="Inboxes and labels">
       <h2 className="cx-sidebar-title">Inboxes</h2>
       <ul>
         <li>
@@ -68,6 +75,35 @@ export function InboxSidebar({ inboxes, error, onRetry, counts, current, hrefOf 
         </div>
       )}
       {inboxes?.length === 0 && <p className="muted cx-sidebar-note">No inboxes yet.</p>}
+      {labelHref && shown.length > 0 && (
+        <>
+          <h2 className="cx-sidebar-title cx-sidebar-labels" id="cx-labels-title">
+            Labels
+          </h2>
+          <ul aria-labelledby="cx-labels-title" data-testid="sidebar-labels">
+            {shown.map((l) => {
+              const on = currentLabel?.toLowerCase() === l.title.toLowerCase();
+              const n = labelCounts?.get(l.title.toLowerCase());
+              return (
+                <li key={l.id}>
+                  <a href={labelHref(on ? null : l.title)} onClick={onLinkClick} aria-current={on ? 'page' : undefined} title={l.description || l.title} data-label={l.title}>
+                    <span className="cx-label-dot" style={{ background: isHexColor(l.color) ? l.color : 'var(--muted)' }} aria-hidden="true" />
+                    <span className="cx-inbox-name">{l.title}</span>
+                    {n && (
+                      <span className="cx-inbox-counts">
+                        <span className="cx-open-count" title={`${n.open} open`}>
+                          <span aria-hidden="true">{n.open}</span>
+                          <span className="sr-only">, {n.open} open</span>
+                        </span>
+                      </span>
+                    )}
+                  </a>
+                </li>
+              );
+            })}
+          </ul>
+        </>
+      )}
     </nav>
   );
 }

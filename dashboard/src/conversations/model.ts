@@ -30,15 +30,19 @@ export const SORTS: { id: SortKey; label: string }[] = [
   { id: 'priority_desc', label: 'Priority' },
 ];
 
-export type Filters = { tab: Tab; status: StatusFilter; sort: SortKey; inboxId: number | null; q: string };
-export const DEFAULT_FILTERS: Filters = { tab: 'all', status: 'open', sort: 'last_activity_at_desc', inboxId: null, q: '' };
+export type Filters = { tab: Tab; status: StatusFilter; sort: SortKey; inboxId: number | null; q: string; label: string | null; teamId: number | null };
+export const DEFAULT_FILTERS: Filters = { tab: 'all', status: 'open', sort: 'last_activity_at_desc', inboxId: null, q: '', label: null, teamId: null };
 
 const oneOf = <T extends string>(v: string | null, all: { id: T }[], fallback: T): T => (all.some((x) => x.id === v) ? (v as T) : fallback);
 
 export function parseFilters(search: string): Filters {
   const p = new URLSearchParams(search);
   const inbox = p.get('inbox');
+  const team = p.get('team');
+  const label = (p.get('label') ?? '').trim().slice(0, 255);
   return {
+    label: label || null,
+    teamId: team && /^[1-9]\d{0,15}$/.test(team) ? Number(team) : null,
     tab: oneOf(p.get('tab'), TABS, DEFAULT_FILTERS.tab),
     status: oneOf(p.get('status'), STATUSES, DEFAULT_FILTERS.status),
     sort: oneOf(p.get('sort'), SORTS, DEFAULT_FILTERS.sort),
@@ -51,6 +55,8 @@ export function parseFilters(search: string): Filters {
 export function filtersSearch(f: Filters): string {
   const p = new URLSearchParams();
   if (f.inboxId != null) p.set('inbox', String(f.inboxId));
+  if (f.label) p.set('label', f.label);
+  if (f.teamId != null) p.set('team', String(f.teamId));
   if (f.tab !== DEFAULT_FILTERS.tab) p.set('tab', f.tab);
   if (f.status !== DEFAULT_FILTERS.status) p.set('status', f.status);
   if (f.sort !== DEFAULT_FILTERS.sort) p.set('sort', f.sort);
@@ -67,6 +73,8 @@ export function apiQuery(f: Filters, withTab = true) {
     status: f.status,
     ...(withTab ? { assignee_type: ASSIGNEE_TYPE[f.tab] } : {}),
     ...(f.inboxId != null ? { inbox_id: f.inboxId } : {}),
+    ...(f.label ? { labels: [f.label] } : {}),
+    ...(f.teamId != null ? { team_id: f.teamId } : {}),
     ...(f.q.trim() ? { q: f.q.trim() } : {}),
   };
 }
@@ -92,6 +100,7 @@ export type Item = {
   contactName: string;
   contactSearch: string;
   assignee: { id: number; name: string } | null;
+  teamId: number | null;
   labels: string[];
   unread: number;
   lastActivityAt: number;
@@ -142,6 +151,12 @@ function assigneeOf(a: Person | null | undefined) {
   return a && a.id != null ? { id: a.id, name: a.available_name || a.name || 'Agent' } : null;
 }
 
+/** The team of a conversation's meta (present only when it has one). */
+function teamIdOf(meta: unknown): number | null {
+  const t = (meta as { team?: { id?: unknown } | null }).team;
+  return t && typeof t.id === 'number' ? t.id : null;
+}
+
 /** A row from the API's conversation JSON (list, show). */
 export function itemFromJson(c: ConversationJson): Item {
   return {
@@ -151,6 +166,7 @@ export function itemFromJson(c: ConversationJson): Item {
     priority: c.priority,
     ...contactFields(c.meta.sender as Person),
     assignee: assigneeOf(c.meta.assignee as Person | null),
+    teamId: teamIdOf(c.meta),
     labels: c.labels,
     unread: c.unread_count,
     lastActivityAt: c.last_activity_at ?? c.timestamp ?? c.created_at ?? 0,
@@ -171,6 +187,7 @@ export function itemFromEvent(c: ConversationEvent, prev?: Item): Item {
     priority: c.priority,
     ...contactFields(c.meta.sender as Person),
     assignee: assigneeOf(c.meta.assignee as Person | null),
+    teamId: teamIdOf(c.meta),
     labels: c.labels,
     unread: c.unread_count,
     lastActivityAt: c.last_activity_at ?? c.timestamp ?? c.created_at ?? 0,
@@ -207,6 +224,9 @@ export function matches(it: Item, f: Filters, userId: number, inList: boolean): 
   if (f.inboxId != null && it.inboxId !== f.inboxId) return false;
   if (f.tab === 'mine' && it.assignee?.id !== userId) return false;
   if (f.tab === 'unassigned' && it.assignee) return false;
+  if (f.teamId != null && it.teamId !== f.teamId) return false;
+  // Labels match as the server does (case-insensitive).
+  if (f.label && !it.labels.some((l) => l.toLowerCase() === f.label!.toLowerCase())) return false;
   const q = f.q.trim().toLowerCase();
   if (q && !inList) return it.contactSearch.includes(q) || (!!it.preview && !it.preview.private && it.preview.text.toLowerCase().includes(q));
   return true;

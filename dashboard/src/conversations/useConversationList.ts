@@ -204,11 +204,14 @@ export function useConversationList(filters: Filters, openId: number | null, onC
 /** Counts for the tabs (same filters as the view, every assignee type) and the inbox sidebar. */
 export type Counts = { mine: number; unassigned: number; all: number };
 export type InboxCount = { open: number; unread: number };
+/** Per account label (lowercased title): its open conversations the user can see. */
+export type LabelCount = { open: number; unread: number };
 
 export function useCounts(filters: Filters) {
   const { accountId } = useSession();
   const [counts, setCounts] = useState<Counts | null>(null);
   const [inboxes, setInboxes] = useState<Map<number, InboxCount> | null>(null);
+  const [labels, setLabels] = useState<Map<string, LabelCount> | null>(null);
   const [error, setError] = useState<string | null>(null);
   const key = JSON.stringify([accountId, apiQuery(filters, false)]);
   const filtersRef = useRef(filters);
@@ -223,6 +226,8 @@ export function useCounts(filters: Filters) {
       setCounts({ mine: r.meta.mine_count, unassigned: r.meta.unassigned_count, all: r.meta.all_count });
       const per = (r.meta as { inboxes?: { inbox_id: number; open_count: number; unread_count: number }[] }).inboxes;
       if (per) setInboxes(new Map(per.map((x) => [x.inbox_id, { open: x.open_count, unread: x.unread_count }])));
+      const byLabel = (r.meta as { labels?: { title: string; open_count: number; unread_count?: number }[] }).labels;
+      if (byLabel) setLabels(new Map(byLabel.map((x) => [x.title.toLowerCase(), { open: x.open_count, unread: x.unread_count ?? 0 }])));
       setError(null);
     } catch (err) {
       if (mine === gen.current) setError(errorText(err));
@@ -240,5 +245,5 @@ export function useCounts(filters: Filters) {
   }, [fetchCounts]);
   useEffect(() => () => clearTimeout(timer.current), []);
 
-  return { counts, inboxes, error, refresh };
+  return { counts, inboxes, labels, error, refresh };
 }
