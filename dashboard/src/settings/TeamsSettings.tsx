@@ -132,7 +132,7 @@ export function TeamsPage() {
                   <td className="adm-wrap">{t.description || <span className="muted">—</span>}</td>
                   <td>{t.allow_auto_assign ? <span className="badge ok">On</span> : <span className="badge wait">Off</span>}</td>
                   <td className="adm-actions">
-                    <button type="button" className="button small" aria-expanded={openId === t.id} aria-label={`${isAdministrator ? 'Manage' : 'View'} team ${t.name}`} onClick={() => (setCreating(false), setOpenId((o) => (o === t.id ? null : t.id)))}>
+                    <button type="button" className="button small" aria-expanded={openId === t.id} aria-label={isAdministrator ? `Manage team ${t.name}` : `Members of team ${t.name}`} onClick={() => (setCreating(false), setOpenId((o) => (o === t.id ? null : t.id)))}>
                       {isAdministrator ? 'Manage' : 'Members'}
                     </button>
                     {isAdministrator && (

@@ -1,12 +1,15 @@
 import type { AppContext } from '../context.js';
 import type { AccountContext } from '../kernel/auth.js';
 import type { Tx } from '../kernel/db.js';
-import { fromJson, now, toJson } from '../kernel/db.js';
+import { bit, fromJson, now, toJson } from '../kernel/db.js';
 import { errors } from '../kernel/errors.js';
 import { jsonObject } from '../kernel/http.js';
 import type { AgentRow } from '../users/presenter.js';
 import { changeConversation, checkAttributeValues, parseSnoozedUntil, type ConversationChange, type Performer } from './changes.js';
 import { assertAssignable, parseAssigneeId } from './service.js';
+import { writeActivity } from './activity.js';
+import { findContact, updateContact as updateContactRow } from '../contacts/repository.js';
+import { findUserNames } from '../users/repository.js';
 import * as repo from './repository.js';
 
 /** Conversation state changes on an already authorized conversation. Each records its events in its transaction. */
@@ -123,20 +126,93 @@ export async function setLabels(ctx: AppContext, auth: AccountContext, conv: rep
   return next;
 }
 
-/** Merges custom attributes into the conversation's. */
-export async function mergeCustomAttributes(ctx: AppContext, auth: AccountContext, conv: repo.ConversationRow, raw: unknown) {
-  const attrs = jsonObject(raw, 'custom_attributes') ?? {};
-  checkAttributeValues(attrs, 'custom_attributes');
+/** Writes the conversation's custom attributes computed from the current ones (one change, its events). */
+async function rewriteCustomAttributes(
+  ctx: AppContext,
+  auth: AccountContext,
+  conv: repo.ConversationRow,
+  next: (current: Record<string, unknown>) => Record<string, unknown>,
+) {
   const { conversation } = await mutate(
     ctx,
     conv,
     async (_trx, current) => {
-      const merged = toJson({ ...fromJson<Record<string, unknown>>(current.custom_attributes), ...attrs });
-      return { patch: merged !== current.custom_attributes ? { custom_attributes: merged } : {}, result: null };
+      const json = toJson(next(fromJson<Record<string, unknown>>(current.custom_attributes) ?? {}));
+      return { patch: json !== current.custom_attributes ? { custom_attributes: json } : {}, result: null };
     },
     performerOf(auth),
   );
   return fromJson<Record<string, unknown>>(conversation.custom_attributes);
+}
+
+/**
+ * POST …/custom_attributes, as the reference: the sent object replaces the custom attributes,
+ * unless `merge` is true, when only the keys sent change and the others stay.
+ */
+export async function setCustomAttributes(ctx: AppContext, auth: AccountContext, conv: repo.ConversationRow, raw: unknown, merge = false) {
+  const attrs = jsonObject(raw, 'custom_attributes') ?? {};
+  checkAttributeValues(attrs, 'custom_attributes');
+  return rewriteCustomAttributes(ctx, auth, conv, (current) => (merge ? { ...current, ...attrs } : attrs));
+}
+
+/** POST …/destroy_custom_attributes: removes these keys (unknown keys are ignored). */
+export async function destroyCustomAttributes(ctx: AppContext, auth: AccountContext, conv: repo.ConversationRow, keys: string[]) {
+  const drop = new Set(keys);
+  return rewriteCustomAttributes(ctx, auth, conv, (current) => Object.fromEntries(Object.entries(current).filter(([k]) => !drop.has(k))));
+}
+
+/**
+ * mute / unmute, with the reference's semantics: a conversation is muted while its contact is
+ * blocked (`muted` in the conversation JSON). Muting resolves the conversation and blocks the
+ * contact, so the contact's incoming messages no longer reopen any of their conversations and new
+ * ones start resolved; unmuting unblocks the contact (the conversation stays as it is). Each real
+ * change leaves its activity line ("Grace Hopper has muted the conversation") and records
+ * `contact.updated` with the blocked change; muting what is already muted changes nothing.
+ */
+export async function setMuted(ctx: AppContext, auth: AccountContext, conv: repo.ConversationRow, muted: boolean) {
+  const performer = performerOf(auth);
+  return ctx.database.transaction(async (trx) => {
+    const contact = await findContact(trx, conv.account_id, conv.contact_id);
+    if (!contact) throw errors.notFound();
+    const { conversation } = await changeConversation(
+      ctx,
+      trx,
+      conv.id,
+      async (current) => {
+        const patch: repo.ConversationPatch = {};
+        if (muted && current.status !== repo.STATUS.resolved) {
+          patch.status = repo.STATUS.resolved;
+          patch.status_changed_at = now();
+          patch.snoozed_until = null;
+        }
+        // The mute line below is activity too: it moves last_activity_at like the others.
+        if (!!contact.blocked !== muted) patch.last_activity_at = now();
+        return { patch, result: null };
+      },
+      performer,
+    );
+    if (!!contact.blocked === muted) return conversation;
+    await updateContactRow(trx, conv.account_id, contact.id, { blocked: bit(muted) });
+    await ctx.events(trx, conv.account_id, 'contact.updated', {
+      contact_id: contact.id,
+      changed_attributes: [{ blocked: { previous_value: !muted, current_value: muted } }],
+    });
+    const name = (await findUserNames(trx, [auth.user.id]))[0]?.name ?? 'An agent';
+    await writeActivity(ctx, trx, conversation, [`${name} has ${muted ? 'muted' : 'unmuted'} the conversation`], Number(conversation.last_activity_at));
+    return conversation;
+  });
+}
+
+/**
+ * DELETE /conversations/:id (administrators): the conversation goes with its messages and labels
+ * (foreign-key cascades) in one transaction. As in the reference, no event is recorded: its webhook
+ * and socket events have no "conversation deleted", and events already in the outbox for this
+ * conversation are skipped by the listeners once it is gone.
+ */
+export async function deleteConversation(ctx: AppContext, auth: AccountContext, displayId: number): Promise<void> {
+  await ctx.database.transaction(async (trx) => {
+    if (!(await repo.deleteConversationRow(trx, auth.accountId, displayId))) throw errors.notFound();
+  });
 }
 
 /**

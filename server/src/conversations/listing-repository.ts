@@ -69,6 +69,13 @@ function filters(eb: Eb, accountId: number, inboxIds: number[] | null, q: Conver
       ]),
     );
   }
+  if (q.conversation_type === 'unattended') {
+    // The reference's unattended scope: never replied to, or waiting since the last reply.
+    c.push(eb.or([eb('conversations.first_reply_created_at', 'is', null), eb('conversations.waiting_since', 'is not', null)]));
+  } else if (q.conversation_type) {
+    // mention / participating: no mentions or participants exist in ChannelX, so nothing matches.
+    c.push(sql<SqlBool>`1 = 0`);
+  }
   if (q.source_id) {
     whereExists(
       eb

@@ -42,12 +42,11 @@ export function presentConversation(b: ConversationBundle) {
   const c = b.conv;
   const last = pushOf(b, b.lastMessage);
   return {
+    // As in the reference, assignee and assignee_type are there only when assigned (team: only with a team).
     meta: {
       sender: presentContact(b.contact),
       channel: b.inbox.channel_type,
-      assignee: b.assignee ? presentAgent(b.assignee) : null,
-      assignee_type: assigneeType(b),
-      team: null,
+      ...(b.assignee ? { assignee: presentAgent(b.assignee), assignee_type: 'User' } : {}),
       hmac_verified: !!b.contactInbox?.hmac_verified,
     },
     id: c.display_id,
@@ -62,16 +61,17 @@ export function presentConversation(b: ConversationBundle) {
     custom_attributes: fromJson(c.custom_attributes),
     inbox_id: c.inbox_id,
     labels: b.labels,
-    muted: false,
+    // Muted while the contact is blocked (the reference's mute blocks the contact).
+    muted: !!b.contact.blocked,
     snoozed_until: unix(c.snoozed_until),
     status: statusName(c.status),
-    created_at: unix(c.created_at),
+    created_at: toI(c.created_at),
     updated_at: Number(c.updated_at) / 1000,
-    timestamp: unix(c.last_activity_at),
+    timestamp: toI(c.last_activity_at),
     first_reply_created_at: toI(c.first_reply_created_at),
     unread_count: b.unreadCount,
     last_non_activity_message: pushOf(b, b.lastNonActivity),
-    last_activity_at: unix(c.last_activity_at),
+    last_activity_at: toI(c.last_activity_at),
     priority: priorityName(c.priority),
     waiting_since: toI(c.waiting_since),
     sla_policy_id: null,
@@ -166,6 +166,14 @@ export async function presentConversationPage(db: Executor, page: ConversationPa
   };
 }
 
+/** `GET /conversations/search` and `POST /conversations/filter`: `{meta: {counts…, current_page, total_pages}, payload}`. */
+export async function presentConversationResults(db: Executor, page: ConversationPage) {
+  return {
+    meta: { ...page.counts, current_page: page.page, total_pages: page.totalPages },
+    payload: await presentConversations(db, page.rows),
+  };
+}
+
 /** `GET /conversations/meta`: the counts, plus the ChannelX per-inbox counts (`meta.inboxes`). */
 export const presentConversationMeta = <T extends object>(counts: T, inboxes: { inbox_id: number; open_count: number; unread_count: number }[]) => ({
   meta: { ...counts, inboxes: inboxes.map((i) => ({ inbox_id: i.inbox_id, open_count: i.open_count, unread_count: i.unread_count })) },
@@ -181,3 +189,8 @@ export function presentStatusToggle(conv: Pick<ConversationRow, 'display_id' | '
 
 /** `POST …/custom_attributes`: the merged attributes. */
 export const presentCustomAttributes = <T>(customAttributes: T) => ({ custom_attributes: customAttributes });
+
+/** `GET …/attachments`: `{meta: {total_count}, payload: [attachment]}`. ChannelX stores no files yet, so a page is always empty. */
+export function presentConversationAttachments(attachments: never[], totalCount: number) {
+  return { meta: { total_count: totalCount }, payload: attachments };
+}

@@ -83,6 +83,12 @@ export async function updateConversation(db: Executor, id: number, patch: Conver
     .executeTakeFirstOrThrow();
 }
 
+/** Deletes the conversation by display_id; its messages and labels go with it (ON DELETE CASCADE). */
+export async function deleteConversationRow(db: Executor, accountId: number, displayId: number): Promise<boolean> {
+  const res = await db.deleteFrom('conversations').where('account_id', '=', accountId).where('display_id', '=', displayId).executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
+}
+
 /** The latest conversation of a contact session (inboxes locked to a single conversation reuse it). */
 export async function latestConversationOf(db: Executor, contactInboxId: number): Promise<ConversationRow | undefined> {
   return db

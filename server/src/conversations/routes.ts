@@ -3,9 +3,18 @@ import type { AppContext } from '../context.js';
 import { idempotent, userScope } from '../kernel/idempotency.js';
 import { presentAgent } from '../users/presenter.js';
 import * as actions from './actions.js';
-import { conversationCounts, inboxCounts, listConversations } from './listing.js';
+import { conversationCounts, filterConversations, inboxCounts, listConversations, searchConversations } from './listing.js';
+import { FilterBody } from '../kernel/filter.js';
 import { payloadOf } from '../kernel/presenters.js';
-import { presentConversationMeta, presentConversationPage, presentCustomAttributes, presentOneConversation, presentStatusToggle } from './presenters.js';
+import {
+  presentConversationAttachments,
+  presentConversationMeta,
+  presentConversationPage,
+  presentConversationResults,
+  presentCustomAttributes,
+  presentOneConversation,
+  presentStatusToggle,
+} from './presenters.js';
 import { errorResponses, EmptyOk } from '../accounts/schemas.js';
 import * as s from './schemas.js';
 import { createConversation } from './service.js';
@@ -75,6 +84,53 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
   );
 
+  // Literal segments (search, meta, filter) win over /:conversation_id whatever the registration order (find-my-way).
+  app.get(
+    `${BASE}/search`,
+    {
+      config: { access: 'member' },
+      schema: {
+        tags,
+        summary: "Search conversations: q matches incoming and outgoing message text and the contact's name, e-mail and phone number (25 per page)",
+        description:
+          'Every status unless `status` narrows it (as in the reference); agents see the conversations of their inboxes. A blank or missing q is a 422. ' +
+          'The counts (before the assignee_type filter) are those of the matching conversations.',
+        params: s.AccountParams,
+        querystring: s.ConversationSearchQuery,
+        response: { 200: s.ConversationResultPage, ...errorResponses(401, 422) },
+      },
+    },
+    async (req) => {
+      const auth = principal(req);
+      return presentConversationResults(db, await searchConversations(ctx, auth, req.query));
+    },
+  );
+
+  app.post(
+    `${BASE}/filter`,
+    {
+      config: { access: 'member' },
+      schema: {
+        tags,
+        summary: 'Filter conversations with the reference filter payload (25 per page, latest activity first)',
+        description:
+          'Body `{payload: [{attribute_key, filter_operator, values, query_operator}]}`. Attributes: status (names, or all), assignee_id, inbox_id, team_id, priority (names), ' +
+          'display_id, campaign_id (ChannelX has no campaigns), labels, created_at, last_activity_at, the additional attributes browser_language, conversation_language, country_code, referer, mail_subject, ' +
+          'and any custom attribute some conversation of the account has. Operators as the reference allows per attribute: equal_to, not_equal_to, contains, does_not_contain, ' +
+          'is_present, is_not_present, is_greater_than, is_less_than, days_before. `query_operator` (AND/OR) joins a condition to the next; AND binds tighter. ' +
+          'An unknown attribute, operator or value is a 422. Agents see the conversations of their inboxes. `page` in the query string.',
+        params: s.AccountParams,
+        querystring: s.PageQuery,
+        body: FilterBody,
+        response: { 200: s.ConversationResultPage, ...errorResponses(401, 422) },
+      },
+    },
+    async (req) => {
+      const auth = principal(req);
+      return presentConversationResults(db, await filterConversations(ctx, auth, req.body, req.query.page));
+    },
+  );
+
   app.get(ONE, { config: { access: 'inbox-member' }, schema: { tags, summary: 'Show a conversation (by display id)', params: s.ConversationParams, response: { 200: s.ConversationJson, ...errorResponses(401, 404) } } }, async (req) => {
     return presentOneConversation(db, conversationOf(req));
   });
@@ -88,6 +144,64 @@ export async function register(app: TypedApp, ctx: AppContext) {
       const updated = req.body.priority !== undefined ? await actions.setPriority(ctx, auth, conv, req.body.priority) : conv;
       return presentOneConversation(db, updated);
     },
+  );
+
+  app.delete(
+    `${BASE}/:conversation_id`,
+    {
+      config: { access: 'administrator' },
+      schema: {
+        tags,
+        summary: 'Delete a conversation with its messages (administrators); 200 with an empty body',
+        description: 'As in the reference, no webhook or socket event is sent for a deletion. An agent gets 401, as on every administrator route.',
+        params: s.ConversationParams,
+        response: { 200: EmptyOk, ...errorResponses(401, 404) },
+      },
+    },
+    async (req, reply) => {
+      await actions.deleteConversation(ctx, principal(req), req.params.conversation_id);
+      return reply.status(200).send();
+    },
+  );
+
+  for (const muted of [true, false]) {
+    app.post(
+      `${ONE}/${muted ? 'mute' : 'unmute'}`,
+      {
+        config: { access: 'inbox-member' },
+        schema: {
+          tags,
+          summary: muted
+            ? "Mute the conversation: it is resolved and its contact blocked, so the contact's messages no longer reopen it; 200 with an empty body"
+            : 'Unmute the conversation: its contact is unblocked (the status stays); 200 with an empty body',
+          description:
+            "The reference's semantics: `muted` is the contact's `blocked` (every conversation of a blocked contact is muted, and a blocked contact's new conversations start resolved). " +
+            'A change leaves an activity line ("Grace Hopper has muted the conversation") and sends contact_updated; muting a muted conversation changes nothing.',
+          params: s.ConversationParams,
+          response: { 200: EmptyOk, ...errorResponses(401, 404, 409) },
+        },
+        ...idem,
+      },
+      async (req, reply) => {
+        await actions.setMuted(ctx, principal(req), conversationOf(req), muted);
+        return reply.status(200).send();
+      },
+    );
+  }
+
+  app.get(
+    `${ONE}/attachments`,
+    {
+      config: { access: 'inbox-member' },
+      schema: {
+        tags,
+        summary: "The attachments of the conversation's messages, newest first (100 per page); always empty: ChannelX stores no files yet",
+        params: s.ConversationParams,
+        querystring: s.PageQuery,
+        response: { 200: s.ConversationAttachments, ...errorResponses(401, 404, 422) },
+      },
+    },
+    async () => presentConversationAttachments([], 0),
   );
 
   app.post(
@@ -216,13 +330,40 @@ export async function register(app: TypedApp, ctx: AppContext) {
     `${ONE}/custom_attributes`,
     {
       config: { access: 'inbox-member' },
-      schema: { tags, summary: 'Merge custom attributes into the conversation', params: s.ConversationParams, body: s.CustomAttributesBody, response: { 200: s.CustomAttributesResponse, ...errorResponses(401, 404, 409, 422) } },
+      schema: {
+        tags,
+        summary: 'Set the custom attributes: replaces them, or with merge: true changes only the keys sent (as the reference)',
+        params: s.ConversationParams,
+        body: s.CustomAttributesBody,
+        response: { 200: s.CustomAttributesResponse, ...errorResponses(401, 404, 409, 422) },
+      },
       ...idem,
     },
     async (req) => {
       const auth = principal(req);
       const conv = conversationOf(req);
-      return presentCustomAttributes(await actions.mergeCustomAttributes(ctx, auth, conv, req.body.custom_attributes));
+      return presentCustomAttributes(await actions.setCustomAttributes(ctx, auth, conv, req.body.custom_attributes, req.body.merge));
+    },
+  );
+
+  app.post(
+    `${ONE}/destroy_custom_attributes`,
+    {
+      config: { access: 'inbox-member' },
+      schema: {
+        tags,
+        summary: 'Remove custom attributes by key; returns the remaining ones',
+        description: 'The reference answers 204 with no body; ChannelX answers 200 with `{custom_attributes}` (what is left).',
+        params: s.ConversationParams,
+        body: s.DestroyCustomAttributesBody,
+        response: { 200: s.CustomAttributesResponse, ...errorResponses(401, 404, 409, 422) },
+      },
+      ...idem,
+    },
+    async (req) => {
+      const keys = req.body.custom_attributes;
+      const list = Array.isArray(keys) ? keys : [keys];
+      return presentCustomAttributes(await actions.destroyCustomAttributes(ctx, principal(req), conversationOf(req), list));
     },
   );
 }

@@ -45,6 +45,13 @@ export const ConversationListQuery = Type.Object({
     }),
   ),
   source_id: Type.Optional(Text(255)),
+  conversation_type: Type.Optional(
+    Type.Union([Type.Literal('mention'), Type.Literal('participating'), Type.Literal('unattended')], {
+      description:
+        'unattended: no first reply yet, or waiting for a reply since the last one (waiting_since set). ' +
+        'mention and participating match nothing: ChannelX has no mentions or participants yet',
+    }),
+  ),
   sort_by: Type.Optional(
     Text(64, {
       description:
@@ -82,8 +89,30 @@ export const LabelsBody = Type.Object({
 });
 
 export const CustomAttributesBody = Type.Object({
-  custom_attributes: JsonObject('Merged into the existing custom attributes'),
+  custom_attributes: JsonObject('Replaces the custom attributes (with merge: true, merged into them)'),
+  merge: Type.Optional(Type.Boolean({ description: 'true: only the keys sent change, the others stay (as the reference)' })),
 });
+
+export const DestroyCustomAttributesBody = Type.Object({
+  custom_attributes: Type.Union([Type.Array(Text(255), { maxItems: 1000 }), Text(255)], {
+    description: 'The keys to remove (a single key may be sent as a string)',
+  }),
+});
+
+export const ConversationSearchQuery = Type.Object({
+  q: Type.Optional(
+    Text(255, { description: "Required: text searched (case-insensitive, substring) in incoming and outgoing message content and in the contact's name, e-mail and phone number" }),
+  ),
+  status: Type.Optional(
+    Type.Union([StatusName, Type.Literal('all')], { description: 'all (default: a search looks at every status, as in the reference), open, resolved, pending or snoozed' }),
+  ),
+  assignee_type: ConversationListQuery.properties.assignee_type,
+  inbox_id: Type.Optional(Id),
+  labels: ConversationListQuery.properties.labels,
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
+});
+
+export const PageQuery = Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })) });
 
 /* ---------------- responses (src/conversations/presenters.ts) ---------------- */
 
@@ -96,9 +125,9 @@ export const ConversationJson = Open(
     meta: Open({
       sender: ContactJson,
       channel: Type.String(),
-      assignee: Nullable(AgentSchema),
-      assignee_type: Nullable(Type.String({ description: 'User when assigned' })),
-      team: Type.Null(),
+      assignee: Type.Optional(AgentSchema),
+      assignee_type: Type.Optional(Type.String({ description: 'User; present only when assigned, like assignee' })),
+      team: Type.Optional(Type.Unknown({ description: 'the team; present only when the conversation has one' })),
       hmac_verified: Type.Boolean(),
     }),
     id: Type.Integer({ description: 'the display_id' }),
@@ -113,16 +142,16 @@ export const ConversationJson = Open(
     custom_attributes: AnyJson,
     inbox_id: Type.Integer(),
     labels: Type.Array(Type.String()),
-    muted: Type.Boolean(),
+    muted: Type.Boolean({ description: 'true while the contact is blocked (POST …/mute blocks it, …/unmute unblocks it)' }),
     snoozed_until: UnixOrNull(),
     status: Type.String({ description: 'open | resolved | pending | snoozed' }),
-    created_at: UnixOrNull(),
+    created_at: Unix(),
     updated_at: Type.Number({ description: 'unix seconds with milliseconds' }),
-    timestamp: UnixOrNull('unix seconds of the last activity'),
+    timestamp: Unix('unix seconds of the last activity'),
     first_reply_created_at: Unix('unix seconds, 0 when never'),
     unread_count: Type.Integer(),
     last_non_activity_message: Nullable(CableMessage),
-    last_activity_at: UnixOrNull(),
+    last_activity_at: Unix(),
     priority: Nullable(Type.String({ description: 'low | medium | high | urgent' })),
     waiting_since: Unix('unix seconds, 0 when not waiting'),
     sla_policy_id: Type.Null(),
@@ -145,6 +174,16 @@ export const ConversationPage = Open({
     meta: Open({ ...ConversationCounts.properties, current_page: Type.Integer(), total_pages: Type.Integer() }),
     payload: ConversationList,
   }),
+});
+
+/** `GET /conversations/search` and `POST /conversations/filter`: `{meta: {counts…, current_page, total_pages}, payload}` (no `data` wrapper, as in the reference). */
+export const ConversationResultPage = Open({
+  meta: Open({
+    ...ConversationCounts.properties,
+    current_page: Type.Integer(),
+    total_pages: Type.Integer({ description: 'ChannelX extension' }),
+  }),
+  payload: ConversationList,
 });
 
 /** ChannelX extension of /conversations/meta: per-inbox counts for a sidebar. */
@@ -175,6 +214,30 @@ export const ToggleStatusResponse = Open({
     conversation_id: Type.Integer({ description: 'the display_id' }),
     current_status: Type.String({ description: 'open | resolved | pending | snoozed' }),
     snoozed_until: UnixOrNull(),
+  }),
+});
+
+/** One attachment of `GET …/attachments` (the reference's attachment push data plus the message's time and sender). */
+export const ConversationAttachment = Open(
+  {
+    message_id: Type.Integer(),
+    thumb_url: Type.String(),
+    data_url: Type.String(),
+    file_size: Type.Integer(),
+    file_type: Type.String({ description: 'image | audio | video | file | location | fallback | …' }),
+    extension: Nullable(Type.String()),
+    width: Nullable(Type.Integer()),
+    height: Nullable(Type.Integer()),
+    created_at: Type.Integer({ description: "unix seconds of the message" }),
+    sender: Type.Optional(Type.Unknown({ description: "the message sender's push data" })),
+  },
+  'An attachment of a message of the conversation',
+);
+
+export const ConversationAttachments = Open({
+  meta: Open({ total_count: Type.Integer() }),
+  payload: Type.Array(ConversationAttachment, {
+    description: 'Newest first, 100 per page. Always empty today: ChannelX stores no files yet (a message with attachments is refused with a 422).',
   }),
 });
 

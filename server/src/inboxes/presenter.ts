@@ -1,5 +1,6 @@
 import { fromJson } from '../kernel/db.js';
 import type { InboxWithChannel } from './repository.js';
+import { weeklySchedule } from './working-hours.js';
 
 export const SENDER_NAME_TYPES = ['friendly', 'professional'] as const;
 const senderNameType = (inbox: Pick<InboxWithChannel, 'sender_name_type'>) => SENDER_NAME_TYPES[inbox.sender_name_type] ?? 'friendly';
@@ -26,7 +27,7 @@ export function presentInbox(inbox: InboxWithChannel, opts: { admin: boolean }) 
     enable_auto_assignment: !!inbox.enable_auto_assignment,
     auto_assignment_config: {},
     out_of_office_message: inbox.out_of_office_message,
-    working_hours: [],
+    working_hours: weeklySchedule(inbox.working_hours),
     timezone: inbox.timezone,
     allow_messages_after_resolved: !!inbox.allow_messages_after_resolved,
     lock_to_single_conversation: !!inbox.lock_to_single_conversation,
@@ -102,3 +103,6 @@ export function inboxEventWebhookData(inbox: InboxWithChannel, account: { id: nu
     account,
   };
 }
+
+/** `DELETE /inboxes/:id`: the reference's body (its deletion runs in a job; here it is done when this answers). */
+export const presentInboxDeleted = () => ({ message: 'Your inbox deletion request will be processed in some time.' });

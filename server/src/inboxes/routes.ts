@@ -1,11 +1,11 @@
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
 import { principal } from '../accounts/guard.js';
-import { AccountParams, EmptyOk, errorResponses } from '../accounts/schemas.js';
-import { presentInbox } from './presenter.js';
+import { AccountParams, errorResponses } from '../accounts/schemas.js';
+import { presentInbox, presentInboxDeleted } from './presenter.js';
 import { payloadOf } from '../kernel/presenters.js';
 import { createInbox, deleteInbox, resetInboxSecret, updateInbox, visibleInbox, visibleInboxes } from './service.js';
-import { InboxCreateBody, InboxList, InboxParams, InboxSchema, InboxUpdateBody } from './schemas.js';
+import { InboxCreateBody, InboxDeleted, InboxList, InboxParams, InboxSchema, InboxUpdateBody } from './schemas.js';
 import { registerMemberRoutes } from './member-routes.js';
 
 const BASE = '/api/v1/accounts/:account_id/inboxes';
@@ -89,15 +89,16 @@ export async function register(app: TypedApp, ctx: AppContext) {
       config: { access: 'administrator' },
       schema: {
         tags: ['Inboxes'],
-        summary: 'Delete an inbox with its conversations (administrators)',
+        summary: 'Delete an inbox with its conversations (administrators); answers the reference\'s `{message}`',
+        description: 'The reference deletes in a background job and says so in `message`; ChannelX has deleted everything when it answers.',
         params: InboxParams,
-        response: { 200: EmptyOk, ...errorResponses(401, 404) },
+        response: { 200: InboxDeleted, ...errorResponses(401, 404) },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const auth = principal(req);
       await deleteInbox(ctx, auth, req.params.id);
-      return reply.status(200).send(undefined);
+      return presentInboxDeleted();
     },
   );
 

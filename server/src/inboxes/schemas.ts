@@ -2,6 +2,32 @@ import { Type, type Static } from 'typebox';
 import { AnyJson, Id, JsonObject, NullableText, Open, Text } from '../accounts/schemas.js';
 import { AgentSchema } from '../users/presenter.js';
 
+const Hour = Type.Union([Type.Integer({ minimum: 0, maximum: 23 }), Type.Null()]);
+const Minutes = Type.Union([Type.Integer({ minimum: 0, maximum: 59 }), Type.Null()]);
+
+/** One day of `working_hours` on input: the day's fields that change (the others stay). */
+export const WorkingHourInput = Type.Object({
+  day_of_week: Type.Integer({ minimum: 0, maximum: 6, description: '0 = Sunday … 6 = Saturday' }),
+  closed_all_day: Type.Optional(Type.Boolean()),
+  open_all_day: Type.Optional(Type.Boolean({ description: 'open 0:00-23:59' })),
+  open_hour: Type.Optional(Hour),
+  open_minutes: Type.Optional(Minutes),
+  close_hour: Type.Optional(Hour),
+  close_minutes: Type.Optional(Minutes),
+});
+export type WorkingHourInput = Static<typeof WorkingHourInput>;
+
+/** One day of `working_hours` in the inbox JSON (the reference's weekly schedule). */
+export const WorkingHourJson = Open({
+  day_of_week: Type.Integer(),
+  closed_all_day: Type.Boolean(),
+  open_hour: Type.Union([Type.Integer(), Type.Null()]),
+  open_minutes: Type.Union([Type.Integer(), Type.Null()]),
+  close_hour: Type.Union([Type.Integer(), Type.Null()]),
+  close_minutes: Type.Union([Type.Integer(), Type.Null()]),
+  open_all_day: Type.Boolean(),
+});
+
 const SenderNameType = Type.Union([Type.Literal('friendly'), Type.Literal('professional'), Type.Integer({ minimum: 0, maximum: 1 })]);
 
 /** Inbox settings accepted on create and update (the reference's inbox fields). */
@@ -18,6 +44,13 @@ const InboxFields = {
   lock_to_single_conversation: Type.Optional(Type.Boolean()),
   sender_name_type: Type.Optional(SenderNameType),
   business_name: Type.Optional(NullableText(255)),
+  working_hours: Type.Optional(
+    Type.Array(WorkingHourInput, {
+      maxItems: 7,
+      description: 'Days to change, by day_of_week (the other days stay); closing time after opening time unless closed_all_day or open_all_day',
+    }),
+  ),
+  hmac_mandatory: Type.Optional(Type.Boolean({ description: 'the same as channel.hmac_mandatory (which wins when both are sent)' })),
 };
 
 const ChannelFields = {
@@ -60,6 +93,7 @@ export const InboxSchema = Open(
     greeting_enabled: Type.Boolean(),
     greeting_message: Nullable(Type.String()),
     working_hours_enabled: Type.Boolean(),
+    working_hours: Type.Array(WorkingHourJson, { description: 'the weekly schedule, one entry per day_of_week (0 = Sunday)' }),
     enable_email_collect: Type.Boolean(),
     csat_survey_enabled: Type.Boolean(),
     enable_auto_assignment: Type.Boolean(),
@@ -81,6 +115,7 @@ export const InboxSchema = Open(
 );
 
 export const InboxList = Open({ payload: Type.Array(InboxSchema) });
+export const InboxDeleted = Open({ message: Type.String({ description: 'Your inbox deletion request will be processed in some time.' }) });
 export const InboxParams = Type.Object({ account_id: Id, id: Id });
 export const InboxMembersParams = Type.Object({ account_id: Id, inbox_id: Id });
 export const MemberList = Open({ payload: Type.Array(AgentSchema) });

@@ -17,6 +17,7 @@ import {
   type InboxWithChannel,
 } from './repository.js';
 import { SENDER_NAME_TYPES } from './presenter.js';
+import { applyWorkingHours } from './working-hours.js';
 import type { ChannelInput, InboxCreateInput, InboxFieldsInput, InboxUpdateInput } from './schemas.js';
 
 const SUPPORTED_CHANNELS = ['api'];
@@ -76,8 +77,9 @@ function validTimezone(tz: string): boolean {
 
 const blankToNull = (v: string | null | undefined) => (v === undefined ? undefined : v === null || v.trim() === '' ? null : v);
 
-function inboxPatch(input: InboxFieldsInput & { name?: string }): InboxPatch {
+function inboxPatch(input: InboxFieldsInput & { name?: string }, storedWorkingHours: string | null = null): InboxPatch {
   const p: InboxPatch = {};
+  if (input.working_hours !== undefined) p.working_hours = applyWorkingHours(storedWorkingHours, input.working_hours);
   if (input.name !== undefined) {
     if (!input.name.trim()) throw errors.invalid("Name can't be blank", ['name']);
     p.name = input.name.trim();
@@ -106,8 +108,10 @@ function inboxPatch(input: InboxFieldsInput & { name?: string }): InboxPatch {
   return p;
 }
 
-function channelPatch(input: ChannelInput | undefined): ChannelPatch {
+/** The channel's editable attributes; a top-level `hmac_mandatory` counts as `channel.hmac_mandatory` (which wins). */
+function channelPatch(input: ChannelInput | undefined, topLevelHmacMandatory?: boolean): ChannelPatch {
   const p: ChannelPatch = {};
+  if (topLevelHmacMandatory !== undefined) p.hmac_mandatory = bit(topLevelHmacMandatory);
   if (!input) return p;
   const url = webhookUrl(input.webhook_url);
   if (url !== undefined) p.webhook_url = url;
@@ -125,9 +129,9 @@ export async function createInbox(ctx: AppContext, auth: AccountContext, input: 
   if (!SUPPORTED_CHANNELS.includes(type)) {
     throw errors.invalid(`Channel type '${input.channel.type}' is not supported (supported: ${SUPPORTED_CHANNELS.join(', ')})`, ['channel.type']);
   }
-  const { channel, ...fields } = input;
+  const { channel, hmac_mandatory, ...fields } = input;
   const inbox = inboxPatch(fields);
-  const chan = channelPatch(channel);
+  const chan = channelPatch(channel, hmac_mandatory);
   return ctx.database.transaction(async (trx) => {
     const id = await insertApiInbox(trx, auth.accountId, {
       name: inbox.name!,
@@ -151,12 +155,13 @@ export async function updateInbox(
   inboxId: number,
   input: InboxUpdateInput,
 ): Promise<InboxWithChannel> {
-  const { channel, ...fields } = input;
-  const inbox = inboxPatch(fields);
-  const chan = channelPatch(channel);
+  const { channel, hmac_mandatory, ...fields } = input;
+  const chan = channelPatch(channel, hmac_mandatory);
   return ctx.database.transaction(async (trx) => {
     const before = await findInbox(trx, auth.accountId, inboxId);
     if (!before) throw errors.notFound();
+    // Working hours change day by day from the stored week, so the patch is computed from the row.
+    const inbox = inboxPatch(fields, before.working_hours);
     const changed = [...Object.entries(inbox), ...Object.entries(chan)].some(
       ([k, v]) => (before as Record<string, unknown>)[k] !== v,
     );

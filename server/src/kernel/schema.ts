@@ -98,6 +98,8 @@ export interface InboxesTable extends Timestamps {
   greeting_message: string | null;
   enable_auto_assignment: number;
   working_hours_enabled: number;
+  /** JSON array of the weekly schedule, NULL for the default one (0006_inbox_working_hours). */
+  working_hours: string | null;
   out_of_office_message: string | null;
   timezone: string;
   enable_email_collect: number;

@@ -4,7 +4,7 @@ import type { Tx } from '../kernel/db.js';
 import { bit, fromJson, isUniqueViolation, now, toJson } from '../kernel/db.js';
 import { errors } from '../kernel/errors.js';
 import { jsonObject } from '../kernel/http.js';
-import { touchContactActivity } from '../contacts/repository.js';
+import { findContactById, touchContactActivity } from '../contacts/repository.js';
 import { MESSAGE_STATUS } from '../kernel/constants.js';
 import { requeueMessageCallback } from '../webhooks/service.js';
 import { changeConversation, type Performer } from '../conversations/changes.js';
@@ -83,7 +83,8 @@ export function normalizeMessageInput(raw: MessageCreateBody, channelType: strin
 
 /**
  * Writes a message in the caller's transaction and applies its effects on the conversation: last
- * activity; an incoming message reopens a resolved or snoozed conversation and sets waiting_since;
+ * activity; an incoming message reopens a resolved or snoozed conversation (unless it is muted: its
+ * contact is blocked) and sets waiting_since;
  * a public reply by a user clears waiting_since and sets first_reply_created_at. Records the
  * conversation change events, then `message.created`.
  */
@@ -119,7 +120,8 @@ export async function writeMessage(
     );
     const patch: ConversationPatch = { last_activity_at: t };
     if (msg.messageType === INCOMING) {
-      if (conv.status === STATUS.resolved || conv.status === STATUS.snoozed) {
+      // A muted conversation (its contact blocked, as in the reference) is not reopened.
+      if ((conv.status === STATUS.resolved || conv.status === STATUS.snoozed) && !(await findContactById(trx, conv.contact_id))?.blocked) {
         patch.status = STATUS.open;
         patch.snoozed_until = null;
         patch.status_changed_at = t;

@@ -1,6 +1,7 @@
 import type { Executor } from '../kernel/db.js';
 import { fromJson, unix } from '../kernel/db.js';
 import type { InboxWithChannel } from '../inboxes/repository.js';
+import { weeklySchedule } from '../inboxes/working-hours.js';
 import type { ContactInboxRow, ContactRow } from '../contacts/repository.js';
 import { contactPushData } from '../contacts/presenters.js';
 import { loadSenders } from '../conversations/people.js';
@@ -15,14 +16,14 @@ import { publicMessagesOf } from './repository.js';
  * record's own columns (no tokens); private notes and activity messages are never presented.
  */
 
-/** `public_inbox`. The API channel has no working-hours table: `working_hours` is always []. */
+/** `public_inbox`; `working_hours` is the inbox's weekly schedule (one entry per day_of_week, 0 = Sunday). */
 export function presentPublicInbox(inbox: InboxWithChannel) {
   return {
     identifier: inbox.identifier,
     identity_validation_enabled: !!inbox.hmac_mandatory,
     name: inbox.name,
     timezone: inbox.timezone,
-    working_hours: [] as unknown[],
+    working_hours: weeklySchedule(inbox.working_hours),
     working_hours_enabled: !!inbox.working_hours_enabled,
     csat_survey_enabled: !!inbox.csat_survey_enabled,
     greeting_enabled: !!inbox.greeting_enabled,

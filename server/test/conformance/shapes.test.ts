@@ -100,7 +100,8 @@ const MESSAGE_PUSH: Spec = {
   sender: 'object',
 };
 const CONVERSATION: Spec = {
-  meta: { sender: CONTACT, channel: 'string', assignee: 'object|null', assignee_type: 'string|null', team: 'object|null', hmac_verified: 'boolean' },
+  // The reference leaves assignee/assignee_type out when unassigned, and team without a team (never null).
+  meta: { sender: CONTACT, channel: 'string', assignee: 'object?', assignee_type: 'string?', team: 'object?', hmac_verified: 'boolean' },
   id: 'number',
   messages: 'array',
   account_id: 'number',
@@ -149,6 +150,7 @@ const INBOX: Spec = {
   inbox_identifier: 'string',
   additional_attributes: 'object',
   provider: 'string|null',
+  working_hours: 'array',
 };
 const AGENT: Spec = {
   id: 'number',
@@ -371,6 +373,22 @@ describeEachDb('wire conformance: every documented key with its JSON type', (dia
     expectShape(list.data.payload[0], CONVERSATION, 'GET /conversations payload[0]');
     const meta = await get(`${base}/conversations/meta`);
     expectShape(meta, { meta: { mine_count: 'number', assigned_count: 'number', unassigned_count: 'number', all_count: 'number' } }, 'GET /conversations/meta');
+
+    // search and filter: {meta: {counts…}, payload} with no data wrapper (reference search/filter.json).
+    const COUNTS = { mine_count: 'number', unassigned_count: 'number', all_count: 'number' };
+    const search = await get(`${base}/conversations/search?q=${encodeURIComponent('incoming message')}`);
+    expectShape(search, { meta: COUNTS, payload: 'array' }, 'GET /conversations/search');
+    expect(search.payload.map((c: any) => c.id)).toEqual([conversation.id]);
+    expectShape(search.payload[0], CONVERSATION, 'GET /conversations/search payload[0]');
+    const filter = await h.api('POST', `${base}/conversations/filter`, {
+      token: admin.token,
+      body: { payload: [{ attribute_key: 'status', filter_operator: 'equal_to', values: ['open'], query_operator: null }] },
+    });
+    expect(filter.status, filter.text).toBe(200);
+    expectShape(filter.body, { meta: COUNTS, payload: 'array' }, 'POST /conversations/filter');
+    expectShape(filter.body.payload[0], CONVERSATION, 'POST /conversations/filter payload[0]');
+    const attachments = await get(`${base}/conversations/${conversation.id}/attachments`);
+    expectShape(attachments, { meta: { total_count: 'number' }, payload: 'array' }, 'GET /conversations/:id/attachments');
   });
 
   it('message JSON: the seed example exactly, an outgoing reply and a private note', () => {

@@ -187,7 +187,7 @@ describeEachDb('inboxes and inbox members', (dialect) => {
       const inbox = await h.inbox(accountId, { members: [agent.id] });
       const r = await h.api('DELETE', `${base(accountId)}/inboxes/${inbox.id}`, { token: admin.token });
       expect(r.status).toBe(200);
-      expect(r.text).toBe('');
+      expect(r.body).toEqual({ message: 'Your inbox deletion request will be processed in some time.' });
       expect((await h.api('GET', `${base(accountId)}/inboxes/${inbox.id}`, { token: admin.token })).status).toBe(404);
       const db = h.server.ctx.database.db;
       expect(await db.selectFrom('channel_api').select('id').where('id', '=', inbox.channel_id).execute()).toEqual([]);

@@ -30,7 +30,7 @@ describeEachDb('client API routes', (dialect) => {
         identity_validation_enabled: false,
         name: 'Support widget',
         timezone: 'UTC',
-        working_hours: [],
+        working_hours: expect.arrayContaining([expect.objectContaining({ day_of_week: 1, open_hour: 9, close_hour: 17 })]),
         working_hours_enabled: false,
         csat_survey_enabled: false,
         greeting_enabled: false,

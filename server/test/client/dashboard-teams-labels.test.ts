@@ -1,0 +1,291 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { NO_RATE_LIMITS, startTestServer, type TestServer } from '../support/harness.js';
+import { axeScan, buildDashboard, hasChromium, launchChromium, newPage as openPage, shoot, T } from '../support/browser.js';
+import { waitFor } from '../support/wait.js';
+
+/**
+ * Teams, labels and canned responses in headless Chromium: an administrator sets them up in
+ * Settings, then uses them on a conversation (team assignment, a coloured account label, a canned
+ * response picked with the keyboard after `/` in the composer); the sidebar counts the label and
+ * filters by it, the list filters by team; an agent sees the settings lists without write buttons.
+ */
+
+const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+
+(hasChromium ? describe : describe.skip)('teams, labels and canned responses in headless Chromium', () => {
+  let h: TestServer;
+  let browser: Browser;
+  const problems: string[] = [];
+  let accountId: number;
+  let base: string;
+  let admin: { id: number; token: string; email: string };
+  let agent: { id: number; email: string };
+  let inbox: { id: number; identifier: string };
+
+  beforeAll(async () => {
+    h = await startTestServer('sqlite', { DASHBOARD_DIR: await buildDashboard(), ...NO_RATE_LIMITS });
+    browser = await launchChromium();
+    ({ accountId, admin } = await h.account({ name: 'Tidy Desk' }));
+    base = `/api/v1/accounts/${accountId}`;
+    const created = await h.inbox(accountId, { name: 'Website API' });
+    inbox = { id: created.id, identifier: created.identifier };
+    const g = await h.api('POST', `${base}/agents`, { token: admin.token, body: { name: 'Grace Hopper', email: 'grace@example.com', password: 'password123', role: 'agent' } });
+    expect(g.status, g.text).toBe(200);
+    agent = { id: g.body.id, email: 'grace@example.com' };
+    const m = await h.api('POST', `${base}/inbox_members`, { token: admin.token, body: { inbox_id: inbox.id, user_ids: [agent.id] } });
+    expect(m.status, m.text).toBe(200);
+  }, 240_000);
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  const api = (method: string, path: string, body?: unknown) => h.api(method, `${base}${path}`, { token: admin.token, body });
+  const pub = (path: string) => `/public/api/v1/inboxes/${inbox.identifier}${path}`;
+
+  async function contactWithConversation(name: string, first: string) {
+    const c = await h.api('POST', pub('/contacts'), { body: { name } });
+    expect(c.status, c.text).toBe(200);
+    const conv = await h.api('POST', pub(`/contacts/${c.body.source_id}/conversations`), { body: {} });
+    expect(conv.status, conv.text).toBe(200);
+    const msg = await h.api('POST', pub(`/contacts/${c.body.source_id}/conversations/${conv.body.id}/messages`), { body: { content: first } });
+    expect(msg.status, msg.text).toBe(200);
+    return conv.body.id as number;
+  }
+
+  async function signIn(page: Page, email: string, path: string) {
+    await page.goto(`${h.url}${path}`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor(T);
+    await page.getByLabel('E-mail').fill(email);
+    await page.getByLabel('Password').fill('password123');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  it('an administrator sets up a team, a label and canned responses, then uses them on a conversation and in the list', async () => {
+    const page = await openPage(browser, problems, { width: 1280, height: 720 });
+    await signIn(page, admin.email, '/app/settings/teams');
+    await page.getByRole('heading', { name: /^Teams/ }).waitFor(T);
+    await page.getByText('No teams yet.').waitFor(T);
+    await shoot(page, 'teams-empty');
+
+    /* ---------- Settings → Teams ---------- */
+    await page.getByRole('button', { name: 'Create team' }).first().click();
+    await page.getByLabel('Team name').fill('Billing');
+    await page.getByLabel('Description').fill('Invoices and refunds');
+    await shoot(page, 'teams-create');
+    await page.getByRole('button', { name: 'Create team' }).last().click();
+    const panel = page.getByTestId('team-panel');
+    await panel.getByRole('heading', { name: 'billing' }).waitFor(T);
+    await panel.getByText('No members yet.').waitFor(T);
+    const teams = (await api('GET', '/teams')).body as { id: number; name: string; description: string; allow_auto_assign: boolean }[];
+    expect(teams).toHaveLength(1);
+    expect(teams[0]).toMatchObject({ name: 'billing', description: 'Invoices and refunds', allow_auto_assign: true });
+    const teamId = teams[0]!.id;
+
+    await panel.getByLabel('Add a member').selectOption({ label: 'Grace Hopper (grace@example.com)' });
+    await panel.getByRole('button', { name: 'Add member' }).click();
+    await panel.getByText('Grace Hopper added to billing.').waitFor(T);
+    await panel.getByRole('list', { name: 'Members of billing' }).getByText('Grace Hopper').waitFor(T);
+    expect(((await api('GET', `/teams/${teamId}/team_members`)).body as { id: number }[]).map((m) => m.id)).toEqual([agent.id]);
+
+    // Edit: auto-assignment off, as the API then says.
+    await panel.getByText('Allow auto-assignment').click();
+    await panel.getByRole('button', { name: 'Save team' }).click();
+    await page.getByText('Team billing saved.').waitFor(T);
+    expect((await api('GET', '/teams')).body[0].allow_auto_assign).toBe(false);
+    await shoot(page, 'teams-manage');
+    expect(await axeScan(page)).toEqual([]);
+
+    // A second team, deleted through the confirmation dialog.
+    await page.getByRole('button', { name: 'Create team' }).first().click();
+    await page.getByLabel('Team name').fill('Temporary');
+    await page.getByRole('button', { name: 'Create team' }).last().click();
+    await page.getByTestId('team-temporary').waitFor(T);
+    await page.getByRole('button', { name: 'Delete team temporary' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete the team temporary?' });
+    await dialog.waitFor(T);
+    await dialog.getByRole('button', { name: 'Delete team' }).click();
+    await page.getByText('Team temporary deleted.').waitFor(T);
+    expect(((await api('GET', '/teams')).body as { name: string }[]).map((t) => t.name)).toEqual(['billing']);
+    expect(await fitsWidth(page)).toBe(true);
+    await shoot(page, 'teams');
+
+    /* ---------- Settings → Labels ---------- */
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Labels' }).click();
+    await page.getByRole('heading', { name: /^Labels/ }).waitFor(T);
+    await page.getByText('No labels yet.').waitFor(T);
+    await page.getByRole('button', { name: 'Add label' }).first().click();
+    await page.getByLabel('Title').fill('VIP');
+    await page.getByLabel('Description').fill('Customers on the premium plan');
+    await page.getByLabel('Colour', { exact: true }).fill('#E11D48');
+    expect(await page.getByLabel('Show in the sidebar').isChecked()).toBe(true);
+    await shoot(page, 'labels-add');
+    expect(await axeScan(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Add label' }).last().click();
+    await page.getByTestId('label-vip').waitFor(T);
+    const labels = (await api('GET', '/labels')).body.payload as { title: string; color: string; show_on_sidebar: boolean }[];
+    expect(labels).toEqual([expect.objectContaining({ title: 'vip', color: expect.stringMatching(/^#e11d48$/i), show_on_sidebar: true, description: 'Customers on the premium plan' })]);
+    // A bad title: the server's 422 next to the field.
+    await page.getByRole('button', { name: 'Add label' }).first().click();
+    await page.getByLabel('Title').fill('two words');
+    await page.getByRole('button', { name: 'Add label' }).last().click();
+    await page.getByRole('alert').first().waitFor(T);
+    expect(await page.getByLabel('Title').getAttribute('aria-invalid')).toBe('true');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await shoot(page, 'labels');
+    expect(await axeScan(page)).toEqual([]);
+
+    /* ---------- Settings → Canned responses ---------- */
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Canned responses' }).click();
+    await page.getByRole('heading', { name: /^Canned responses/ }).waitFor(T);
+    await page.getByText('No canned responses yet.').waitFor(T);
+    for (const [code, content] of [
+      ['thanks', 'Thank you for your patience! We are looking into it now.'],
+      ['refund', 'Your refund is on its way and should arrive within 5 working days.'],
+    ]) {
+      await page.getByRole('button', { name: 'Add canned response' }).first().click();
+      await page.getByLabel('Short code').fill(code!);
+      await page.getByLabel('Content').fill(content!);
+      await page.getByRole('button', { name: 'Add canned response' }).last().click();
+      await page.getByTestId(`canned-${code}`).waitFor(T);
+    }
+    expect(((await api('GET', '/canned_responses')).body as { short_code: string }[]).map((c) => c.short_code).sort()).toEqual(['refund', 'thanks']);
+    await page.getByLabel('Search canned responses').fill('refund');
+    await page.getByTestId('canned-thanks').waitFor({ state: 'detached', ...T });
+    expect(await page.getByTestId('canned-refund').count()).toBe(1);
+    await page.getByLabel('Search canned responses').fill('');
+    await shoot(page, 'canned-responses');
+    expect(await axeScan(page)).toEqual([]);
+    await page.setViewportSize({ width: 1024, height: 720 });
+    expect(await fitsWidth(page)).toBe(true);
+    await shoot(page, 'canned-responses-1024');
+    await page.setViewportSize({ width: 1280, height: 720 });
+
+    /* ---------- the conversation view ---------- */
+    const tagged = await contactWithConversation('Ada Byron', 'My invoice is wrong.');
+    const other = await contactWithConversation('Charles Babbage', 'Where is my parcel?');
+    await page.goto(`${h.url}/app/conversations/${tagged}`);
+    const view = page.locator(`[data-testid="conversation-view"][data-conversation-id="${tagged}"]`);
+    await view.getByText('My invoice is wrong.').waitFor(T);
+
+    // Team, next to Assign.
+    await view.getByRole('button', { name: 'Team', exact: true }).click();
+    await page.getByTestId('team-menu').getByRole('menuitemradio', { name: 'billing' }).click();
+    await view.getByRole('button', { name: 'Team: billing' }).waitFor(T);
+    await waitFor(async () => (await api('GET', `/conversations/${tagged}`)).body.meta.team?.id === teamId, 'the team on the conversation');
+
+    // The label picker offers the account's label with its colour.
+    await view.getByRole('button', { name: 'Labels', exact: true }).click();
+    const offer = page.getByRole('button', { name: 'Add label vip' });
+    await offer.waitFor(T);
+    expect(await offer.locator('.cv-label-dot').evaluate((d) => getComputedStyle(d).backgroundColor)).toBe('rgb(225, 29, 72)');
+    await shoot(page, 'conversation-label-picker');
+    await offer.click();
+    await waitFor(async () => ((await api('GET', `/conversations/${tagged}`)).body.labels as string[]).includes('vip'), 'the label on the conversation');
+    await page.keyboard.press('Escape');
+    await view.getByRole('list', { name: 'Labels' }).getByText('vip').waitFor(T);
+
+    // `/` in the composer: the canned responses, filtered as you type, chosen with the keyboard.
+    const reply = page.getByRole('textbox', { name: 'Reply' });
+    await reply.click();
+    await reply.pressSequentially('Hello! /');
+    const combo = page.getByRole('combobox', { name: 'Reply' });
+    await combo.waitFor(T);
+    const listbox = page.getByRole('listbox');
+    await listbox.waitFor(T);
+    expect(await listbox.getByRole('option').count()).toBe(2);
+    await combo.pressSequentially('t');
+    // "t" matches both (refund's content has "t"); the short code match comes first.
+    expect(await listbox.getByRole('option').first().textContent()).toContain('/thanks');
+    await combo.pressSequentially('ha');
+    await waitFor(async () => (await listbox.getByRole('option').count()) === 1, 'the filtered list');
+    await combo.press('Backspace');
+    await combo.press('Backspace');
+    await combo.press('Backspace');
+    await waitFor(async () => (await listbox.getByRole('option').count()) === 2, 'the list again');
+    await combo.press('ArrowDown');
+    expect(await listbox.getByRole('option', { selected: true }).textContent()).toContain('/thanks');
+    expect(await combo.getAttribute('aria-activedescendant')).toBe(await listbox.getByRole('option', { selected: true }).getAttribute('id'));
+    await combo.press('ArrowUp');
+    expect(await listbox.getByRole('option', { selected: true }).textContent()).toContain('/refund');
+    await combo.press('ArrowDown');
+    await shoot(page, 'composer-canned');
+    expect(await axeScan(page)).toEqual([]);
+    // Esc closes it (and typing on keeps it closed, Esc stays in the field); a new `/` opens it again.
+    await combo.press('Escape');
+    await listbox.waitFor({ state: 'detached', ...T });
+    await reply.pressSequentially('x');
+    expect(await listbox.count()).toBe(0);
+    expect(await reply.evaluate((el) => el === document.activeElement)).toBe(true);
+    await reply.press('Backspace');
+    await reply.press('Backspace');
+    await reply.pressSequentially('/tha');
+    await listbox.waitFor(T);
+    expect(await listbox.getByRole('option').count()).toBe(1);
+    await page.getByRole('combobox', { name: 'Reply' }).press('Enter');
+    await listbox.waitFor({ state: 'detached', ...T });
+    const text = 'Hello! Thank you for your patience! We are looking into it now.';
+    expect(await reply.inputValue()).toBe(text);
+    await reply.press('Enter');
+    await page.locator('[data-testid="message"][data-status="sent"]', { hasText: 'We are looking into it now.' }).waitFor(T);
+    const messages = (await api('GET', `/conversations/${tagged}/messages`)).body.payload as { content: string; message_type: number }[];
+    expect(messages.some((m) => m.content === text && m.message_type === 1)).toBe(true);
+    await shoot(page, 'conversation-team-label');
+    expect(await axeScan(page)).toEqual([]);
+
+    /* ---------- the list: the sidebar's labels and the team filter ---------- */
+    await page.goto(`${h.url}/app/conversations`);
+    const sidebarLabel = page.getByTestId('sidebar-labels').getByRole('link', { name: /vip/ });
+    await sidebarLabel.waitFor(T);
+    await waitFor(async () => /vip\s*1/.test(((await sidebarLabel.textContent()) ?? '').replace(/,.*/, '')), 'the label count');
+    await page.getByText('Charles Babbage').first().waitFor(T);
+    await sidebarLabel.click();
+    await page.waitForURL(/label=vip/, T);
+    await page.getByTestId('label-filter').waitFor(T);
+    await waitFor(async () => (await page.getByText('Charles Babbage').count()) === 0, 'the label filter');
+    await page.getByText('Ada Byron').first().waitFor(T);
+    expect(await sidebarLabel.getAttribute('aria-current')).toBe('page');
+    await shoot(page, 'conversations-label-filter');
+    expect(await axeScan(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Clear the label filter vip' }).click();
+    await page.getByText('Charles Babbage').first().waitFor(T);
+
+    await page.getByLabel('Team', { exact: true }).selectOption({ label: 'billing' });
+    await page.waitForURL(new RegExp(`team=${teamId}`), T);
+    await waitFor(async () => (await page.getByText('Charles Babbage').count()) === 0, 'the team filter');
+    await page.getByText('Ada Byron').first().waitFor(T);
+    void other;
+    expect(problems.filter((p) => !/status of (401|404|422)/.test(p))).toEqual([]);
+    await page.context().close();
+  }, 240_000);
+
+  it('an agent sees the teams, labels and canned responses without the write buttons', async () => {
+    const page = await openPage(browser, problems, { width: 1280, height: 720 });
+    await signIn(page, agent.email, '/app/settings/teams');
+    await page.getByRole('heading', { name: /^Teams/ }).waitFor(T);
+    await page.getByTestId('team-billing').waitFor(T);
+    await page.getByText('Only administrators can create, change or delete teams.').waitFor(T);
+    expect(await page.getByRole('button', { name: /Create team|Delete/ }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Members of team billing' }).click();
+    await page.getByTestId('team-panel').getByRole('list', { name: 'Members of billing' }).getByText('Grace Hopper').waitFor(T);
+    expect(await page.getByTestId('team-panel').getByRole('button', { name: /Remove|Save|Add member|Delete/ }).count()).toBe(0);
+    expect(await page.getByTestId('team-panel').getByRole('textbox').count()).toBe(0);
+    await shoot(page, 'teams-agent');
+    expect(await axeScan(page)).toEqual([]);
+
+    await page.goto(`${h.url}/app/settings/labels`);
+    await page.getByTestId('label-vip').waitFor(T);
+    expect(await page.getByRole('button', { name: /Add label|Edit|Delete/ }).count()).toBe(0);
+    await shoot(page, 'labels-agent');
+    expect(await axeScan(page)).toEqual([]);
+
+    await page.goto(`${h.url}/app/settings/canned-responses`);
+    await page.getByTestId('canned-thanks').waitFor(T);
+    expect(await page.getByRole('button', { name: /Add canned response|Edit|Delete/ }).count()).toBe(0);
+    await shoot(page, 'canned-responses-agent');
+    expect(await axeScan(page)).toEqual([]);
+    expect(problems.filter((p) => !/status of (401|404|422)/.test(p))).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+});
