@@ -2265,7 +2265,8 @@ export interface paths {
                                 can_reply: boolean;
                                 /** @description unix seconds, 0 when never */
                                 contact_last_seen_at: number;
-                                created_at: number | null;
+                                /** @description unix seconds */
+                                created_at: number;
                                 custom_attributes: unknown;
                                 /** @description unix seconds, 0 when never */
                                 first_reply_created_at: number;
@@ -2273,7 +2274,8 @@ export interface paths {
                                 id: number;
                                 inbox_id: number;
                                 labels: string[];
-                                last_activity_at: number | null;
+                                /** @description unix seconds */
+                                last_activity_at: number;
                                 last_non_activity_message: {
                                     account_id: number;
                                     additional_attributes: unknown;
@@ -2392,7 +2394,8 @@ export interface paths {
                                     updated_at: string;
                                 }[];
                                 meta: {
-                                    assignee: ({
+                                    /** @description An agent of the account */
+                                    assignee?: {
                                         account_id: number;
                                         auto_offline: boolean;
                                         /** @description online | offline | busy */
@@ -2409,8 +2412,9 @@ export interface paths {
                                         thumbnail: string;
                                     } & {
                                         [key: string]: unknown;
-                                    }) | null;
-                                    assignee_type: string | null;
+                                    };
+                                    /** @description User; present only when assigned, like assignee */
+                                    assignee_type?: string;
                                     channel: string;
                                     hmac_verified: boolean;
                                     /** @description A contact */
@@ -2454,17 +2458,20 @@ export interface paths {
                                     } & {
                                         [key: string]: unknown;
                                     };
-                                    team: null;
+                                    /** @description the team; present only when the conversation has one */
+                                    team?: unknown;
                                 } & {
                                     [key: string]: unknown;
                                 };
+                                /** @description true while the contact is blocked (POST …/mute blocks it, …/unmute unblocks it) */
                                 muted: boolean;
                                 priority: string | null;
                                 sla_policy_id: null;
                                 snoozed_until: number | null;
                                 /** @description open | resolved | pending | snoozed */
                                 status: string;
-                                timestamp: number | null;
+                                /** @description unix seconds of the last activity */
+                                timestamp: number;
                                 unread_count: number;
                                 /** @description unix seconds with milliseconds */
                                 updated_at: number;
@@ -2865,6 +2872,8 @@ export interface paths {
                     /** @description Text searched (case-insensitive, substring) in incoming and outgoing message content and in the contact's name, e-mail and phone number */
                     q?: string;
                     source_id?: string;
+                    /** @description unattended: no first reply yet, or waiting for a reply since the last one (waiting_since set). mention and participating match nothing: ChannelX has no mentions or participants yet */
+                    conversation_type?: "mention" | "participating" | "unattended";
                     /** @description last_activity_at_desc (default), last_activity_at_asc, created_at_desc, created_at_asc, priority_desc, priority_asc, waiting_since_asc, waiting_since_desc */
                     sort_by?: string;
                     page?: number;
@@ -2905,7 +2914,8 @@ export interface paths {
                                     can_reply: boolean;
                                     /** @description unix seconds, 0 when never */
                                     contact_last_seen_at: number;
-                                    created_at: number | null;
+                                    /** @description unix seconds */
+                                    created_at: number;
                                     custom_attributes: unknown;
                                     /** @description unix seconds, 0 when never */
                                     first_reply_created_at: number;
@@ -2913,7 +2923,8 @@ export interface paths {
                                     id: number;
                                     inbox_id: number;
                                     labels: string[];
-                                    last_activity_at: number | null;
+                                    /** @description unix seconds */
+                                    last_activity_at: number;
                                     last_non_activity_message: {
                                         account_id: number;
                                         additional_attributes: unknown;
@@ -3032,7 +3043,8 @@ export interface paths {
                                         updated_at: string;
                                     }[];
                                     meta: {
-                                        assignee: ({
+                                        /** @description An agent of the account */
+                                        assignee?: {
                                             account_id: number;
                                             auto_offline: boolean;
                                             /** @description online | offline | busy */
@@ -3049,8 +3061,9 @@ export interface paths {
                                             thumbnail: string;
                                         } & {
                                             [key: string]: unknown;
-                                        }) | null;
-                                        assignee_type: string | null;
+                                        };
+                                        /** @description User; present only when assigned, like assignee */
+                                        assignee_type?: string;
                                         channel: string;
                                         hmac_verified: boolean;
                                         /** @description A contact */
@@ -3094,17 +3107,20 @@ export interface paths {
                                         } & {
                                             [key: string]: unknown;
                                         };
-                                        team: null;
+                                        /** @description the team; present only when the conversation has one */
+                                        team?: unknown;
                                     } & {
                                         [key: string]: unknown;
                                     };
+                                    /** @description true while the contact is blocked (POST …/mute blocks it, …/unmute unblocks it) */
                                     muted: boolean;
                                     priority: string | null;
                                     sla_policy_id: null;
                                     snoozed_until: number | null;
                                     /** @description open | resolved | pending | snoozed */
                                     status: string;
-                                    timestamp: number | null;
+                                    /** @description unix seconds of the last activity */
+                                    timestamp: number;
                                     unread_count: number;
                                     /** @description unix seconds with milliseconds */
                                     updated_at: number;
@@ -3226,7 +3242,8 @@ export interface paths {
                             can_reply: boolean;
                             /** @description unix seconds, 0 when never */
                             contact_last_seen_at: number;
-                            created_at: number | null;
+                            /** @description unix seconds */
+                            created_at: number;
                             custom_attributes: unknown;
                             /** @description unix seconds, 0 when never */
                             first_reply_created_at: number;
@@ -3234,7 +3251,8 @@ export interface paths {
                             id: number;
                             inbox_id: number;
                             labels: string[];
-                            last_activity_at: number | null;
+                            /** @description unix seconds */
+                            last_activity_at: number;
                             last_non_activity_message: {
                                 account_id: number;
                                 additional_attributes: unknown;
@@ -3353,7 +3371,8 @@ export interface paths {
                                 updated_at: string;
                             }[];
                             meta: {
-                                assignee: ({
+                                /** @description An agent of the account */
+                                assignee?: {
                                     account_id: number;
                                     auto_offline: boolean;
                                     /** @description online | offline | busy */
@@ -3370,8 +3389,9 @@ export interface paths {
                                     thumbnail: string;
                                 } & {
                                     [key: string]: unknown;
-                                }) | null;
-                                assignee_type: string | null;
+                                };
+                                /** @description User; present only when assigned, like assignee */
+                                assignee_type?: string;
                                 channel: string;
                                 hmac_verified: boolean;
                                 /** @description A contact */
@@ -3415,17 +3435,20 @@ export interface paths {
                                 } & {
                                     [key: string]: unknown;
                                 };
-                                team: null;
+                                /** @description the team; present only when the conversation has one */
+                                team?: unknown;
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description true while the contact is blocked (POST …/mute blocks it, …/unmute unblocks it) */
                             muted: boolean;
                             priority: string | null;
                             sla_policy_id: null;
                             snoozed_until: number | null;
                             /** @description open | resolved | pending | snoozed */
                             status: string;
-                            timestamp: number | null;
+                            /** @description unix seconds of the last activity */
+                            timestamp: number;
                             unread_count: number;
                             /** @description unix seconds with milliseconds */
                             updated_at: number;
@@ -3520,6 +3543,354 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/conversations/filter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Filter conversations with the reference filter payload (25 per page, latest activity first)
+         * @description Body `{payload: [{attribute_key, filter_operator, values, query_operator}]}`. Attributes: status (names, or all), assignee_id, inbox_id, team_id, priority (names), display_id, campaign_id (ChannelX has no campaigns), labels, created_at, last_activity_at, the additional attributes browser_language, conversation_language, country_code, referer, mail_subject, and any custom attribute some conversation of the account has. Operators as the reference allows per attribute: equal_to, not_equal_to, contains, does_not_contain, is_present, is_not_present, is_greater_than, is_less_than, days_before. `query_operator` (AND/OR) joins a condition to the next; AND binds tighter. An unknown attribute, operator or value is a 422. Agents see the conversations of their inboxes. `page` in the query string.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    page?: number;
+                };
+                header?: never;
+                path: {
+                    account_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Conditions, in order; AND binds tighter than OR */
+                        payload: ({
+                            /** @description A standard attribute, or a custom attribute key */
+                            attribute_key: string;
+                            custom_attribute_type?: string | null;
+                            /** @description equal_to | not_equal_to | contains | does_not_contain | starts_with | is_present | is_not_present | is_greater_than | is_less_than | days_before */
+                            filter_operator: string;
+                            query_operator?: string | null;
+                            /** @description The values to compare with (one value may be sent alone); none for is_present / is_not_present */
+                            values?: unknown[] | null;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            meta: {
+                                all_count: number;
+                                assigned_count: number;
+                                current_page: number;
+                                mine_count: number;
+                                /** @description ChannelX extension */
+                                total_pages: number;
+                                unassigned_count: number;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            payload: ({
+                                account_id: number;
+                                additional_attributes: unknown;
+                                /** @description unix seconds, 0 when never */
+                                agent_last_seen_at: number;
+                                /** @description unix seconds, 0 when never */
+                                assignee_last_seen_at: number;
+                                can_reply: boolean;
+                                /** @description unix seconds, 0 when never */
+                                contact_last_seen_at: number;
+                                /** @description unix seconds */
+                                created_at: number;
+                                custom_attributes: unknown;
+                                /** @description unix seconds, 0 when never */
+                                first_reply_created_at: number;
+                                /** @description the display_id */
+                                id: number;
+                                inbox_id: number;
+                                labels: string[];
+                                /** @description unix seconds */
+                                last_activity_at: number;
+                                last_non_activity_message: {
+                                    account_id: number;
+                                    additional_attributes: unknown;
+                                    content: string | null;
+                                    content_attributes: unknown;
+                                    content_type: string | null;
+                                    conversation: {
+                                        assignee_id: number | null;
+                                        contact_inbox: {
+                                            source_id: string | null;
+                                        };
+                                        last_activity_at: number | null;
+                                        unread_count: number;
+                                    };
+                                    /** @description display_id */
+                                    conversation_id: number;
+                                    /** @description unix seconds */
+                                    created_at: number;
+                                    echo_id?: string;
+                                    external_source_ids: unknown;
+                                    id: number;
+                                    inbox_id: number;
+                                    /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
+                                    message_type: number;
+                                    private: boolean;
+                                    processed_message_content: string | null;
+                                    sender?: {
+                                        /** @description online | offline | busy */
+                                        availability_status: string;
+                                        available_name: string;
+                                        avatar_url: string;
+                                        id: number;
+                                        name: string;
+                                        thumbnail: string;
+                                        /** @enum {string} */
+                                        type: "user";
+                                    } | {
+                                        additional_attributes: unknown;
+                                        blocked: boolean;
+                                        custom_attributes: unknown;
+                                        email: string | null;
+                                        id: number;
+                                        identifier: string | null;
+                                        name: string;
+                                        phone_number: string | null;
+                                        thumbnail: string;
+                                        /** @enum {string} */
+                                        type: "contact";
+                                    };
+                                    sender_id: number | null;
+                                    sender_type: string | null;
+                                    sentiment: unknown;
+                                    source_id: string | null;
+                                    /** @description sent | delivered | read | failed */
+                                    status: string;
+                                    /** @description ISO 8601 */
+                                    updated_at: string;
+                                } | null;
+                                /** @description the last message (its push data), if any */
+                                messages: {
+                                    account_id: number;
+                                    additional_attributes: unknown;
+                                    content: string | null;
+                                    content_attributes: unknown;
+                                    content_type: string | null;
+                                    conversation: {
+                                        assignee_id: number | null;
+                                        contact_inbox: {
+                                            source_id: string | null;
+                                        };
+                                        last_activity_at: number | null;
+                                        unread_count: number;
+                                    };
+                                    /** @description display_id */
+                                    conversation_id: number;
+                                    /** @description unix seconds */
+                                    created_at: number;
+                                    echo_id?: string;
+                                    external_source_ids: unknown;
+                                    id: number;
+                                    inbox_id: number;
+                                    /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
+                                    message_type: number;
+                                    private: boolean;
+                                    processed_message_content: string | null;
+                                    sender?: {
+                                        /** @description online | offline | busy */
+                                        availability_status: string;
+                                        available_name: string;
+                                        avatar_url: string;
+                                        id: number;
+                                        name: string;
+                                        thumbnail: string;
+                                        /** @enum {string} */
+                                        type: "user";
+                                    } | {
+                                        additional_attributes: unknown;
+                                        blocked: boolean;
+                                        custom_attributes: unknown;
+                                        email: string | null;
+                                        id: number;
+                                        identifier: string | null;
+                                        name: string;
+                                        phone_number: string | null;
+                                        thumbnail: string;
+                                        /** @enum {string} */
+                                        type: "contact";
+                                    };
+                                    sender_id: number | null;
+                                    sender_type: string | null;
+                                    sentiment: unknown;
+                                    source_id: string | null;
+                                    /** @description sent | delivered | read | failed */
+                                    status: string;
+                                    /** @description ISO 8601 */
+                                    updated_at: string;
+                                }[];
+                                meta: {
+                                    /** @description An agent of the account */
+                                    assignee?: {
+                                        account_id: number;
+                                        auto_offline: boolean;
+                                        /** @description online | offline | busy */
+                                        availability_status: string;
+                                        available_name: string;
+                                        confirmed: boolean;
+                                        custom_role_id: null;
+                                        email: string;
+                                        id: number;
+                                        name: string;
+                                        provider: string;
+                                        /** @description agent | administrator */
+                                        role: string;
+                                        thumbnail: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    /** @description User; present only when assigned, like assignee */
+                                    assignee_type?: string;
+                                    channel: string;
+                                    hmac_verified: boolean;
+                                    /** @description A contact */
+                                    sender: {
+                                        additional_attributes: unknown;
+                                        /** @description online | offline */
+                                        availability_status: string;
+                                        blocked: boolean;
+                                        /** @description on the /contacts endpoints (omitted by include_contact_inboxes=false) */
+                                        contact_inboxes?: ({
+                                            hmac_verified: boolean;
+                                            inbox: {
+                                                avatar_url: string;
+                                                channel_id: number;
+                                                channel_type: string;
+                                                id: number;
+                                                name: string;
+                                                provider: null;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @description The session's token, to subscribe to /cable */
+                                            pubsub_token: string;
+                                            source_id: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        })[];
+                                        /** @description unix seconds */
+                                        created_at: number;
+                                        custom_attributes: unknown;
+                                        email: string | null;
+                                        id: number;
+                                        identifier: string | null;
+                                        /** @description unix seconds; absent for a contact never active */
+                                        last_activity_at?: number;
+                                        name: string;
+                                        phone_number: string | null;
+                                        thumbnail: string;
+                                        /** @description unix seconds */
+                                        updated_at: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    /** @description the team; present only when the conversation has one */
+                                    team?: unknown;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                /** @description true while the contact is blocked (POST …/mute blocks it, …/unmute unblocks it) */
+                                muted: boolean;
+                                priority: string | null;
+                                sla_policy_id: null;
+                                snoozed_until: number | null;
+                                /** @description open | resolved | pending | snoozed */
+                                status: string;
+                                /** @description unix seconds of the last activity */
+                                timestamp: number;
+                                unread_count: number;
+                                /** @description unix seconds with milliseconds */
+                                updated_at: number;
+                                uuid: string;
+                                /** @description unix seconds, 0 when not waiting */
+                                waiting_since: number;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/conversations/meta": {
         parameters: {
             query?: never;
@@ -3543,6 +3914,8 @@ export interface paths {
                     /** @description Text searched (case-insensitive, substring) in incoming and outgoing message content and in the contact's name, e-mail and phone number */
                     q?: string;
                     source_id?: string;
+                    /** @description unattended: no first reply yet, or waiting for a reply since the last one (waiting_since set). mention and participating match nothing: ChannelX has no mentions or participants yet */
+                    conversation_type?: "mention" | "participating" | "unattended";
                     /** @description last_activity_at_desc (default), last_activity_at_asc, created_at_desc, created_at_asc, priority_desc, priority_asc, waiting_since_asc, waiting_since_desc */
                     sort_by?: string;
                     page?: number;
@@ -3625,6 +3998,327 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/conversations/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search conversations: q matches incoming and outgoing message text and the contact's name, e-mail and phone number (25 per page)
+         * @description Every status unless `status` narrows it (as in the reference); agents see the conversations of their inboxes. A blank or missing q is a 422. The counts (before the assignee_type filter) are those of the matching conversations.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Required: text searched (case-insensitive, substring) in incoming and outgoing message content and in the contact's name, e-mail and phone number */
+                    q?: string;
+                    /** @description all (default: a search looks at every status, as in the reference), open, resolved, pending or snoozed */
+                    status?: ("open" | "resolved" | "pending" | "snoozed") | "all";
+                    assignee_type?: "me" | "unassigned" | "assigned" | "all";
+                    inbox_id?: number;
+                    /** @description Conversations with any of these labels */
+                    labels?: string[];
+                    page?: number;
+                };
+                header?: never;
+                path: {
+                    account_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            meta: {
+                                all_count: number;
+                                assigned_count: number;
+                                current_page: number;
+                                mine_count: number;
+                                /** @description ChannelX extension */
+                                total_pages: number;
+                                unassigned_count: number;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            payload: ({
+                                account_id: number;
+                                additional_attributes: unknown;
+                                /** @description unix seconds, 0 when never */
+                                agent_last_seen_at: number;
+                                /** @description unix seconds, 0 when never */
+                                assignee_last_seen_at: number;
+                                can_reply: boolean;
+                                /** @description unix seconds, 0 when never */
+                                contact_last_seen_at: number;
+                                /** @description unix seconds */
+                                created_at: number;
+                                custom_attributes: unknown;
+                                /** @description unix seconds, 0 when never */
+                                first_reply_created_at: number;
+                                /** @description the display_id */
+                                id: number;
+                                inbox_id: number;
+                                labels: string[];
+                                /** @description unix seconds */
+                                last_activity_at: number;
+                                last_non_activity_message: {
+                                    account_id: number;
+                                    additional_attributes: unknown;
+                                    content: string | null;
+                                    content_attributes: unknown;
+                                    content_type: string | null;
+                                    conversation: {
+                                        assignee_id: number | null;
+                                        contact_inbox: {
+                                            source_id: string | null;
+                                        };
+                                        last_activity_at: number | null;
+                                        unread_count: number;
+                                    };
+                                    /** @description display_id */
+                                    conversation_id: number;
+                                    /** @description unix seconds */
+                                    created_at: number;
+                                    echo_id?: string;
+                                    external_source_ids: unknown;
+                                    id: number;
+                                    inbox_id: number;
+                                    /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
+                                    message_type: number;
+                                    private: boolean;
+                                    processed_message_content: string | null;
+                                    sender?: {
+                                        /** @description online | offline | busy */
+                                        availability_status: string;
+                                        available_name: string;
+                                        avatar_url: string;
+                                        id: number;
+                                        name: string;
+                                        thumbnail: string;
+                                        /** @enum {string} */
+                                        type: "user";
+                                    } | {
+                                        additional_attributes: unknown;
+                                        blocked: boolean;
+                                        custom_attributes: unknown;
+                                        email: string | null;
+                                        id: number;
+                                        identifier: string | null;
+                                        name: string;
+                                        phone_number: string | null;
+                                        thumbnail: string;
+                                        /** @enum {string} */
+                                        type: "contact";
+                                    };
+                                    sender_id: number | null;
+                                    sender_type: string | null;
+                                    sentiment: unknown;
+                                    source_id: string | null;
+                                    /** @description sent | delivered | read | failed */
+                                    status: string;
+                                    /** @description ISO 8601 */
+                                    updated_at: string;
+                                } | null;
+                                /** @description the last message (its push data), if any */
+                                messages: {
+                                    account_id: number;
+                                    additional_attributes: unknown;
+                                    content: string | null;
+                                    content_attributes: unknown;
+                                    content_type: string | null;
+                                    conversation: {
+                                        assignee_id: number | null;
+                                        contact_inbox: {
+                                            source_id: string | null;
+                                        };
+                                        last_activity_at: number | null;
+                                        unread_count: number;
+                                    };
+                                    /** @description display_id */
+                                    conversation_id: number;
+                                    /** @description unix seconds */
+                                    created_at: number;
+                                    echo_id?: string;
+                                    external_source_ids: unknown;
+                                    id: number;
+                                    inbox_id: number;
+                                    /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
+                                    message_type: number;
+                                    private: boolean;
+                                    processed_message_content: string | null;
+                                    sender?: {
+                                        /** @description online | offline | busy */
+                                        availability_status: string;
+                                        available_name: string;
+                                        avatar_url: string;
+                                        id: number;
+                                        name: string;
+                                        thumbnail: string;
+                                        /** @enum {string} */
+                                        type: "user";
+                                    } | {
+                                        additional_attributes: unknown;
+                                        blocked: boolean;
+                                        custom_attributes: unknown;
+                                        email: string | null;
+                                        id: number;
+                                        identifier: string | null;
+                                        name: string;
+                                        phone_number: string | null;
+                                        thumbnail: string;
+                                        /** @enum {string} */
+                                        type: "contact";
+                                    };
+                                    sender_id: number | null;
+                                    sender_type: string | null;
+                                    sentiment: unknown;
+                                    source_id: string | null;
+                                    /** @description sent | delivered | read | failed */
+                                    status: string;
+                                    /** @description ISO 8601 */
+                                    updated_at: string;
+                                }[];
+                                meta: {
+                                    /** @description An agent of the account */
+                                    assignee?: {
+                                        account_id: number;
+                                        auto_offline: boolean;
+                                        /** @description online | offline | busy */
+                                        availability_status: string;
+                                        available_name: string;
+                                        confirmed: boolean;
+                                        custom_role_id: null;
+                                        email: string;
+                                        id: number;
+                                        name: string;
+                                        provider: string;
+                                        /** @description agent | administrator */
+                                        role: string;
+                                        thumbnail: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    /** @description User; present only when assigned, like assignee */
+                                    assignee_type?: string;
+                                    channel: string;
+                                    hmac_verified: boolean;
+                                    /** @description A contact */
+                                    sender: {
+                                        additional_attributes: unknown;
+                                        /** @description online | offline */
+                                        availability_status: string;
+                                        blocked: boolean;
+                                        /** @description on the /contacts endpoints (omitted by include_contact_inboxes=false) */
+                                        contact_inboxes?: ({
+                                            hmac_verified: boolean;
+                                            inbox: {
+                                                avatar_url: string;
+                                                channel_id: number;
+                                                channel_type: string;
+                                                id: number;
+                                                name: string;
+                                                provider: null;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @description The session's token, to subscribe to /cable */
+                                            pubsub_token: string;
+                                            source_id: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        })[];
+                                        /** @description unix seconds */
+                                        created_at: number;
+                                        custom_attributes: unknown;
+                                        email: string | null;
+                                        id: number;
+                                        identifier: string | null;
+                                        /** @description unix seconds; absent for a contact never active */
+                                        last_activity_at?: number;
+                                        name: string;
+                                        phone_number: string | null;
+                                        thumbnail: string;
+                                        /** @description unix seconds */
+                                        updated_at: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    /** @description the team; present only when the conversation has one */
+                                    team?: unknown;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                /** @description true while the contact is blocked (POST …/mute blocks it, …/unmute unblocks it) */
+                                muted: boolean;
+                                priority: string | null;
+                                sla_policy_id: null;
+                                snoozed_until: number | null;
+                                /** @description open | resolved | pending | snoozed */
+                                status: string;
+                                /** @description unix seconds of the last activity */
+                                timestamp: number;
+                                unread_count: number;
+                                /** @description unix seconds with milliseconds */
+                                updated_at: number;
+                                uuid: string;
+                                /** @description unix seconds, 0 when not waiting */
+                                waiting_since: number;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/conversations/{conversation_id}": {
         parameters: {
             query?: never;
@@ -3661,7 +4355,8 @@ export interface paths {
                             can_reply: boolean;
                             /** @description unix seconds, 0 when never */
                             contact_last_seen_at: number;
-                            created_at: number | null;
+                            /** @description unix seconds */
+                            created_at: number;
                             custom_attributes: unknown;
                             /** @description unix seconds, 0 when never */
                             first_reply_created_at: number;
@@ -3669,7 +4364,8 @@ export interface paths {
                             id: number;
                             inbox_id: number;
                             labels: string[];
-                            last_activity_at: number | null;
+                            /** @description unix seconds */
+                            last_activity_at: number;
                             last_non_activity_message: {
                                 account_id: number;
                                 additional_attributes: unknown;
@@ -3788,7 +4484,8 @@ export interface paths {
                                 updated_at: string;
                             }[];
                             meta: {
-                                assignee: ({
+                                /** @description An agent of the account */
+                                assignee?: {
                                     account_id: number;
                                     auto_offline: boolean;
                                     /** @description online | offline | busy */
@@ -3805,8 +4502,9 @@ export interface paths {
                                     thumbnail: string;
                                 } & {
                                     [key: string]: unknown;
-                                }) | null;
-                                assignee_type: string | null;
+                                };
+                                /** @description User; present only when assigned, like assignee */
+                                assignee_type?: string;
                                 channel: string;
                                 hmac_verified: boolean;
                                 /** @description A contact */
@@ -3850,17 +4548,20 @@ export interface paths {
                                 } & {
                                     [key: string]: unknown;
                                 };
-                                team: null;
+                                /** @description the team; present only when the conversation has one */
+                                team?: unknown;
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description true while the contact is blocked (POST …/mute blocks it, …/unmute unblocks it) */
                             muted: boolean;
                             priority: string | null;
                             sla_policy_id: null;
                             snoozed_until: number | null;
                             /** @description open | resolved | pending | snoozed */
                             status: string;
-                            timestamp: number | null;
+                            /** @description unix seconds of the last activity */
+                            timestamp: number;
                             unread_count: number;
                             /** @description unix seconds with milliseconds */
                             updated_at: number;
@@ -3906,7 +4607,78 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a conversation with its messages (administrators); 200 with an empty body
+         * @description As in the reference, no webhook or socket event is sent for a deletion. An agent gets 401, as on every administrator route.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    conversation_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Empty body */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         /** Update a conversation (priority only) */
@@ -3945,7 +4717,8 @@ export interface paths {
                             can_reply: boolean;
                             /** @description unix seconds, 0 when never */
                             contact_last_seen_at: number;
-                            created_at: number | null;
+                            /** @description unix seconds */
+                            created_at: number;
                             custom_attributes: unknown;
                             /** @description unix seconds, 0 when never */
                             first_reply_created_at: number;
@@ -3953,7 +4726,8 @@ export interface paths {
                             id: number;
                             inbox_id: number;
                             labels: string[];
-                            last_activity_at: number | null;
+                            /** @description unix seconds */
+                            last_activity_at: number;
                             last_non_activity_message: {
                                 account_id: number;
                                 additional_attributes: unknown;
@@ -4072,7 +4846,8 @@ export interface paths {
                                 updated_at: string;
                             }[];
                             meta: {
-                                assignee: ({
+                                /** @description An agent of the account */
+                                assignee?: {
                                     account_id: number;
                                     auto_offline: boolean;
                                     /** @description online | offline | busy */
@@ -4089,8 +4864,9 @@ export interface paths {
                                     thumbnail: string;
                                 } & {
                                     [key: string]: unknown;
-                                }) | null;
-                                assignee_type: string | null;
+                                };
+                                /** @description User; present only when assigned, like assignee */
+                                assignee_type?: string;
                                 channel: string;
                                 hmac_verified: boolean;
                                 /** @description A contact */
@@ -4134,17 +4910,20 @@ export interface paths {
                                 } & {
                                     [key: string]: unknown;
                                 };
-                                team: null;
+                                /** @description the team; present only when the conversation has one */
+                                team?: unknown;
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description true while the contact is blocked (POST …/mute blocks it, …/unmute unblocks it) */
                             muted: boolean;
                             priority: string | null;
                             sla_policy_id: null;
                             snoozed_until: number | null;
                             /** @description open | resolved | pending | snoozed */
                             status: string;
-                            timestamp: number | null;
+                            /** @description unix seconds of the last activity */
+                            timestamp: number;
                             unread_count: number;
                             /** @description unix seconds with milliseconds */
                             updated_at: number;
@@ -4359,6 +5138,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/conversations/{conversation_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The attachments of the conversation's messages, newest first (100 per page); always empty: ChannelX stores no files yet */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                };
+                header?: never;
+                path: {
+                    account_id: number;
+                    conversation_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            meta: {
+                                total_count: number;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            /** @description Newest first, 100 per page. Always empty today: ChannelX stores no files yet (a message with attachments is refused with a 422). */
+                            payload: ({
+                                /** @description unix seconds of the message */
+                                created_at: number;
+                                data_url: string;
+                                extension: string | null;
+                                file_size: number;
+                                /** @description image | audio | video | file | location | fallback | … */
+                                file_type: string;
+                                height: number | null;
+                                message_id: number;
+                                /** @description the message sender's push data */
+                                sender?: unknown;
+                                thumb_url: string;
+                                width: number | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/conversations/{conversation_id}/custom_attributes": {
         parameters: {
             query?: never;
@@ -4368,7 +5259,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Merge custom attributes into the conversation */
+        /** Set the custom attributes: replaces them, or with merge: true changes only the keys sent (as the reference) */
         post: {
             parameters: {
                 query?: never;
@@ -4382,10 +5273,140 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Merged into the existing custom attributes */
+                        /** @description Replaces the custom attributes (with merge: true, merged into them) */
                         custom_attributes: {
                             [key: string]: unknown;
                         } | string;
+                        /** @description true: only the keys sent change, the others stay (as the reference) */
+                        merge?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            custom_attributes: unknown;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/conversations/{conversation_id}/destroy_custom_attributes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove custom attributes by key; returns the remaining ones
+         * @description The reference answers 204 with no body; ChannelX answers 200 with `{custom_attributes}` (what is left).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    conversation_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The keys to remove (a single key may be sent as a string) */
+                        custom_attributes: string[] | string;
                     };
                 };
             };
@@ -5425,6 +6446,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/conversations/{conversation_id}/mute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mute the conversation: it is resolved and its contact blocked, so the contact's messages no longer reopen it; 200 with an empty body
+         * @description The reference's semantics: `muted` is the contact's `blocked` (every conversation of a blocked contact is muted, and a blocked contact's new conversations start resolved). A change leaves an activity line ("Grace Hopper has muted the conversation") and sends contact_updated; muting a muted conversation changes nothing.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    conversation_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Empty body */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/conversations/{conversation_id}/toggle_priority": {
         parameters: {
             query?: never;
@@ -5807,6 +6930,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/conversations/{conversation_id}/unmute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unmute the conversation: its contact is unblocked (the status stays); 200 with an empty body
+         * @description The reference's semantics: `muted` is the contact's `blocked` (every conversation of a blocked contact is muted, and a blocked contact's new conversations start resolved). A change leaves an activity line ("Grace Hopper has muted the conversation") and sends contact_updated; muting a muted conversation changes nothing.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    conversation_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Empty body */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/conversations/{conversation_id}/unread": {
         parameters: {
             query?: never;
@@ -5848,7 +7073,8 @@ export interface paths {
                             can_reply: boolean;
                             /** @description unix seconds, 0 when never */
                             contact_last_seen_at: number;
-                            created_at: number | null;
+                            /** @description unix seconds */
+                            created_at: number;
                             custom_attributes: unknown;
                             /** @description unix seconds, 0 when never */
                             first_reply_created_at: number;
@@ -5856,7 +7082,8 @@ export interface paths {
                             id: number;
                             inbox_id: number;
                             labels: string[];
-                            last_activity_at: number | null;
+                            /** @description unix seconds */
+                            last_activity_at: number;
                             last_non_activity_message: {
                                 account_id: number;
                                 additional_attributes: unknown;
@@ -5975,7 +7202,8 @@ export interface paths {
                                 updated_at: string;
                             }[];
                             meta: {
-                                assignee: ({
+                                /** @description An agent of the account */
+                                assignee?: {
                                     account_id: number;
                                     auto_offline: boolean;
                                     /** @description online | offline | busy */
@@ -5992,8 +7220,9 @@ export interface paths {
                                     thumbnail: string;
                                 } & {
                                     [key: string]: unknown;
-                                }) | null;
-                                assignee_type: string | null;
+                                };
+                                /** @description User; present only when assigned, like assignee */
+                                assignee_type?: string;
                                 channel: string;
                                 hmac_verified: boolean;
                                 /** @description A contact */
@@ -6037,17 +7266,20 @@ export interface paths {
                                 } & {
                                     [key: string]: unknown;
                                 };
-                                team: null;
+                                /** @description the team; present only when the conversation has one */
+                                team?: unknown;
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description true while the contact is blocked (POST …/mute blocks it, …/unmute unblocks it) */
                             muted: boolean;
                             priority: string | null;
                             sla_policy_id: null;
                             snoozed_until: number | null;
                             /** @description open | resolved | pending | snoozed */
                             status: string;
-                            timestamp: number | null;
+                            /** @description unix seconds of the last activity */
+                            timestamp: number;
                             unread_count: number;
                             /** @description unix seconds with milliseconds */
                             updated_at: number;
@@ -6153,7 +7385,8 @@ export interface paths {
                             can_reply: boolean;
                             /** @description unix seconds, 0 when never */
                             contact_last_seen_at: number;
-                            created_at: number | null;
+                            /** @description unix seconds */
+                            created_at: number;
                             custom_attributes: unknown;
                             /** @description unix seconds, 0 when never */
                             first_reply_created_at: number;
@@ -6161,7 +7394,8 @@ export interface paths {
                             id: number;
                             inbox_id: number;
                             labels: string[];
-                            last_activity_at: number | null;
+                            /** @description unix seconds */
+                            last_activity_at: number;
                             last_non_activity_message: {
                                 account_id: number;
                                 additional_attributes: unknown;
@@ -6280,7 +7514,8 @@ export interface paths {
                                 updated_at: string;
                             }[];
                             meta: {
-                                assignee: ({
+                                /** @description An agent of the account */
+                                assignee?: {
                                     account_id: number;
                                     auto_offline: boolean;
                                     /** @description online | offline | busy */
@@ -6297,8 +7532,9 @@ export interface paths {
                                     thumbnail: string;
                                 } & {
                                     [key: string]: unknown;
-                                }) | null;
-                                assignee_type: string | null;
+                                };
+                                /** @description User; present only when assigned, like assignee */
+                                assignee_type?: string;
                                 channel: string;
                                 hmac_verified: boolean;
                                 /** @description A contact */
@@ -6342,17 +7578,20 @@ export interface paths {
                                 } & {
                                     [key: string]: unknown;
                                 };
-                                team: null;
+                                /** @description the team; present only when the conversation has one */
+                                team?: unknown;
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description true while the contact is blocked (POST …/mute blocks it, …/unmute unblocks it) */
                             muted: boolean;
                             priority: string | null;
                             sla_policy_id: null;
                             snoozed_until: number | null;
                             /** @description open | resolved | pending | snoozed */
                             status: string;
-                            timestamp: number | null;
+                            /** @description unix seconds of the last activity */
+                            timestamp: number;
                             unread_count: number;
                             /** @description unix seconds with milliseconds */
                             updated_at: number;
@@ -7001,6 +8240,18 @@ export interface paths {
                                 sender_name_type: string;
                                 timezone: string;
                                 webhook_url: string | null;
+                                /** @description the weekly schedule, one entry per day_of_week (0 = Sunday) */
+                                working_hours: ({
+                                    close_hour: number | null;
+                                    close_minutes: number | null;
+                                    closed_all_day: boolean;
+                                    day_of_week: number;
+                                    open_all_day: boolean;
+                                    open_hour: number | null;
+                                    open_minutes: number | null;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
                                 working_hours_enabled: boolean;
                             } & {
                                 [key: string]: unknown;
@@ -7059,12 +8310,26 @@ export interface paths {
                         enable_email_collect?: boolean;
                         greeting_enabled?: boolean;
                         greeting_message?: string | null;
+                        /** @description the same as channel.hmac_mandatory (which wins when both are sent) */
+                        hmac_mandatory?: boolean;
                         lock_to_single_conversation?: boolean;
                         name: string;
                         out_of_office_message?: string | null;
                         sender_name_type?: "friendly" | "professional" | number;
                         /** @description an IANA time zone id */
                         timezone?: string;
+                        /** @description Days to change, by day_of_week (the other days stay); closing time after opening time unless closed_all_day or open_all_day */
+                        working_hours?: {
+                            close_hour?: number | null;
+                            close_minutes?: number | null;
+                            closed_all_day?: boolean;
+                            /** @description 0 = Sunday … 6 = Saturday */
+                            day_of_week: number;
+                            /** @description open 0:00-23:59 */
+                            open_all_day?: boolean;
+                            open_hour?: number | null;
+                            open_minutes?: number | null;
+                        }[];
                         working_hours_enabled?: boolean;
                     };
                 };
@@ -7103,6 +8368,18 @@ export interface paths {
                             sender_name_type: string;
                             timezone: string;
                             webhook_url: string | null;
+                            /** @description the weekly schedule, one entry per day_of_week (0 = Sunday) */
+                            working_hours: ({
+                                close_hour: number | null;
+                                close_minutes: number | null;
+                                closed_all_day: boolean;
+                                day_of_week: number;
+                                open_all_day: boolean;
+                                open_hour: number | null;
+                                open_minutes: number | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
                             working_hours_enabled: boolean;
                         } & {
                             [key: string]: unknown;
@@ -7215,6 +8492,18 @@ export interface paths {
                             sender_name_type: string;
                             timezone: string;
                             webhook_url: string | null;
+                            /** @description the weekly schedule, one entry per day_of_week (0 = Sunday) */
+                            working_hours: ({
+                                close_hour: number | null;
+                                close_minutes: number | null;
+                                closed_all_day: boolean;
+                                day_of_week: number;
+                                open_all_day: boolean;
+                                open_hour: number | null;
+                                open_minutes: number | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
                             working_hours_enabled: boolean;
                         } & {
                             [key: string]: unknown;
@@ -7284,12 +8573,26 @@ export interface paths {
                         enable_email_collect?: boolean;
                         greeting_enabled?: boolean;
                         greeting_message?: string | null;
+                        /** @description the same as channel.hmac_mandatory (which wins when both are sent) */
+                        hmac_mandatory?: boolean;
                         lock_to_single_conversation?: boolean;
                         name?: string;
                         out_of_office_message?: string | null;
                         sender_name_type?: "friendly" | "professional" | number;
                         /** @description an IANA time zone id */
                         timezone?: string;
+                        /** @description Days to change, by day_of_week (the other days stay); closing time after opening time unless closed_all_day or open_all_day */
+                        working_hours?: {
+                            close_hour?: number | null;
+                            close_minutes?: number | null;
+                            closed_all_day?: boolean;
+                            /** @description 0 = Sunday … 6 = Saturday */
+                            day_of_week: number;
+                            /** @description open 0:00-23:59 */
+                            open_all_day?: boolean;
+                            open_hour?: number | null;
+                            open_minutes?: number | null;
+                        }[];
                         working_hours_enabled?: boolean;
                     };
                 };
@@ -7328,6 +8631,18 @@ export interface paths {
                             sender_name_type: string;
                             timezone: string;
                             webhook_url: string | null;
+                            /** @description the weekly schedule, one entry per day_of_week (0 = Sunday) */
+                            working_hours: ({
+                                close_hour: number | null;
+                                close_minutes: number | null;
+                                closed_all_day: boolean;
+                                day_of_week: number;
+                                open_all_day: boolean;
+                                open_hour: number | null;
+                                open_minutes: number | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
                             working_hours_enabled: boolean;
                         } & {
                             [key: string]: unknown;
@@ -7397,7 +8712,10 @@ export interface paths {
             };
         };
         post?: never;
-        /** Delete an inbox with its conversations (administrators) */
+        /**
+         * Delete an inbox with its conversations (administrators); answers the reference's `{message}`
+         * @description The reference deletes in a background job and says so in `message`; ChannelX has deleted everything when it answers.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -7410,13 +8728,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Empty body */
+                /** @description Default Response */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            /** @description Your inbox deletion request will be processed in some time. */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -7499,12 +8822,26 @@ export interface paths {
                         enable_email_collect?: boolean;
                         greeting_enabled?: boolean;
                         greeting_message?: string | null;
+                        /** @description the same as channel.hmac_mandatory (which wins when both are sent) */
+                        hmac_mandatory?: boolean;
                         lock_to_single_conversation?: boolean;
                         name?: string;
                         out_of_office_message?: string | null;
                         sender_name_type?: "friendly" | "professional" | number;
                         /** @description an IANA time zone id */
                         timezone?: string;
+                        /** @description Days to change, by day_of_week (the other days stay); closing time after opening time unless closed_all_day or open_all_day */
+                        working_hours?: {
+                            close_hour?: number | null;
+                            close_minutes?: number | null;
+                            closed_all_day?: boolean;
+                            /** @description 0 = Sunday … 6 = Saturday */
+                            day_of_week: number;
+                            /** @description open 0:00-23:59 */
+                            open_all_day?: boolean;
+                            open_hour?: number | null;
+                            open_minutes?: number | null;
+                        }[];
                         working_hours_enabled?: boolean;
                     };
                 };
@@ -7543,6 +8880,18 @@ export interface paths {
                             sender_name_type: string;
                             timezone: string;
                             webhook_url: string | null;
+                            /** @description the weekly schedule, one entry per day_of_week (0 = Sunday) */
+                            working_hours: ({
+                                close_hour: number | null;
+                                close_minutes: number | null;
+                                closed_all_day: boolean;
+                                day_of_week: number;
+                                open_all_day: boolean;
+                                open_hour: number | null;
+                                open_minutes: number | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
                             working_hours_enabled: boolean;
                         } & {
                             [key: string]: unknown;
@@ -7668,6 +9017,18 @@ export interface paths {
                             sender_name_type: string;
                             timezone: string;
                             webhook_url: string | null;
+                            /** @description the weekly schedule, one entry per day_of_week (0 = Sunday) */
+                            working_hours: ({
+                                close_hour: number | null;
+                                close_minutes: number | null;
+                                closed_all_day: boolean;
+                                day_of_week: number;
+                                open_all_day: boolean;
+                                open_hour: number | null;
+                                open_minutes: number | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
                             working_hours_enabled: boolean;
                         } & {
                             [key: string]: unknown;
