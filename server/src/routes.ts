@@ -13,10 +13,13 @@ import * as publicApi from './public/routes.js';
 import * as cable from './realtime/routes.js';
 import * as outbox from './outbox/routes.js';
 import * as dashboard from './dashboard/routes.js';
+import * as teams from './teams/routes.js';
+import * as labels from './labels/routes.js';
+import * as canned from './canned/routes.js';
 
 /** Every resource registers its own routes; this list is the whole HTTP surface. */
 export async function registerRoutes(app: TypedApp, ctx: AppContext) {
-  for (const mod of [auth, profile, accounts, agents, inboxes, contacts, conversations, messages, webhooks, publicApi, cable, outbox, dashboard]) {
+  for (const mod of [auth, profile, accounts, agents, inboxes, contacts, conversations, messages, teams, labels, canned, webhooks, publicApi, cable, outbox, dashboard]) {
     await mod.register(app, ctx);
   }
 }

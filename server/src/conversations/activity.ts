@@ -4,6 +4,7 @@ import { FLAG, MESSAGE_STATUS, MESSAGE_TYPE } from '../kernel/constants.js';
 import { findContactById } from '../contacts/repository.js';
 import { findUserNames } from '../users/repository.js';
 import { insertMessage } from '../messages/repository.js';
+import { teamNames } from '../teams/repository.js';
 import { priorityName, STATUS, type ConversationRow } from './repository.js';
 import type { ConversationState, Performer } from './changes.js';
 
@@ -21,6 +22,9 @@ export type ActivityNames = {
   performer: { type: Performer['type']; id: number; name: string } | null;
   /** The new assignee's name, when the assignee changed to someone. */
   assignee: string | null;
+  /** The new and the previous team's names, when the team changed (null when none, or gone). */
+  team?: string | null;
+  previousTeam?: string | null;
 };
 
 const SNOOZE_FORMAT = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
@@ -32,7 +36,12 @@ export function snoozeTime(ms: number): string {
 
 const list = (xs: string[]) => xs.join(', ');
 
-/** The activity lines for a change, in the order they happened to the conversation: status, assignee, priority, labels. */
+/**
+ * The activity lines for a change, in the order they happened to the conversation: status, team or
+ * assignee, priority, labels. As in the reference, a team change writes the team's line only
+ * ("Assigned to sales by …", "Assigned to Ada via sales by …" when the assignee changed with it,
+ * "Unassigned from sales by …"), never a second line for the assignee it kept or dropped.
+ */
 export function activityLines(before: ConversationState, after: ConversationState, names: ActivityNames): string[] {
   const p = names.performer;
   const by = p ? ` by ${p.name}` : '';
@@ -59,7 +68,12 @@ export function activityLines(before: ConversationState, after: ConversationStat
     }
   }
 
-  if (before.assignee_id !== after.assignee_id) {
+  if ((before.team_id ?? null) !== (after.team_id ?? null)) {
+    const team = names.team ?? 'a former team';
+    if (after.team_id == null) out.push(`Unassigned from ${names.previousTeam ?? 'a former team'}${by}`);
+    else if (after.assignee_id != null && before.assignee_id !== after.assignee_id) out.push(`Assigned to ${names.assignee ?? 'a former agent'} via ${team}${by}`);
+    else out.push(`Assigned to ${team}${by}`);
+  } else if (before.assignee_id !== after.assignee_id) {
     if (after.assignee_id == null) out.push(`Conversation unassigned${by}`);
     else if (p?.type === 'user' && p.id === after.assignee_id) out.push(`${p.name} self-assigned this conversation`);
     else out.push(`Assigned to ${names.assignee ?? 'a former agent'}${by}`);
@@ -88,7 +102,13 @@ export function hasActivity(before: ConversationState, after: ConversationState)
 }
 
 /** The performer's and the new assignee's names: a user's name, a contact's name (or null when gone). */
-export async function activityNames(db: Executor, after: ConversationState, before: ConversationState, performer?: Performer): Promise<ActivityNames> {
+export async function activityNames(
+  db: Executor,
+  after: ConversationState,
+  before: ConversationState,
+  performer?: Performer,
+  accountId?: number,
+): Promise<ActivityNames> {
   const userIds: number[] = [];
   if (performer?.type === 'user') userIds.push(performer.id);
   const assigneeId = after.assignee_id !== before.assignee_id ? after.assignee_id : null;
@@ -97,9 +117,14 @@ export async function activityNames(db: Executor, after: ConversationState, befo
   let performerName: string | null = null;
   if (performer?.type === 'user') performerName = users.get(performer.id) ?? null;
   else if (performer?.type === 'contact') performerName = (await findContactById(db, performer.id))?.name?.trim() || null;
+  const teamChanged = (before.team_id ?? null) !== (after.team_id ?? null);
+  const teams = teamChanged && accountId != null ? await teamNames(db, accountId, [before.team_id, after.team_id].filter((x): x is number => x != null)) : new Map<number, string>();
   return {
     performer: performer && performerName ? { type: performer.type, id: performer.id, name: performerName } : null,
     assignee: assigneeId != null ? (users.get(assigneeId) ?? null) : null,
+    ...(teamChanged
+      ? { team: after.team_id != null ? (teams.get(after.team_id) ?? null) : null, previousTeam: before.team_id != null ? (teams.get(before.team_id) ?? null) : null }
+      : {}),
   };
 }
 

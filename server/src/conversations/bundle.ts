@@ -6,6 +6,7 @@ import { inboxSummaries } from '../inboxes/repository.js';
 import { findMessagesByIds } from '../messages/repository.js';
 import type { MessageRow, Sender } from '../messages/format.js';
 import { accountAgents } from '../agents/repository.js';
+import { teamsByIds, type TeamRow } from '../teams/repository.js';
 import { loadSenders } from './people.js';
 import { labelsOf, messageSummaries, unreadCounts, type ConversationRow } from './repository.js';
 
@@ -20,6 +21,7 @@ export type ConversationBundle = {
   contact: ContactRow;
   contactInbox: ContactInboxRow | null;
   assignee: AgentRow | null;
+  team: TeamRow | null;
   labels: string[];
   lastMessage: MessageRow | null;
   lastNonActivity: MessageRow | null;
@@ -46,6 +48,7 @@ export async function loadBundles(db: Executor, convs: ConversationRow[]): Promi
   const ciRows = await contactInboxesByIds(db, accountId, convs.map((c) => c.contact_inbox_id));
   const contactInboxes = new Map(ciRows.map((r) => [r.id, r]));
   const assignees = await accountAgents(db, accountId, convs.map((c) => c.assignee_id).filter((x): x is number => x != null));
+  const teams = await teamsByIds(db, accountId, convs.map((c) => c.team_id));
   const labels = await labelsOf(db, ids);
   const summaries = await messageSummaries(db, ids);
   const unread = await unreadCounts(db, convs);
@@ -69,6 +72,7 @@ export async function loadBundles(db: Executor, convs: ConversationRow[]): Promi
       contact,
       contactInbox: contactInboxes.get(conv.contact_inbox_id) ?? null,
       assignee: conv.assignee_id == null ? null : (assignees.get(conv.assignee_id) ?? null),
+      team: conv.team_id == null ? null : (teams.get(conv.team_id) ?? null),
       labels: labels.get(conv.id) ?? [],
       lastMessage: pick(s?.last_id),
       lastNonActivity: pick(s?.last_non_activity_id),

@@ -9,10 +9,10 @@ import { lockConversation, priorityName, statusName, updateConversation, type Co
  * The one place conversation changes become domain events, so every write path (API, client API,
  * message ingestion) records the same ones in its transaction:
  * - `conversation.status_changed` when the status changed,
- * - `assignee.changed` when the assignee changed,
+ * - `assignee.changed` when the assignee changed, `team.changed` when the team changed,
  * - `conversation.updated` with `changed_attributes: [{attr: {previous_value, current_value}}]`
  *   whenever a tracked attribute changed (status, snoozed_until, assignee_id, priority,
- *   custom_attributes, additional_attributes, label_list),
+ *   custom_attributes, additional_attributes, label_list, team_id),
  * and (changeConversation) the activity messages of status, assignee, priority and label changes
  * with their `message.created` (src/conversations/activity.ts).
  */
@@ -20,7 +20,7 @@ import { lockConversation, priorityName, statusName, updateConversation, type Co
 export type Performer = { type: 'user' | 'contact'; id: number };
 export type ConversationState = Pick<
   ConversationRow,
-  'status' | 'assignee_id' | 'priority' | 'snoozed_until' | 'custom_attributes' | 'additional_attributes'
+  'status' | 'assignee_id' | 'priority' | 'snoozed_until' | 'custom_attributes' | 'additional_attributes' | 'team_id'
 > & { labels?: string[] };
 
 type Changed = Record<string, { previous_value: unknown; current_value: unknown }>;
@@ -31,6 +31,7 @@ export function diffConversation(before: ConversationState, after: ConversationS
   if (before.status !== after.status) add('status', statusName(before.status), statusName(after.status));
   if (Number(before.snoozed_until ?? 0) !== Number(after.snoozed_until ?? 0)) add('snoozed_until', unix(before.snoozed_until), unix(after.snoozed_until));
   if (before.assignee_id !== after.assignee_id) add('assignee_id', before.assignee_id, after.assignee_id);
+  if (before.team_id !== after.team_id) add('team_id', before.team_id, after.team_id);
   if (before.priority !== after.priority) add('priority', priorityName(before.priority), priorityName(after.priority));
   for (const k of ['custom_attributes', 'additional_attributes'] as const) {
     if (before[k] !== after[k]) add(k, fromJson(before[k]), fromJson(after[k]));
@@ -55,6 +56,9 @@ export async function recordConversationChanges(
   }
   if (before.assignee_id !== after.assignee_id) {
     await ctx.events(trx, conv.account_id, 'assignee.changed', { ...base, previous_assignee_id: before.assignee_id });
+  }
+  if (before.team_id !== after.team_id) {
+    await ctx.events(trx, conv.account_id, 'team.changed', { ...base, previous_team_id: before.team_id });
   }
   await ctx.events(trx, conv.account_id, 'conversation.updated', { ...base, changed_attributes: changed });
   return changed;
@@ -87,7 +91,7 @@ export async function changeConversation<T>(
   const next = stateOf(after, labels?.[1]);
   await recordConversationChanges(ctx, trx, current, prev, next, performer);
   if (activity) {
-    const lines = activityLines(prev, next, await activityNames(trx, next, prev, performer));
+    const lines = activityLines(prev, next, await activityNames(trx, next, prev, performer, current.account_id));
     await writeActivity(ctx, trx, after, lines, Number(after.last_activity_at ?? t));
   }
   return { before: current, conversation: after, result };
@@ -124,6 +128,7 @@ export function stateOf(c: ConversationRow, labels?: string[]): ConversationStat
     snoozed_until: c.snoozed_until,
     custom_attributes: c.custom_attributes,
     additional_attributes: c.additional_attributes,
+    team_id: c.team_id ?? null,
     ...(labels ? { labels } : {}),
   };
 }

@@ -33,6 +33,7 @@ function filters(eb: Eb, accountId: number, inboxIds: number[] | null, q: Conver
   const status = q.status ?? 'open';
   if (status !== 'all') c.push(eb('conversations.status', '=', STATUS[status]));
   if (q.inbox_id !== undefined) c.push(eb('conversations.inbox_id', '=', q.inbox_id));
+  if (q.team_id !== undefined) c.push(eb('conversations.team_id', '=', q.team_id));
   /** Keeps conversations that have a related row matching `rows` (a subquery already joined to the conversation). */
   const whereExists = (rows: Parameters<Eb['exists']>[0]) => c.push(eb.exists(rows));
   const labels = (q.labels ?? []).map((l) => l.trim()).filter(Boolean);

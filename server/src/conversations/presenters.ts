@@ -3,6 +3,9 @@ import { fromJson, unix } from '../kernel/db.js';
 import { presentAgent, userPushData, availabilityStatus } from '../users/presenter.js';
 import { contactInboxRecord, contactPushData, presentContact } from '../contacts/presenters.js';
 import { findAccountRef } from '../contacts/repository.js';
+import { presentConversationTeam, teamPushData } from '../teams/presenter.js';
+import { presentLabelCounts } from '../labels/presenter.js';
+import type { LabelCountRow } from '../labels/repository.js';
 import { messagePushData, normalizeWebhookContent, type MessageConversationRef, type MessageRow } from '../messages/format.js';
 import { loadBundle, loadBundles, type ConversationBundle } from './bundle.js';
 import { findConversationById, priorityName, statusName, type ConversationRow } from './repository.js';
@@ -47,6 +50,7 @@ export function presentConversation(b: ConversationBundle) {
       sender: presentContact(b.contact),
       channel: b.inbox.channel_type,
       ...(b.assignee ? { assignee: presentAgent(b.assignee), assignee_type: 'User' } : {}),
+      ...(b.team ? { team: presentConversationTeam(b.team) } : {}),
       hmac_verified: !!b.contactInbox?.hmac_verified,
     },
     id: c.display_id,
@@ -104,7 +108,7 @@ export function conversationPushData(b: ConversationBundle, opts: { normalizeCon
         ? userPushData(b.assignee, availabilityStatus(b.assignee.availability, b.assignee.auto_offline, false))
         : null,
       assignee_type: assigneeType(b),
-      team: null,
+      team: b.team ? teamPushData(b.team) : null,
       hmac_verified: !!b.contactInbox?.hmac_verified,
     },
     status: statusName(c.status),
@@ -174,9 +178,17 @@ export async function presentConversationResults(db: Executor, page: Conversatio
   };
 }
 
-/** `GET /conversations/meta`: the counts, plus the ChannelX per-inbox counts (`meta.inboxes`). */
-export const presentConversationMeta = <T extends object>(counts: T, inboxes: { inbox_id: number; open_count: number; unread_count: number }[]) => ({
-  meta: { ...counts, inboxes: inboxes.map((i) => ({ inbox_id: i.inbox_id, open_count: i.open_count, unread_count: i.unread_count })) },
+/** `GET /conversations/meta`: the counts, plus the ChannelX per-inbox and per-label counts (`meta.inboxes`, `meta.labels`). */
+export const presentConversationMeta = <T extends object>(
+  counts: T,
+  inboxes: { inbox_id: number; open_count: number; unread_count: number }[],
+  labels: LabelCountRow[] = [],
+) => ({
+  meta: {
+    ...counts,
+    inboxes: inboxes.map((i) => ({ inbox_id: i.inbox_id, open_count: i.open_count, unread_count: i.unread_count })),
+    labels: presentLabelCounts(labels),
+  },
 });
 
 /** `POST …/toggle_status`. */

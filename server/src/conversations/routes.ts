@@ -19,6 +19,9 @@ import { errorResponses, EmptyOk } from '../accounts/schemas.js';
 import * as s from './schemas.js';
 import { createConversation } from './service.js';
 import { conversationOf, principal } from '../accounts/guard.js';
+import { assignTeam } from '../teams/assignment.js';
+import { presentTeam } from '../teams/presenter.js';
+import { labelCounts } from '../labels/service.js';
 
 const BASE = '/api/v1/accounts/:account_id/conversations';
 const ONE = `${BASE}/:conversation_id`;
@@ -79,8 +82,8 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      const [counts, inboxes] = [await conversationCounts(ctx, auth, req.query), await inboxCounts(ctx, auth)];
-      return presentConversationMeta(counts, inboxes);
+      const [counts, inboxes, labels] = [await conversationCounts(ctx, auth, req.query), await inboxCounts(ctx, auth), await labelCounts(ctx, auth)];
+      return presentConversationMeta(counts, inboxes, labels);
     },
   );
 
@@ -288,7 +291,9 @@ export async function register(app: TypedApp, ctx: AppContext) {
       config: { access: 'inbox-member' },
       schema: {
         tags: ['Conversation Assignments'],
-        summary: 'Assign an agent (null or 0 unassigns); returns the agent, or null',
+        summary: 'Assign an agent (assignee_id; null or 0 unassigns) or, without assignee_id, a team (team_id; null or 0 removes it); returns the agent or the team, or null',
+        description:
+          'A team keeps the assignee only when they are a member of it (as the reference). A team change sends team.changed to the agents on /cable and conversation_updated (changed_attributes team_id) to webhooks and sockets.',
         params: s.ConversationParams,
         body: s.AssignmentBody,
         response: { 200: s.AssignmentResponse, ...errorResponses(401, 404, 409, 422) },
@@ -298,6 +303,10 @@ export async function register(app: TypedApp, ctx: AppContext) {
     async (req, reply) => {
       const auth = principal(req);
       const conv = conversationOf(req);
+      if (req.body.assignee_id === undefined && req.body.team_id !== undefined) {
+        const team = await assignTeam(ctx, auth, conv, req.body.team_id);
+        return team ? presentTeam(team.team, team.isMember) : reply.send(null);
+      }
       const agent = await actions.assign(ctx, auth, conv, req.body.assignee_id);
       if (!agent) return reply.send(null);
       return presentAgent(agent);

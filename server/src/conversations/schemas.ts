@@ -4,6 +4,8 @@ import { ContactJson } from '../contacts/schemas.js';
 import { AgentSchema } from '../users/presenter.js';
 import { MessageCreateBody } from '../messages/schemas.js';
 import { CableMessage } from '../realtime/event-schemas.js';
+import { TeamJson } from '../teams/schemas.js';
+import { LabelCounts } from '../labels/schemas.js';
 
 /** Request and response schemas of the conversation routes: validation, TypeScript types and the OpenAPI document. */
 
@@ -22,7 +24,7 @@ export const ConversationCreateBody = Type.Object({
   custom_attributes: Type.Optional(JsonObject()),
   status: Type.Optional(StatusName),
   assignee_id: Type.Optional(AssigneeId),
-  team_id: Type.Optional(Type.Unknown({ description: 'Accepted and ignored (no teams yet)' })),
+  team_id: Type.Optional(Type.Unknown({ description: 'A team of the account (422 otherwise); an assignee who is not a member of it is dropped, as in the reference' })),
   snoozed_until: Type.Optional(SnoozedUntil),
   hmac_verified: Type.Optional(Type.Boolean()),
   message: Type.Optional(MessageCreateBody),
@@ -37,6 +39,7 @@ export const ConversationListQuery = Type.Object({
     Type.Union([Type.Literal('me'), Type.Literal('unassigned'), Type.Literal('assigned'), Type.Literal('all')]),
   ),
   inbox_id: Type.Optional(Id),
+  team_id: Type.Optional(Id),
   labels: Type.Optional(Type.Array(Text(255), { description: 'Conversations with any of these labels' })),
   q: Type.Optional(
     Text(255, {
@@ -82,7 +85,10 @@ export const TypingBody = Type.Object({
 });
 export type TypingBody = Static<typeof TypingBody>;
 
-export const AssignmentBody = Type.Object({ assignee_id: Type.Optional(AssigneeId), team_id: Type.Optional(Type.Unknown()) });
+export const AssignmentBody = Type.Object({
+  assignee_id: Type.Optional(AssigneeId),
+  team_id: Type.Optional(Type.Unknown({ description: 'Used when assignee_id is absent: a team of the account (422 otherwise); null or 0 removes the team' })),
+});
 
 export const LabelsBody = Type.Object({
   labels: Type.Optional(Type.Array(Text(255), { description: 'Replaces the whole label list', maxItems: 100 })),
@@ -127,7 +133,12 @@ export const ConversationJson = Open(
       channel: Type.String(),
       assignee: Type.Optional(AgentSchema),
       assignee_type: Type.Optional(Type.String({ description: 'User; present only when assigned, like assignee' })),
-      team: Type.Optional(Type.Unknown({ description: 'the team; present only when the conversation has one' })),
+      team: Type.Optional(
+        Open(
+          { id: Type.Integer(), name: Type.String(), description: Nullable(Type.String()), allow_auto_assign: Type.Boolean(), account_id: Type.Integer() },
+          'the team; present only when the conversation has one',
+        ),
+      ),
       hmac_verified: Type.Boolean(),
     }),
     id: Type.Integer({ description: 'the display_id' }),
@@ -204,6 +215,11 @@ export const ConversationMeta = Open({
         'ChannelX extension (Chatwoot clients ignore it): one entry per inbox the caller can see (administrators: every inbox of the account; agents: their inboxes), ' +
         'ordered by inbox_id, whatever the filters of the query; inboxes without open conversations have zeros.',
     }),
+    labels: Type.Array(LabelCounts, {
+      description:
+        'ChannelX extension (Chatwoot clients ignore it): one entry per account label (GET /labels), ordered by title, with its open conversations the caller can see ' +
+        'and how many of them are unread, whatever the filters of the query; labels without open conversations have zeros.',
+    }),
   }),
 });
 
@@ -241,6 +257,6 @@ export const ConversationAttachments = Open({
   }),
 });
 
-export const AssignmentResponse = Nullable(AgentSchema);
+export const AssignmentResponse = Type.Union([AgentSchema, TeamJson, Type.Null()], { description: 'The agent (assignee_id), the team (team_id), or null when unassigned' });
 export const LabelsResponse = Open({ payload: Type.Array(Type.String()) });
 export const CustomAttributesResponse = Open({ custom_attributes: AnyJson });

@@ -12,6 +12,7 @@ import { normalizeMessageInput, writeMessage, type NormalizedMessage } from '../
 import { INCOMING } from '../messages/format.js';
 import { checkAttributeValues, parseSnoozedUntil, type Performer } from './changes.js';
 import { findAssignableAgent } from './people.js';
+import { assigneeForTeam, parseTeamId, teamOfAccount } from '../teams/assignment.js';
 import * as repo from './repository.js';
 import type { ConversationCreateBody } from './schemas.js';
 
@@ -37,6 +38,7 @@ export type OpenConversationInput = {
   status?: repo.ConversationStatus;
   snoozedUntil?: number | null;
   assigneeId?: number | null;
+  teamId?: number | null;
   additionalAttributes?: Record<string, unknown>;
   customAttributes?: Record<string, unknown>;
   performer?: Performer;
@@ -62,6 +64,7 @@ export async function openConversation(ctx: AppContext, trx: Tx, input: OpenConv
     contact_id: input.contactInbox.contact_id,
     contact_inbox_id: input.contactInbox.id,
     assignee_id: input.assigneeId ?? null,
+    team_id: input.teamId ?? null,
     status,
     priority: null,
     snoozed_until: status === repo.STATUS.snoozed ? (input.snoozedUntil ?? null) : null,
@@ -112,7 +115,8 @@ export async function createConversation(ctx: AppContext, auth: AccountContext, 
   checkAttributeValues(additional, 'additional_attributes');
   checkAttributeValues(custom, 'custom_attributes');
   const snoozedUntil = parseSnoozedUntil(body.snoozed_until);
-  const assigneeId = parseAssigneeId(body.assignee_id);
+  let assigneeId = parseAssigneeId(body.assignee_id);
+  const teamId = parseTeamId(body.team_id) ?? null;
 
   let contactInbox: ContactInboxWithInbox | undefined;
   let build: { contactId: number; inboxId: number } | undefined;
@@ -137,6 +141,8 @@ export async function createConversation(ctx: AppContext, auth: AccountContext, 
   const inboxId = contactInbox?.inbox_id ?? build!.inboxId;
   const inbox = (await findInbox(db, auth.accountId, inboxId))!;
   if (assigneeId) await assertAssignable(ctx, auth.accountId, inboxId, assigneeId);
+  // A team keeps an assignee who is one of its members only (as the reference).
+  if (teamId != null) assigneeId = await assigneeForTeam(db, auth.accountId, (await teamOfAccount(db, auth.accountId, teamId)).id, assigneeId ?? null);
   const message: NormalizedMessage | undefined = body.message ? normalizeMessageInput(body.message, inbox.channel_type) : undefined;
   const performer: Performer = { type: 'user', id: auth.user.id };
 
@@ -160,6 +166,7 @@ export async function createConversation(ctx: AppContext, auth: AccountContext, 
         status: body.status,
         snoozedUntil,
         assigneeId,
+        teamId,
         additionalAttributes: additional,
         customAttributes: custom,
         performer,

@@ -174,6 +174,43 @@ export interface ConversationsTable extends Timestamps {
   first_reply_created_at: number | null;
   waiting_since: number | null;
   last_activity_at: number;
+  /** The conversation's team (0007_teams_labels_canned); NULL for none. */
+  team_id: number | null;
+}
+
+/** An account's teams (0007_teams_labels_canned); name stored lowercased, unique per account. */
+export interface TeamsTable extends Timestamps {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  description: string | null;
+  allow_auto_assign: number;
+}
+
+export interface TeamMembersTable {
+  id: Generated<number>;
+  team_id: number;
+  user_id: number;
+  account_id: number;
+  created_at: number;
+}
+
+/** An account's labels (0007_teams_labels_canned); title stored lowercased, unique per account. */
+export interface LabelsTable extends Timestamps {
+  id: Generated<number>;
+  account_id: number;
+  title: string;
+  description: string | null;
+  color: string; // #rrggbb
+  show_on_sidebar: number;
+}
+
+/** An account's canned responses (0007_teams_labels_canned); short_code unique per account. */
+export interface CannedResponsesTable extends Timestamps {
+  id: Generated<number>;
+  account_id: number;
+  short_code: string;
+  content: string;
 }
 
 /** A contact's labels, as titles (0005_contact_labels). */
@@ -306,6 +343,10 @@ export interface DB {
   conversations: ConversationsTable;
   contact_labels: ContactLabelsTable;
   conversation_labels: ConversationLabelsTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
+  labels: LabelsTable;
+  canned_responses: CannedResponsesTable;
   messages: MessagesTable;
   idempotency_keys: IdempotencyKeysTable;
   events: EventsTable;

@@ -103,7 +103,7 @@ export const CableConversation = Closed(
       sender: CableContactRef,
       assignee: Nullable(CableUser),
       assignee_type: Nullable(Type.Literal('User')),
-      team: Type.Null(),
+      team: Nullable(Closed({ id: Type.Integer(), name: Type.String() }, "the conversation's team ({id, name}), null for none")),
       hmac_verified: Type.Boolean(),
     }),
     status: Type.String({ description: 'open | resolved | pending | snoozed' }),
@@ -133,7 +133,7 @@ export const CableMessageUpdated = Closed(
 );
 export const CableConversationEvent = Closed(
   { ...CableConversation.properties, ...eventFields },
-  'conversation.created / updated / status_changed / read, assignee.changed',
+  'conversation.created / updated / status_changed / read, assignee.changed, team.changed',
 );
 export const CableTyping = Closed(
   { conversation: CableConversation, user: Person, is_private: Type.Boolean(), account_id: Type.Integer() },
@@ -170,6 +170,7 @@ export const CABLE_EVENTS = {
   'conversation.status_changed': CableConversationEvent,
   'conversation.read': CableConversationEvent,
   'assignee.changed': CableConversationEvent,
+  'team.changed': CableConversationEvent,
   'conversation.typing_on': CableTyping,
   'conversation.typing_off': CableTyping,
   'contact.created': CableContactEvent,

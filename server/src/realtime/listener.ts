@@ -85,6 +85,7 @@ export function realtimeListener(_ctx: Pick<AppContext, 'log'>, rt: Realtime): L
         return conversationEvent(trx, ev, true);
       case 'conversation.read':
       case 'assignee.changed':
+      case 'team.changed':
         return conversationEvent(trx, ev, false);
       case 'conversation.seen':
         // An agent read it (or marked it unread): the other agents' lists see unread_count change.

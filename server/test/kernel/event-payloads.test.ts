@@ -18,6 +18,8 @@ describe('event payload schemas', () => {
     ['conversation.typing_on', { conversation_id: 1, typist: { type: 'bot', id: 3 }, is_private: false }, false],
     ['conversation.typing_off', { conversation_id: 1, typist: { type: 'contact', id: 3 }, is_private: 'true' }, false],
     ['assignee.changed', { conversation_id: 1, previous_assignee_id: null }, true],
+    ['team.changed', { conversation_id: 1, previous_team_id: 4, performer: { type: 'user', id: 2 } }, true],
+    ['team.changed', { conversation_id: 1 }, false],
     ['contact.updated', { contact_id: 1, changed_attributes: [{ name: { previous_value: 'a', current_value: 'b' } }] }, true],
     ['contact.updated', { contact_id: 1, changed_attributes: { name: ['a', 'b'] } }, false],
     ['user.credentials_rotated', { user_id: 1, credentials_version: 2 }, true],

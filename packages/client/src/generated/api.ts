@@ -889,6 +889,513 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/canned_responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the account's canned responses (a bare array); search matches short_code and content */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Case-insensitive substring of short_code or content. Results are ordered as the reference does: short_code starting with it, then short_code containing it, then content containing it */
+                    search?: string;
+                };
+                header?: never;
+                path: {
+                    account_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A bare array, as in the reference */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": ({
+                            account_id: number;
+                            content: string;
+                            /** @description ISO 8601 */
+                            created_at: string;
+                            id: number;
+                            short_code: string;
+                            /** @description ISO 8601 */
+                            updated_at: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a canned response (any member): short_code (unique per account) and content */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        canned_response?: {
+                            /** @description Required on create: the text inserted */
+                            content?: string;
+                            /** @description Required on create; unique per account (what an agent types after "/") */
+                            short_code?: string;
+                        };
+                        /** @description Required on create: the text inserted */
+                        content?: string;
+                        /** @description Required on create; unique per account (what an agent types after "/") */
+                        short_code?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description A canned response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account_id: number;
+                            content: string;
+                            /** @description ISO 8601 */
+                            created_at: string;
+                            id: number;
+                            short_code: string;
+                            /** @description ISO 8601 */
+                            updated_at: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/canned_responses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Update a canned response (administrators) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        canned_response?: {
+                            /** @description Required on create: the text inserted */
+                            content?: string;
+                            /** @description Required on create; unique per account (what an agent types after "/") */
+                            short_code?: string;
+                        };
+                        /** @description Required on create: the text inserted */
+                        content?: string;
+                        /** @description Required on create; unique per account (what an agent types after "/") */
+                        short_code?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description A canned response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account_id: number;
+                            content: string;
+                            /** @description ISO 8601 */
+                            created_at: string;
+                            id: number;
+                            short_code: string;
+                            /** @description ISO 8601 */
+                            updated_at: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete a canned response (administrators); 200 with an empty body */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Empty body */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a canned response (administrators) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        canned_response?: {
+                            /** @description Required on create: the text inserted */
+                            content?: string;
+                            /** @description Required on create; unique per account (what an agent types after "/") */
+                            short_code?: string;
+                        };
+                        /** @description Required on create: the text inserted */
+                        content?: string;
+                        /** @description Required on create; unique per account (what an agent types after "/") */
+                        short_code?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description A canned response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account_id: number;
+                            content: string;
+                            /** @description ISO 8601 */
+                            created_at: string;
+                            id: number;
+                            short_code: string;
+                            /** @description ISO 8601 */
+                            updated_at: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}/contacts": {
         parameters: {
             query?: never;
@@ -2459,7 +2966,15 @@ export interface paths {
                                         [key: string]: unknown;
                                     };
                                     /** @description the team; present only when the conversation has one */
-                                    team?: unknown;
+                                    team?: {
+                                        account_id: number;
+                                        allow_auto_assign: boolean;
+                                        description: string | null;
+                                        id: number;
+                                        name: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
                                 } & {
                                     [key: string]: unknown;
                                 };
@@ -2867,6 +3382,7 @@ export interface paths {
                     status?: ("open" | "resolved" | "pending" | "snoozed") | "all";
                     assignee_type?: "me" | "unassigned" | "assigned" | "all";
                     inbox_id?: number;
+                    team_id?: number;
                     /** @description Conversations with any of these labels */
                     labels?: string[];
                     /** @description Text searched (case-insensitive, substring) in incoming and outgoing message content and in the contact's name, e-mail and phone number */
@@ -3108,7 +3624,15 @@ export interface paths {
                                             [key: string]: unknown;
                                         };
                                         /** @description the team; present only when the conversation has one */
-                                        team?: unknown;
+                                        team?: {
+                                            account_id: number;
+                                            allow_auto_assign: boolean;
+                                            description: string | null;
+                                            id: number;
+                                            name: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
                                     } & {
                                         [key: string]: unknown;
                                     };
@@ -3220,7 +3744,7 @@ export interface paths {
                         /** @description The contact session (contact_inbox) to open the conversation in */
                         source_id?: string;
                         status?: "open" | "resolved" | "pending" | "snoozed";
-                        /** @description Accepted and ignored (no teams yet) */
+                        /** @description A team of the account (422 otherwise); an assignee who is not a member of it is dropped, as in the reference */
                         team_id?: unknown;
                     };
                 };
@@ -3436,7 +3960,15 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                                 /** @description the team; present only when the conversation has one */
-                                team?: unknown;
+                                team?: {
+                                    account_id: number;
+                                    allow_auto_assign: boolean;
+                                    description: string | null;
+                                    id: number;
+                                    name: string;
+                                } & {
+                                    [key: string]: unknown;
+                                };
                             } & {
                                 [key: string]: unknown;
                             };
@@ -3811,7 +4343,15 @@ export interface paths {
                                         [key: string]: unknown;
                                     };
                                     /** @description the team; present only when the conversation has one */
-                                    team?: unknown;
+                                    team?: {
+                                        account_id: number;
+                                        allow_auto_assign: boolean;
+                                        description: string | null;
+                                        id: number;
+                                        name: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
                                 } & {
                                     [key: string]: unknown;
                                 };
@@ -3909,6 +4449,7 @@ export interface paths {
                     status?: ("open" | "resolved" | "pending" | "snoozed") | "all";
                     assignee_type?: "me" | "unassigned" | "assigned" | "all";
                     inbox_id?: number;
+                    team_id?: number;
                     /** @description Conversations with any of these labels */
                     labels?: string[];
                     /** @description Text searched (case-insensitive, substring) in incoming and outgoing message content and in the contact's name, e-mail and phone number */
@@ -3944,6 +4485,18 @@ export interface paths {
                                     /** @description open conversations of the inbox */
                                     open_count: number;
                                     /** @description open conversations of the inbox with unread_count > 0 (incoming messages after agent_last_seen_at) */
+                                    unread_count: number;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                /** @description ChannelX extension (Chatwoot clients ignore it): one entry per account label (GET /labels), ordered by title, with its open conversations the caller can see and how many of them are unread, whatever the filters of the query; labels without open conversations have zeros. */
+                                labels: ({
+                                    /** @description the label id */
+                                    id: number;
+                                    /** @description open conversations with this label (case-insensitive match) that the caller can see */
+                                    open_count: number;
+                                    title: string;
+                                    /** @description how many of them have unread incoming messages (after agent_last_seen_at) */
                                     unread_count: number;
                                 } & {
                                     [key: string]: unknown;
@@ -4252,7 +4805,15 @@ export interface paths {
                                         [key: string]: unknown;
                                     };
                                     /** @description the team; present only when the conversation has one */
-                                    team?: unknown;
+                                    team?: {
+                                        account_id: number;
+                                        allow_auto_assign: boolean;
+                                        description: string | null;
+                                        id: number;
+                                        name: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
                                 } & {
                                     [key: string]: unknown;
                                 };
@@ -4549,7 +5110,15 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                                 /** @description the team; present only when the conversation has one */
-                                team?: unknown;
+                                team?: {
+                                    account_id: number;
+                                    allow_auto_assign: boolean;
+                                    description: string | null;
+                                    id: number;
+                                    name: string;
+                                } & {
+                                    [key: string]: unknown;
+                                };
                             } & {
                                 [key: string]: unknown;
                             };
@@ -4911,7 +5480,15 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                                 /** @description the team; present only when the conversation has one */
-                                team?: unknown;
+                                team?: {
+                                    account_id: number;
+                                    allow_auto_assign: boolean;
+                                    description: string | null;
+                                    id: number;
+                                    name: string;
+                                } & {
+                                    [key: string]: unknown;
+                                };
                             } & {
                                 [key: string]: unknown;
                             };
@@ -5008,7 +5585,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Assign an agent (null or 0 unassigns); returns the agent, or null */
+        /**
+         * Assign an agent (assignee_id; null or 0 unassigns) or, without assignee_id, a team (team_id; null or 0 removes it); returns the agent or the team, or null
+         * @description A team keeps the assignee only when they are a member of it (as the reference). A team change sends team.changed to the agents on /cable and conversation_updated (changed_attributes team_id) to webhooks and sockets.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -5024,12 +5604,13 @@ export interface paths {
                     "application/json": {
                         /** @description A user id of the account with access to the inbox; null or 0 unassigns */
                         assignee_id?: unknown;
+                        /** @description Used when assignee_id is absent: a team of the account (422 otherwise); null or 0 removes the team */
                         team_id?: unknown;
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description The agent (assignee_id), the team (team_id), or null when unassigned */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5050,6 +5631,17 @@ export interface paths {
                             /** @description agent | administrator */
                             role: string;
                             thumbnail: string;
+                        } & {
+                            [key: string]: unknown;
+                        }) | ({
+                            account_id: number;
+                            allow_auto_assign: boolean;
+                            description: string | null;
+                            id: number;
+                            /** @description whether the caller is a member of the team */
+                            is_member: boolean;
+                            /** @description lowercased */
+                            name: string;
                         } & {
                             [key: string]: unknown;
                         }) | null;
@@ -7267,7 +7859,15 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                                 /** @description the team; present only when the conversation has one */
-                                team?: unknown;
+                                team?: {
+                                    account_id: number;
+                                    allow_auto_assign: boolean;
+                                    description: string | null;
+                                    id: number;
+                                    name: string;
+                                } & {
+                                    [key: string]: unknown;
+                                };
                             } & {
                                 [key: string]: unknown;
                             };
@@ -7579,7 +8179,15 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                                 /** @description the team; present only when the conversation has one */
-                                team?: unknown;
+                                team?: {
+                                    account_id: number;
+                                    allow_auto_assign: boolean;
+                                    description: string | null;
+                                    id: number;
+                                    name: string;
+                                } & {
+                                    [key: string]: unknown;
+                                };
                             } & {
                                 [key: string]: unknown;
                             };
@@ -9208,6 +9816,1541 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the account's labels ({payload}, by title)
+         * @description Open and unread conversation counts per label, for a sidebar, are in `meta.labels` of GET /conversations/meta (a ChannelX extension).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description by title */
+                            payload: ({
+                                /** @description #rrggbb */
+                                color: string;
+                                description: string | null;
+                                id: number;
+                                show_on_sidebar: boolean;
+                                /** @description lowercased */
+                                title: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a label (administrators): title (letters, digits, - and _; lowercased, unique), description, color (#RRGGBB), show_on_sidebar */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description #RRGGBB (default #1f93ff) */
+                        color?: string;
+                        description?: string | null;
+                        label?: {
+                            /** @description #RRGGBB (default #1f93ff) */
+                            color?: string;
+                            description?: string | null;
+                            /** @description default false */
+                            show_on_sidebar?: boolean;
+                            /** @description Required on create: letters, digits, "-" and "_" only (no spaces); stored lowercased, unique per account (case-insensitive) */
+                            title?: string;
+                        };
+                        /** @description default false */
+                        show_on_sidebar?: boolean;
+                        /** @description Required on create: letters, digits, "-" and "_" only (no spaces); stored lowercased, unique per account (case-insensitive) */
+                        title?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description An account label */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description #rrggbb */
+                            color: string;
+                            description: string | null;
+                            id: number;
+                            show_on_sidebar: boolean;
+                            /** @description lowercased */
+                            title: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/labels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show a label */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description An account label */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description #rrggbb */
+                            color: string;
+                            description: string | null;
+                            id: number;
+                            show_on_sidebar: boolean;
+                            /** @description lowercased */
+                            title: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        /** Update a label (administrators); a new title is renamed on the conversations and contacts that carry the old one */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description #RRGGBB (default #1f93ff) */
+                        color?: string;
+                        description?: string | null;
+                        label?: {
+                            /** @description #RRGGBB (default #1f93ff) */
+                            color?: string;
+                            description?: string | null;
+                            /** @description default false */
+                            show_on_sidebar?: boolean;
+                            /** @description Required on create: letters, digits, "-" and "_" only (no spaces); stored lowercased, unique per account (case-insensitive) */
+                            title?: string;
+                        };
+                        /** @description default false */
+                        show_on_sidebar?: boolean;
+                        /** @description Required on create: letters, digits, "-" and "_" only (no spaces); stored lowercased, unique per account (case-insensitive) */
+                        title?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description An account label */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description #rrggbb */
+                            color: string;
+                            description: string | null;
+                            id: number;
+                            show_on_sidebar: boolean;
+                            /** @description lowercased */
+                            title: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /**
+         * Delete a label (administrators); 200 with an empty body
+         * @description As in the reference, conversations and contacts keep the title they carry.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Empty body */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a label (administrators); a new title is renamed on the conversations and contacts that carry the old one */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description #RRGGBB (default #1f93ff) */
+                        color?: string;
+                        description?: string | null;
+                        label?: {
+                            /** @description #RRGGBB (default #1f93ff) */
+                            color?: string;
+                            description?: string | null;
+                            /** @description default false */
+                            show_on_sidebar?: boolean;
+                            /** @description Required on create: letters, digits, "-" and "_" only (no spaces); stored lowercased, unique per account (case-insensitive) */
+                            title?: string;
+                        };
+                        /** @description default false */
+                        show_on_sidebar?: boolean;
+                        /** @description Required on create: letters, digits, "-" and "_" only (no spaces); stored lowercased, unique per account (case-insensitive) */
+                        title?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description An account label */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description #rrggbb */
+                            color: string;
+                            description: string | null;
+                            id: number;
+                            show_on_sidebar: boolean;
+                            /** @description lowercased */
+                            title: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/teams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the account's teams (a bare array, by name) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A bare array, as in the reference */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": ({
+                            account_id: number;
+                            allow_auto_assign: boolean;
+                            description: string | null;
+                            id: number;
+                            /** @description whether the caller is a member of the team */
+                            is_member: boolean;
+                            /** @description lowercased */
+                            name: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a team (administrators); the name is stored lowercased and unique per account */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description default true; stored and returned (ChannelX does not auto-assign yet) */
+                        allow_auto_assign?: boolean;
+                        description?: string | null;
+                        /** @description Required on create; stored lowercased, unique per account (case-insensitive) */
+                        name?: string;
+                        team?: {
+                            /** @description default true; stored and returned (ChannelX does not auto-assign yet) */
+                            allow_auto_assign?: boolean;
+                            description?: string | null;
+                            /** @description Required on create; stored lowercased, unique per account (case-insensitive) */
+                            name?: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description A team */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account_id: number;
+                            allow_auto_assign: boolean;
+                            description: string | null;
+                            id: number;
+                            /** @description whether the caller is a member of the team */
+                            is_member: boolean;
+                            /** @description lowercased */
+                            name: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/teams/{team_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show a team */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    team_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A team */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account_id: number;
+                            allow_auto_assign: boolean;
+                            description: string | null;
+                            id: number;
+                            /** @description whether the caller is a member of the team */
+                            is_member: boolean;
+                            /** @description lowercased */
+                            name: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        /** Update a team: name, description, allow_auto_assign (administrators) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    team_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description default true; stored and returned (ChannelX does not auto-assign yet) */
+                        allow_auto_assign?: boolean;
+                        description?: string | null;
+                        /** @description Required on create; stored lowercased, unique per account (case-insensitive) */
+                        name?: string;
+                        team?: {
+                            /** @description default true; stored and returned (ChannelX does not auto-assign yet) */
+                            allow_auto_assign?: boolean;
+                            description?: string | null;
+                            /** @description Required on create; stored lowercased, unique per account (case-insensitive) */
+                            name?: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description A team */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account_id: number;
+                            allow_auto_assign: boolean;
+                            description: string | null;
+                            id: number;
+                            /** @description whether the caller is a member of the team */
+                            is_member: boolean;
+                            /** @description lowercased */
+                            name: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /**
+         * Delete a team (administrators); its conversations go back to no team; 200 with an empty body
+         * @description As in the reference, unsetting the team on its conversations sends no conversation event.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    team_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Empty body */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a team: name, description, allow_auto_assign (administrators) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    team_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description default true; stored and returned (ChannelX does not auto-assign yet) */
+                        allow_auto_assign?: boolean;
+                        description?: string | null;
+                        /** @description Required on create; stored lowercased, unique per account (case-insensitive) */
+                        name?: string;
+                        team?: {
+                            /** @description default true; stored and returned (ChannelX does not auto-assign yet) */
+                            allow_auto_assign?: boolean;
+                            description?: string | null;
+                            /** @description Required on create; stored lowercased, unique per account (case-insensitive) */
+                            name?: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description A team */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account_id: number;
+                            allow_auto_assign: boolean;
+                            description: string | null;
+                            id: number;
+                            /** @description whether the caller is a member of the team */
+                            is_member: boolean;
+                            /** @description lowercased */
+                            name: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/teams/{team_id}/team_members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a team's member agents (a bare array) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    team_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The agents (a bare array, as in the reference) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": ({
+                            account_id: number;
+                            auto_offline: boolean;
+                            /** @description online | offline | busy */
+                            availability_status: string;
+                            available_name: string;
+                            confirmed: boolean;
+                            custom_role_id: null;
+                            email: string;
+                            id: number;
+                            name: string;
+                            provider: string;
+                            /** @description agent | administrator */
+                            role: string;
+                            thumbnail: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add agents to a team (administrators); returns the agents named (a bare array)
+         * @description Every user id must be an agent of the account, else the request is a 422 naming them (`invalid_user_ids`) and nothing changes.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    team_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description user ids; every one must be an agent of the account */
+                        user_ids: number[];
+                    };
+                };
+            };
+            responses: {
+                /** @description The agents (a bare array, as in the reference) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": ({
+                            account_id: number;
+                            auto_offline: boolean;
+                            /** @description online | offline | busy */
+                            availability_status: string;
+                            available_name: string;
+                            confirmed: boolean;
+                            custom_role_id: null;
+                            email: string;
+                            id: number;
+                            name: string;
+                            provider: string;
+                            /** @description agent | administrator */
+                            role: string;
+                            thumbnail: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        /** Remove agents from a team (administrators); 200 with an empty body */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    team_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description user ids; every one must be an agent of the account */
+                        user_ids: number[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Empty body */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Replace a team's member set with user_ids (administrators); returns the new members (a bare array)
+         * @description Every user id must be an agent of the account, else the request is a 422 naming them (`invalid_user_ids`) and nothing changes.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    account_id: number;
+                    team_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description user ids; every one must be an agent of the account */
+                        user_ids: number[];
+                    };
+                };
+            };
+            responses: {
+                /** @description The agents (a bare array, as in the reference) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": ({
+                            account_id: number;
+                            auto_offline: boolean;
+                            /** @description online | offline | busy */
+                            availability_status: string;
+                            available_name: string;
+                            confirmed: boolean;
+                            custom_role_id: null;
+                            email: string;
+                            id: number;
+                            name: string;
+                            provider: string;
+                            /** @description agent | administrator */
+                            role: string;
+                            thumbnail: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/v1/accounts/{account_id}/webhook_deliveries/{id}/redeliver": {
@@ -13370,7 +15513,10 @@ export interface components {
                     /** @enum {string} */
                     type: "contact";
                 };
-                team: null;
+                team: {
+                    id: number;
+                    name: string;
+                } | null;
             };
             priority: string | null;
             snoozed_until: string | null;
@@ -13384,7 +15530,7 @@ export interface components {
             /** @description unix seconds */
             waiting_since: number;
         };
-        /** @description conversation.created / updated / status_changed / read, assignee.changed */
+        /** @description conversation.created / updated / status_changed / read, assignee.changed, team.changed */
         CableConversationEvent: {
             account_id: number;
             additional_attributes: unknown;
@@ -13498,7 +15644,10 @@ export interface components {
                     /** @enum {string} */
                     type: "contact";
                 };
-                team: null;
+                team: {
+                    id: number;
+                    name: string;
+                } | null;
             };
             performer?: ({
                 /** @description online | offline | busy */
@@ -13733,7 +15882,7 @@ export interface components {
             /** @enum {string} */
             event: "message.updated";
         } | {
-            /** @description conversation.created / updated / status_changed / read, assignee.changed */
+            /** @description conversation.created / updated / status_changed / read, assignee.changed, team.changed */
             data: {
                 account_id: number;
                 additional_attributes: unknown;
@@ -13847,7 +15996,10 @@ export interface components {
                         /** @enum {string} */
                         type: "contact";
                     };
-                    team: null;
+                    team: {
+                        id: number;
+                        name: string;
+                    } | null;
                 };
                 performer?: ({
                     /** @description online | offline | busy */
@@ -13888,7 +16040,7 @@ export interface components {
             /** @enum {string} */
             event: "conversation.created";
         } | {
-            /** @description conversation.created / updated / status_changed / read, assignee.changed */
+            /** @description conversation.created / updated / status_changed / read, assignee.changed, team.changed */
             data: {
                 account_id: number;
                 additional_attributes: unknown;
@@ -14002,7 +16154,10 @@ export interface components {
                         /** @enum {string} */
                         type: "contact";
                     };
-                    team: null;
+                    team: {
+                        id: number;
+                        name: string;
+                    } | null;
                 };
                 performer?: ({
                     /** @description online | offline | busy */
@@ -14043,7 +16198,7 @@ export interface components {
             /** @enum {string} */
             event: "conversation.updated";
         } | {
-            /** @description conversation.created / updated / status_changed / read, assignee.changed */
+            /** @description conversation.created / updated / status_changed / read, assignee.changed, team.changed */
             data: {
                 account_id: number;
                 additional_attributes: unknown;
@@ -14157,7 +16312,10 @@ export interface components {
                         /** @enum {string} */
                         type: "contact";
                     };
-                    team: null;
+                    team: {
+                        id: number;
+                        name: string;
+                    } | null;
                 };
                 performer?: ({
                     /** @description online | offline | busy */
@@ -14198,7 +16356,7 @@ export interface components {
             /** @enum {string} */
             event: "conversation.status_changed";
         } | {
-            /** @description conversation.created / updated / status_changed / read, assignee.changed */
+            /** @description conversation.created / updated / status_changed / read, assignee.changed, team.changed */
             data: {
                 account_id: number;
                 additional_attributes: unknown;
@@ -14312,7 +16470,10 @@ export interface components {
                         /** @enum {string} */
                         type: "contact";
                     };
-                    team: null;
+                    team: {
+                        id: number;
+                        name: string;
+                    } | null;
                 };
                 performer?: ({
                     /** @description online | offline | busy */
@@ -14353,7 +16514,7 @@ export interface components {
             /** @enum {string} */
             event: "conversation.read";
         } | {
-            /** @description conversation.created / updated / status_changed / read, assignee.changed */
+            /** @description conversation.created / updated / status_changed / read, assignee.changed, team.changed */
             data: {
                 account_id: number;
                 additional_attributes: unknown;
@@ -14467,7 +16628,10 @@ export interface components {
                         /** @enum {string} */
                         type: "contact";
                     };
-                    team: null;
+                    team: {
+                        id: number;
+                        name: string;
+                    } | null;
                 };
                 performer?: ({
                     /** @description online | offline | busy */
@@ -14507,6 +16671,164 @@ export interface components {
             };
             /** @enum {string} */
             event: "assignee.changed";
+        } | {
+            /** @description conversation.created / updated / status_changed / read, assignee.changed, team.changed */
+            data: {
+                account_id: number;
+                additional_attributes: unknown;
+                /** @description unix seconds */
+                agent_last_seen_at: number;
+                can_reply: boolean;
+                channel: string;
+                contact_inbox: {
+                    contact_id: number;
+                    created_at: string | null;
+                    hmac_verified: boolean;
+                    id: number;
+                    inbox_id: number;
+                    source_id: string;
+                    updated_at: string | null;
+                } | null;
+                /** @description unix seconds */
+                contact_last_seen_at: number;
+                created_at: number | null;
+                custom_attributes: unknown;
+                first_reply_created_at: string | null;
+                /** @description display_id */
+                id: number;
+                inbox_id: number;
+                labels: string[];
+                last_activity_at: number | null;
+                /** @description the last chat message, if any */
+                messages: {
+                    account_id: number;
+                    additional_attributes: unknown;
+                    content: string | null;
+                    content_attributes: unknown;
+                    content_type: string | null;
+                    conversation: {
+                        assignee_id: number | null;
+                        contact_inbox: {
+                            source_id: string | null;
+                        };
+                        last_activity_at: number | null;
+                        unread_count: number;
+                    };
+                    /** @description display_id */
+                    conversation_id: number;
+                    /** @description unix seconds */
+                    created_at: number;
+                    echo_id?: string;
+                    external_source_ids: unknown;
+                    id: number;
+                    inbox_id: number;
+                    /** @description 0 incoming, 1 outgoing, 2 activity, 3 template */
+                    message_type: number;
+                    private: boolean;
+                    processed_message_content: string | null;
+                    sender?: {
+                        /** @description online | offline | busy */
+                        availability_status: string;
+                        available_name: string;
+                        avatar_url: string;
+                        id: number;
+                        name: string;
+                        thumbnail: string;
+                        /** @enum {string} */
+                        type: "user";
+                    } | {
+                        additional_attributes: unknown;
+                        blocked: boolean;
+                        custom_attributes: unknown;
+                        email: string | null;
+                        id: number;
+                        identifier: string | null;
+                        name: string;
+                        phone_number: string | null;
+                        thumbnail: string;
+                        /** @enum {string} */
+                        type: "contact";
+                    };
+                    sender_id: number | null;
+                    sender_type: string | null;
+                    sentiment: unknown;
+                    source_id: string | null;
+                    /** @description sent | delivered | read | failed */
+                    status: string;
+                    /** @description ISO 8601 */
+                    updated_at: string;
+                }[];
+                meta: {
+                    assignee: {
+                        /** @description online | offline | busy */
+                        availability_status: string;
+                        available_name: string;
+                        avatar_url: string;
+                        id: number;
+                        name: string;
+                        thumbnail: string;
+                        /** @enum {string} */
+                        type: "user";
+                    } | null;
+                    assignee_type: "User" | null;
+                    hmac_verified: boolean;
+                    /** @description A contact in push data: message sender, conversation sender */
+                    sender: {
+                        additional_attributes: unknown;
+                        blocked: boolean;
+                        custom_attributes: unknown;
+                        email: string | null;
+                        id: number;
+                        identifier: string | null;
+                        name: string;
+                        phone_number: string | null;
+                        thumbnail: string;
+                        /** @enum {string} */
+                        type: "contact";
+                    };
+                    team: {
+                        id: number;
+                        name: string;
+                    } | null;
+                };
+                performer?: ({
+                    /** @description online | offline | busy */
+                    availability_status: string;
+                    available_name: string;
+                    avatar_url: string;
+                    id: number;
+                    name: string;
+                    thumbnail: string;
+                    /** @enum {string} */
+                    type: "user";
+                } | {
+                    account_id: number;
+                    additional_attributes: unknown;
+                    blocked: boolean;
+                    custom_attributes: unknown;
+                    email: string | null;
+                    id: number;
+                    identifier: string | null;
+                    name: string;
+                    phone_number: string | null;
+                    thumbnail: string;
+                    /** @enum {string} */
+                    type: "contact";
+                }) | null;
+                priority: string | null;
+                snoozed_until: string | null;
+                /** @description open | resolved | pending | snoozed */
+                status: string;
+                timestamp: number | null;
+                unread_count: number;
+                /** @description unix seconds */
+                updated_at: number;
+                uuid: string;
+                /** @description unix seconds */
+                waiting_since: number;
+            };
+            /** @enum {string} */
+            event: "team.changed";
         } | {
             /** @description conversation.typing_on / typing_off: `user` is the typist */
             data: {
@@ -14625,7 +16947,10 @@ export interface components {
                             /** @enum {string} */
                             type: "contact";
                         };
-                        team: null;
+                        team: {
+                            id: number;
+                            name: string;
+                        } | null;
                     };
                     priority: string | null;
                     snoozed_until: string | null;
@@ -14785,7 +17110,10 @@ export interface components {
                             /** @enum {string} */
                             type: "contact";
                         };
-                        team: null;
+                        team: {
+                            id: number;
+                            name: string;
+                        } | null;
                     };
                     priority: string | null;
                     snoozed_until: string | null;
@@ -15339,7 +17667,10 @@ export interface components {
                         /** @enum {string} */
                         type: "contact";
                     };
-                    team: null;
+                    team: {
+                        id: number;
+                        name: string;
+                    } | null;
                 };
                 priority: string | null;
                 snoozed_until: string | null;

@@ -42,6 +42,8 @@ export const EVENT_SCHEMAS = {
    */
   'conversation.seen': Type.Object({ ...conversation, unread: Type.Boolean({ description: 'true: marked unread again' }) }),
   'assignee.changed': Type.Object({ ...conversation, previous_assignee_id: Type.Union([Id, Type.Null()]) }),
+  /** The conversation's team changed (agents' sockets only; webhooks hear it as conversation_updated with team_id). */
+  'team.changed': Type.Object({ ...conversation, previous_team_id: Type.Union([Id, Type.Null()]) }),
   'message.created': Type.Object({ ...message, echo_id: Type.Optional(Type.String()) }),
   'message.updated': Type.Object({ ...message, previous_changes: PreviousChanges, performer }),
   'contact.created': Type.Object({ contact_id: Id }),
