@@ -119,6 +119,14 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
     [filters, conversationId],
   );
 
+  const teamHref = useCallback(
+    (teamId: number | null) => {
+      const s = filtersSearch({ ...filters, teamId });
+      return conversationId ? paths.conversation(conversationId, s) : paths.conversations(s);
+    },
+    [filters, conversationId],
+  );
+
   /* ---------- search (debounced into the URL) ---------- */
 
   const [text, setText] = useState(filters.q);
@@ -381,6 +389,9 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
         labelCounts={labelCounts}
         currentLabel={filters.label}
         labelHref={labelHref}
+        teams={teams}
+        currentTeam={filters.teamId}
+        teamHref={teamHref}
       />
 
       <section className="cx-listpane" aria-label="Conversation list">
@@ -451,17 +462,27 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
                     </option>
                   ))}
                 </select>
-                {(!!teams?.length || filters.teamId != null) && (
-                  <select aria-label="Team" value={filters.teamId ?? ''} onChange={(e) => go({ ...filters, teamId: e.target.value ? Number(e.target.value) : null })}>
-                    <option value="">All teams</option>
-                    {teams?.map((t) => (
-                      <option key={t.id} value={t.id}>
-                        {t.name}
+                {/* Where the sidebar gives way (narrow windows), its labels and teams are these selects. */}
+                <select className="cx-narrow-only" aria-label="Label" value={filters.label ?? ''} onChange={(e) => go({ ...filters, label: e.target.value || null })}>
+                  <option value="">All labels</option>
+                  {accountLabels
+                    ?.filter((l) => l.show_on_sidebar || l.title === filters.label)
+                    .map((l) => (
+                      <option key={l.id} value={l.title}>
+                        {l.title}
                       </option>
                     ))}
-                    {filters.teamId != null && !teams?.some((t) => t.id === filters.teamId) && <option value={filters.teamId}>Team {filters.teamId}</option>}
-                  </select>
-                )}
+                  {filters.label && !accountLabels?.some((l) => l.title === filters.label) && <option value={filters.label}>{filters.label}</option>}
+                </select>
+                <select className="cx-narrow-only" aria-label="Team" value={filters.teamId ?? ''} onChange={(e) => go({ ...filters, teamId: e.target.value ? Number(e.target.value) : null })}>
+                  <option value="">All teams</option>
+                  {teams?.map((t) => (
+                    <option key={t.id} value={t.id}>
+                      {t.name}
+                    </option>
+                  ))}
+                  {filters.teamId != null && !teams?.some((t) => t.id === filters.teamId) && <option value={filters.teamId}>Team {filters.teamId}</option>}
+                </select>
               </div>
             )}
           </div>

@@ -1,6 +1,6 @@
 import { onLinkClick } from '../router.js';
 import type { InboxCount, LabelCount } from './useConversationList.js';
-import { isHexColor, type Label } from '../catalog.js';
+import { isHexColor, type Label, type Team } from '../catalog.js';
 
 export type InboxRef = { id: number; name: string; channelType: string };
 
@@ -16,6 +16,10 @@ type Props = {
   labelCounts?: ReadonlyMap<string, LabelCount> | null;
   currentLabel?: string | null;
   labelHref?: (title: string | null) => string;
+  /** The account's teams and the team filtered by. */
+  teams?: Team[] | null;
+  currentTeam?: number | null;
+  teamHref?: (teamId: number | null) => string;
 };
 
 function CountBadges({ c }: { c: InboxCount | undefined }) {
@@ -37,7 +41,7 @@ function CountBadges({ c }: { c: InboxCount | undefined }) {
 }
 
 /** The inbox sidebar: every inbox with its open and unread counts; at narrow widths a select (below). */
-export function InboxSidebar({ inboxes, error, onRetry, counts, current, hrefOf, labels, labelCounts, currentLabel, labelHref }: Props) {
+export function InboxSidebar({ inboxes, error, onRetry, counts, current, hrefOf, labels, labelCounts, currentLabel, labelHref, teams, currentTeam, teamHref }: Props) {
   const shown = (labels ?? []).filter((l) => l.show_on_sidebar).sort((a, b) => a.title.localeCompare(b.title));
   let total: InboxCount | undefined;
   if (counts) {
@@ -97,6 +101,25 @@ export function InboxSidebar({ inboxes, error, onRetry, counts, current, hrefOf,
                         </span>
                       </span>
                     )}
+                  </a>
+                </li>
+              );
+            })}
+          </ul>
+        </>
+      )}
+      {teamHref && !!teams?.length && (
+        <>
+          <h2 className="cx-sidebar-title cx-sidebar-labels" id="cx-teams-title">
+            Teams
+          </h2>
+          <ul aria-labelledby="cx-teams-title" data-testid="sidebar-teams">
+            {teams.map((t) => {
+              const on = currentTeam === t.id;
+              return (
+                <li key={t.id}>
+                  <a href={teamHref(on ? null : t.id)} onClick={onLinkClick} aria-current={on ? 'page' : undefined} title={t.description || t.name}>
+                    <span className="cx-inbox-name">{t.name}</span>
                   </a>
                 </li>
               );

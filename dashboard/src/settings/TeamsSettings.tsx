@@ -194,7 +194,9 @@ function TeamForm({ accountId, team, onSaved, onCancel }: { accountId: number; t
   const general = error && !['name', 'description'].some((f) => error.fields.includes(f)) ? error.message : null;
   return (
     <form className="stack" onSubmit={submit} aria-labelledby={`${id}-h`}>
-      <h2 id={`${id}-h`}>{team ? 'Team details' : 'Create a team'}</h2>
+      <h2 id={`${id}-h`} className={team ? 'sr-only' : undefined}>
+        {team ? `Details of ${team.name}` : 'Create a team'}
+      </h2>
       <div className="adm-grid">
         <Field label="Team name" name="name" value={name} onChange={setName} maxLength={255} required error={fieldError('name')} autoComplete="off" />
         <Field label="Description" name="description" value={description} onChange={setDescription} maxLength={255} error={fieldError('description')} />

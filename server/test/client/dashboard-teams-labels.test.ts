@@ -76,7 +76,7 @@ const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.s
     await shoot(page, 'teams-create');
     await page.getByRole('button', { name: 'Create team' }).last().click();
     const panel = page.getByTestId('team-panel');
-    await panel.getByRole('heading', { name: 'billing' }).waitFor(T);
+    await panel.getByRole('heading', { name: 'billing', exact: true }).waitFor(T);
     await panel.getByText('No members yet.').waitFor(T);
     const teams = (await api('GET', '/teams')).body as { id: number; name: string; description: string; allow_auto_assign: boolean }[];
     expect(teams).toHaveLength(1);
@@ -185,6 +185,9 @@ const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.s
     await waitFor(async () => ((await api('GET', `/conversations/${tagged}`)).body.labels as string[]).includes('vip'), 'the label on the conversation');
     await page.keyboard.press('Escape');
     await view.getByRole('list', { name: 'Labels' }).getByText('vip').waitFor(T);
+    // The sidebar's count follows live.
+    const liveLabel = page.getByTestId('sidebar-labels').getByRole('link', { name: /vip/ });
+    await waitFor(async () => /vip\s*1/.test(((await liveLabel.textContent()) ?? '').replace(/,.*/, '')), 'the live label count');
 
     // `/` in the composer: the canned responses, filtered as you type, chosen with the keyboard.
     const reply = page.getByRole('textbox', { name: 'Reply' });
@@ -251,10 +254,27 @@ const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.s
     await page.getByRole('button', { name: 'Clear the label filter vip' }).click();
     await page.getByText('Charles Babbage').first().waitFor(T);
 
-    await page.getByLabel('Team', { exact: true }).selectOption({ label: 'billing' });
+    // Teams in the sidebar filter the list.
+    await page.getByTestId('sidebar-teams').getByRole('link', { name: 'billing' }).click();
     await page.waitForURL(new RegExp(`team=${teamId}`), T);
     await waitFor(async () => (await page.getByText('Charles Babbage').count()) === 0, 'the team filter');
     await page.getByText('Ada Byron').first().waitFor(T);
+    await shoot(page, 'conversations-team-filter');
+    await page.getByTestId('sidebar-teams').getByRole('link', { name: 'billing' }).click();
+    await page.getByText('Charles Babbage').first().waitFor(T);
+
+    // At 1024 px the sidebar gives way: its labels and teams are selects above the list.
+    await page.setViewportSize({ width: 1024, height: 720 });
+    await page.getByLabel('Team', { exact: true }).selectOption({ label: 'billing' });
+    await page.waitForURL(new RegExp(`team=${teamId}`), T);
+    await waitFor(async () => (await page.getByText('Charles Babbage').count()) === 0, 'the team filter at 1024');
+    await page.getByLabel('Team', { exact: true }).selectOption({ label: 'All teams' });
+    await page.getByLabel('Label', { exact: true }).selectOption({ label: 'vip' });
+    await page.waitForURL(/label=vip/, T);
+    await waitFor(async () => (await page.getByText('Charles Babbage').count()) === 0, 'the label filter at 1024');
+    expect(await fitsWidth(page)).toBe(true);
+    await shoot(page, 'conversations-filters-1024');
+    expect(await axeScan(page)).toEqual([]);
     void other;
     expect(problems.filter((p) => !/status of (401|404|422)/.test(p))).toEqual([]);
     await page.context().close();
