@@ -474,6 +474,45 @@ describeEachDb('wire conformance: every documented key with its JSON type', (dia
     expect(profile).toMatchObject({ id: admin.id, access_token: admin.token, pubsub_token: admin.pubsub_token, account_id: accountId, role: 'administrator', type: 'user' });
   });
 
+  it('teams, labels, canned responses: _team (bare arrays), team members, assignments {team_id}, meta.team, _label in {payload}, meta.labels, _canned_response', async () => {
+    const TEAM: Spec = { id: 'number', name: 'string', description: 'string|null', allow_auto_assign: 'boolean', account_id: 'number', is_member: 'boolean' };
+    const post = async (url: string, body: unknown) => {
+      const r = await h.api('POST', url, { token: admin.token, body });
+      expect(r.status, `${url}: ${r.text}`).toBe(200);
+      return r.body;
+    };
+    const team = await post(`${base}/teams`, { team: { name: 'Shapes' } });
+    expectShape(team, TEAM, 'POST /teams');
+    const teams = await get(`${base}/teams`, agent.token);
+    expect(Array.isArray(teams)).toBe(true);
+    expectShape(teams[0], TEAM, 'GET /teams[0]');
+    const members = await post(`${base}/teams/${team.id}/team_members`, { user_ids: [agent.id] });
+    expect(Array.isArray(members)).toBe(true);
+    expectShape(members[0], AGENT, 'POST /teams/:id/team_members[0]');
+    expectShape((await get(`${base}/teams/${team.id}/team_members`))[0], AGENT, 'GET /teams/:id/team_members[0]');
+    expectShape(await post(`${base}/conversations/${conversation.id}/assignments`, { team_id: team.id }), TEAM, 'POST assignments {team_id}');
+    const shown = await get(`${base}/conversations/${conversation.id}`);
+    expectShape(shown, CONVERSATION, 'GET /conversations/:id with a team');
+    expectShape(shown.meta.team, { id: 'number', name: 'string', description: 'string|null', allow_auto_assign: 'boolean', account_id: 'number' }, 'meta.team');
+
+    const LABEL: Spec = { id: 'number', title: 'string', description: 'string|null', color: 'string', show_on_sidebar: 'boolean' };
+    expectShape(await post(`${base}/labels`, { label: { title: 'shapes', color: '#123456' } }), LABEL, 'POST /labels');
+    const labels = await get(`${base}/labels`, agent.token);
+    expectShape(labels, { payload: 'array' }, 'GET /labels');
+    expectShape(labels.payload[0], LABEL, 'GET /labels payload[0]');
+    const meta = await get(`${base}/conversations/meta`);
+    expectShape(meta, { meta: { mine_count: 'number', all_count: 'number', inboxes: 'array', labels: 'array' } }, 'GET /conversations/meta');
+    expectShape(meta.meta.labels[0], { id: 'number', title: 'string', open_count: 'number', unread_count: 'number' }, 'meta.labels[0]');
+
+    const CANNED: Spec = { id: 'number', account_id: 'number', short_code: 'string', content: 'string', created_at: 'string', updated_at: 'string' };
+    expectShape(await post(`${base}/canned_responses`, { canned_response: { short_code: 'shapes', content: 'Hello' } }), CANNED, 'POST /canned_responses');
+    const canned = await get(`${base}/canned_responses?search=shap`, agent.token);
+    expect(Array.isArray(canned)).toBe(true);
+    expectShape(canned[0], CANNED, 'GET /canned_responses[0]');
+    // Leave the shared conversation as the other tests expect it.
+    await post(`${base}/conversations/${conversation.id}/assignments`, { team_id: 0 });
+  });
+
   it('toggle_status: {meta:{}, payload:{success, conversation_id, current_status, snoozed_until}}', async () => {
     const spec: Spec = { meta: 'object', payload: { success: 'boolean', conversation_id: 'number', current_status: 'string', snoozed_until: 'null|number|string' } };
     const r = await h.api('POST', `${base}/conversations/${conversation.id}/toggle_status`, { token: admin.token, body: { status: 'resolved' } });
