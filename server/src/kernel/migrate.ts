@@ -24,7 +24,15 @@ export async function migrate(database: Database): Promise<string[]> {
   // schemas in one PostgreSQL database (tests, or installations sharing a server) pin the current one.
   const schema = pg ? (await sql<{ s: string }>`select current_schema() as s`.execute(database.db)).rows[0]?.s : undefined;
   const migrator = new Migrator({ db: database.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // PostgreSQL: the migrator's catalog scan reads every schema of the database, and one dropped
+    // meanwhile by someone else (another installation or test run sharing the database) fails it
+    // with 3F000 naming that schema. The migrations run in one transaction, so nothing was applied:
+    // try again.
+    const e = error as { code?: string; message?: string };
+    if (pg && attempt < 5 && e.code === '3F000' && !(schema && e.message?.includes(`"${schema}"`))) continue;
+    throw error;
+  }
 }
