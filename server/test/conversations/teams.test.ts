@@ -170,7 +170,8 @@ describeEachDb('teams', (dialect) => {
     const changed = await agentSocket.next('team.changed');
     expect(changed.data).toMatchObject({ id: conv.displayId, meta: { team: { id: sales.id, name: 'sales' }, assignee: null }, account_id: accountId });
     expect([...Value.Errors(CABLE_EVENTS['team.changed'], changed.data)].map((e) => `${e.instancePath} ${e.message}`)).toEqual([]);
-    const updated = await agentSocket.next('conversation.updated', (m) => m.data.id === conv.displayId);
+    // (the earlier assignee change's conversation.updated may still be on its way: wait for the one with the team)
+    const updated = await agentSocket.next('conversation.updated', (m) => m.data.id === conv.displayId && m.data.meta.team != null);
     expect(updated.data.meta.team).toEqual({ id: sales.id, name: 'sales' });
 
     // The callback: conversation_updated with changed_attributes team_id (and the dropped assignee).
