@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import type { ResponseBody } from '@channelx/client';
 import { api, errorText, unwrap } from './api.js';
 import { useSession } from './session.js';
 
@@ -9,51 +10,43 @@ import { useSession } from './session.js';
  * `@channelx/client`.
  */
 
-export type Team = { id: number; name: string; description: string | null; allow_auto_assign: boolean; account_id?: number; is_member?: boolean };
-export type TeamMember = { id: number; name: string; available_name?: string | null; email: string; role?: string; confirmed?: boolean };
-export type Label = { id: number; title: string; description: string | null; color: string; show_on_sidebar: boolean };
-export type CannedResponse = { id: number; short_code: string; content: string };
-
-// Until the teams / labels / canned responses routes are in the OpenAPI document, their paths are
-// called through the same client without path types.
-type Loose = {
-  GET(path: string, init: unknown): Promise<{ data?: unknown; error?: unknown; response: Response }>;
-  POST(path: string, init: unknown): Promise<{ data?: unknown; error?: unknown; response: Response }>;
-  PATCH(path: string, init: unknown): Promise<{ data?: unknown; error?: unknown; response: Response }>;
-  DELETE(path: string, init: unknown): Promise<{ data?: unknown; error?: unknown; response: Response }>;
-};
-const loose = api as unknown as Loose;
-const A = '/api/v1/accounts/{account_id}';
+type A = '/api/v1/accounts/{account_id}';
+export type Team = ResponseBody<`${A}/teams`, 'get'>[number];
+export type TeamMember = ResponseBody<`${A}/teams/{team_id}/team_members`, 'get'>[number];
+export type Label = ResponseBody<`${A}/labels`, 'get'>['payload'][number];
+export type CannedResponse = ResponseBody<`${A}/canned_responses`, 'get'>[number];
+type TeamFields = { name: string; description: string; allow_auto_assign: boolean };
+type LabelFields = { title: string; description: string; color: string; show_on_sidebar: boolean };
+type CannedFields = { short_code: string; content: string };
 
 export const teamsApi = {
-  list: (account_id: number) => unwrap(loose.GET(`${A}/teams`, { params: { path: { account_id } } })) as Promise<Team[]>,
-  create: (account_id: number, body: { name: string; description: string; allow_auto_assign: boolean }) =>
-    unwrap(loose.POST(`${A}/teams`, { params: { path: { account_id } }, body })) as Promise<Team>,
-  update: (account_id: number, id: number, body: { name: string; description: string; allow_auto_assign: boolean }) =>
-    unwrap(loose.PATCH(`${A}/teams/{team_id}`, { params: { path: { account_id, team_id: id, id } }, body })) as Promise<Team>,
-  remove: (account_id: number, id: number) => unwrap(loose.DELETE(`${A}/teams/{team_id}`, { params: { path: { account_id, team_id: id, id } } })),
-  members: (account_id: number, team_id: number) => unwrap(loose.GET(`${A}/teams/{team_id}/team_members`, { params: { path: { account_id, team_id } } })) as Promise<TeamMember[]>,
+  list: (account_id: number) => unwrap(api.GET('/api/v1/accounts/{account_id}/teams', { params: { path: { account_id } } })),
+  create: (account_id: number, body: TeamFields) => unwrap(api.POST('/api/v1/accounts/{account_id}/teams', { params: { path: { account_id } }, body })),
+  update: (account_id: number, team_id: number, body: TeamFields) =>
+    unwrap(api.PATCH('/api/v1/accounts/{account_id}/teams/{team_id}', { params: { path: { account_id, team_id } }, body })),
+  remove: (account_id: number, team_id: number) => unwrap(api.DELETE('/api/v1/accounts/{account_id}/teams/{team_id}', { params: { path: { account_id, team_id } } })),
+  members: (account_id: number, team_id: number) =>
+    unwrap(api.GET('/api/v1/accounts/{account_id}/teams/{team_id}/team_members', { params: { path: { account_id, team_id } } })),
   addMembers: (account_id: number, team_id: number, user_ids: number[]) =>
-    unwrap(loose.POST(`${A}/teams/{team_id}/team_members`, { params: { path: { account_id, team_id } }, body: { user_ids } })),
+    unwrap(api.POST('/api/v1/accounts/{account_id}/teams/{team_id}/team_members', { params: { path: { account_id, team_id } }, body: { user_ids } })),
   removeMembers: (account_id: number, team_id: number, user_ids: number[]) =>
-    unwrap(loose.DELETE(`${A}/teams/{team_id}/team_members`, { params: { path: { account_id, team_id } }, body: { user_ids } })),
+    unwrap(api.DELETE('/api/v1/accounts/{account_id}/teams/{team_id}/team_members', { params: { path: { account_id, team_id } }, body: { user_ids } })),
 };
 
 export const labelsApi = {
-  list: async (account_id: number) => ((await unwrap(loose.GET(`${A}/labels`, { params: { path: { account_id } } }))) as { payload: Label[] }).payload,
-  create: (account_id: number, body: Omit<Label, 'id'>) => unwrap(loose.POST(`${A}/labels`, { params: { path: { account_id } }, body })) as Promise<Label>,
-  update: (account_id: number, id: number, body: Omit<Label, 'id'>) => unwrap(loose.PATCH(`${A}/labels/{id}`, { params: { path: { account_id, id } }, body })) as Promise<Label>,
-  remove: (account_id: number, id: number) => unwrap(loose.DELETE(`${A}/labels/{id}`, { params: { path: { account_id, id } } })),
+  list: async (account_id: number) => (await unwrap(api.GET('/api/v1/accounts/{account_id}/labels', { params: { path: { account_id } } }))).payload,
+  create: (account_id: number, body: LabelFields) => unwrap(api.POST('/api/v1/accounts/{account_id}/labels', { params: { path: { account_id } }, body })),
+  update: (account_id: number, id: number, body: LabelFields) => unwrap(api.PATCH('/api/v1/accounts/{account_id}/labels/{id}', { params: { path: { account_id, id } }, body })),
+  remove: (account_id: number, id: number) => unwrap(api.DELETE('/api/v1/accounts/{account_id}/labels/{id}', { params: { path: { account_id, id } } })),
 };
 
 export const cannedApi = {
   list: (account_id: number, search?: string) =>
-    unwrap(loose.GET(`${A}/canned_responses`, { params: { path: { account_id }, query: search ? { search } : {} } })) as Promise<CannedResponse[]>,
-  create: (account_id: number, body: { short_code: string; content: string }) =>
-    unwrap(loose.POST(`${A}/canned_responses`, { params: { path: { account_id } }, body })) as Promise<CannedResponse>,
-  update: (account_id: number, id: number, body: { short_code: string; content: string }) =>
-    unwrap(loose.PATCH(`${A}/canned_responses/{id}`, { params: { path: { account_id, id } }, body })) as Promise<CannedResponse>,
-  remove: (account_id: number, id: number) => unwrap(loose.DELETE(`${A}/canned_responses/{id}`, { params: { path: { account_id, id } } })),
+    unwrap(api.GET('/api/v1/accounts/{account_id}/canned_responses', { params: { path: { account_id }, query: search ? { search } : {} } })),
+  create: (account_id: number, body: CannedFields) => unwrap(api.POST('/api/v1/accounts/{account_id}/canned_responses', { params: { path: { account_id } }, body })),
+  update: (account_id: number, id: number, body: CannedFields) =>
+    unwrap(api.PATCH('/api/v1/accounts/{account_id}/canned_responses/{id}', { params: { path: { account_id, id } }, body })),
+  remove: (account_id: number, id: number) => unwrap(api.DELETE('/api/v1/accounts/{account_id}/canned_responses/{id}', { params: { path: { account_id, id } } })),
 };
 
 export type Loaded<T> = { data: T | null; error: string | null; reload: () => Promise<void> };

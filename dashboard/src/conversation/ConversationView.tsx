@@ -355,7 +355,7 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
         team ? 'Assigning the team' : 'Removing the team',
         async () => {
           await unwrap(api.POST('/api/v1/accounts/{account_id}/conversations/{conversation_id}/assignments', { params: { path }, body: { team_id: team?.id ?? 0 } }));
-          patchConv((c) => ({ ...c, meta: { ...c.meta, team: team ? { id: team.id, name: team.name } : undefined } }));
+          patchConv((c) => ({ ...c, meta: { ...c.meta, team: team ?? undefined } }));
         },
         team ? `Team: ${team.name}.` : 'Team removed.',
       ),

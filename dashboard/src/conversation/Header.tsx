@@ -51,7 +51,7 @@ export function Header({
   const contact = conv.meta.sender;
   const status = conv.status;
   const assignee = conv.meta.assignee;
-  const team = (conv.meta as { team?: { id: number; name: string } | null }).team ?? null;
+  const team = conv.meta.team ?? null;
   const colorOf = labelColors(accountLabels);
   const openFor = (m: Exclude<MenuName, null>) => (o: boolean) => setMenu(o ? m : null);
   return (

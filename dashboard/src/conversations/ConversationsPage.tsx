@@ -462,29 +462,31 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
                     </option>
                   ))}
                 </select>
-                {/* Where the sidebar gives way (narrow windows), its labels and teams are these selects. */}
-                <select className="cx-narrow-only" aria-label="Label" value={filters.label ?? ''} onChange={(e) => go({ ...filters, label: e.target.value || null })}>
-                  <option value="">All labels</option>
-                  {accountLabels
-                    ?.filter((l) => l.show_on_sidebar || l.title === filters.label)
-                    .map((l) => (
-                      <option key={l.id} value={l.title}>
-                        {l.title}
-                      </option>
-                    ))}
-                  {filters.label && !accountLabels?.some((l) => l.title === filters.label) && <option value={filters.label}>{filters.label}</option>}
-                </select>
-                <select className="cx-narrow-only" aria-label="Team" value={filters.teamId ?? ''} onChange={(e) => go({ ...filters, teamId: e.target.value ? Number(e.target.value) : null })}>
-                  <option value="">All teams</option>
-                  {teams?.map((t) => (
-                    <option key={t.id} value={t.id}>
-                      {t.name}
-                    </option>
-                  ))}
-                  {filters.teamId != null && !teams?.some((t) => t.id === filters.teamId) && <option value={filters.teamId}>Team {filters.teamId}</option>}
-                </select>
               </div>
             )}
+          </div>
+          {/* Where the sidebar gives way (narrow windows), its labels and teams are these selects. */}
+          <div className="cx-narrow-filters">
+            <select aria-label="Label" value={filters.label ?? ''} onChange={(e) => go({ ...filters, label: e.target.value || null })}>
+              <option value="">All labels</option>
+              {accountLabels
+                ?.filter((l) => l.show_on_sidebar || l.title === filters.label)
+                .map((l) => (
+                  <option key={l.id} value={l.title}>
+                    {l.title}
+                  </option>
+                ))}
+              {filters.label && !accountLabels?.some((l) => l.title === filters.label) && <option value={filters.label}>{filters.label}</option>}
+            </select>
+            <select aria-label="Team" value={filters.teamId ?? ''} onChange={(e) => go({ ...filters, teamId: e.target.value ? Number(e.target.value) : null })}>
+              <option value="">All teams</option>
+              {teams?.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+              {filters.teamId != null && !teams?.some((t) => t.id === filters.teamId) && <option value={filters.teamId}>Team {filters.teamId}</option>}
+            </select>
           </div>
           {filters.label && (
             <div className="cx-note cx-filter-note" data-testid="label-filter">

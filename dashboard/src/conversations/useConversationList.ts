@@ -226,8 +226,7 @@ export function useCounts(filters: Filters) {
       setCounts({ mine: r.meta.mine_count, unassigned: r.meta.unassigned_count, all: r.meta.all_count });
       const per = (r.meta as { inboxes?: { inbox_id: number; open_count: number; unread_count: number }[] }).inboxes;
       if (per) setInboxes(new Map(per.map((x) => [x.inbox_id, { open: x.open_count, unread: x.unread_count }])));
-      const byLabel = (r.meta as { labels?: { title: string; open_count: number; unread_count?: number }[] }).labels;
-      if (byLabel) setLabels(new Map(byLabel.map((x) => [x.title.toLowerCase(), { open: x.open_count, unread: x.unread_count ?? 0 }])));
+      setLabels(new Map(r.meta.labels.map((x) => [x.title.toLowerCase(), { open: x.open_count, unread: x.unread_count }])));
       setError(null);
     } catch (err) {
       if (mine === gen.current) setError(errorText(err));
