@@ -219,7 +219,7 @@ export const Composer = forwardRef<
             </ul>
           ) : (
             <p className="cv-canned-note muted" role="status">
-              {canned.error ?? (!canned.list ? 'Loading canned responses…' : canned.list.length ? 'No canned response matches.' : 'No canned responses yet. Administrators add them in Settings → Canned responses.')}
+              {canned.error ?? (!canned.list ? 'Loading canned responses…' : canned.list.length ? 'No canned response matches.' : 'No canned responses yet. Add them in Settings → Canned responses.')}
             </p>
           )}
           <p className="cv-canned-foot muted" aria-hidden="true">

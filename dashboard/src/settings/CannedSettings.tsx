@@ -22,7 +22,8 @@ export function searchCanned(list: CannedResponse[], q: string): CannedResponse[
 
 /**
  * Settings → Canned responses: saved replies (a short code and the text). In a reply, `/` and the
- * short code insert one. Administrators add, edit and delete; agents see and search the list.
+ * short code insert one. Everyone in the account may add one (as the API allows); administrators
+ * also edit and delete.
  */
 export function CannedResponsesPage() {
   const { accountId, isAdministrator } = useSession();
@@ -33,7 +34,7 @@ export function CannedResponsesPage() {
   const flash = useFlash();
   const searchId = useId();
   useReconnected(() => void canned.reload());
-  useCommands(isAdministrator ? [{ id: 'canned.add', title: 'Add canned response', group: 'Canned responses', keywords: 'template saved reply short code new', run: () => setEditing('new') }] : []);
+  useCommands([{ id: 'canned.add', title: 'Add canned response', group: 'Canned responses', keywords: 'template saved reply short code new', run: () => setEditing('new') }]);
 
   const list = canned.data ? searchCanned(canned.data, q) : null;
   return (
@@ -43,16 +44,14 @@ export function CannedResponsesPage() {
           Canned responses
           {canned.data && <span className="adm-count">{canned.data.length}</span>}
         </h1>
-        {isAdministrator && (
-          <button type="button" className="button primary" aria-expanded={editing === 'new'} onClick={() => setEditing((e) => (e === 'new' ? null : 'new'))}>
-            Add canned response
-          </button>
-        )}
+        <button type="button" className="button primary" aria-expanded={editing === 'new'} onClick={() => setEditing((e) => (e === 'new' ? null : 'new'))}>
+          Add canned response
+        </button>
       </div>
       <p className="adm-lead">
         Saved replies for the questions you answer often. In the reply box, type <kbd>/</kbd> and the short code to insert one.
       </p>
-      {!isAdministrator && <p className="muted">Only administrators can add, change or delete canned responses.</p>}
+      {!isAdministrator && <p className="muted">You can add canned responses; only administrators can change or delete them.</p>}
 
       {editing && (
         <CannedForm
@@ -67,7 +66,7 @@ export function CannedResponsesPage() {
           }}
         />
       )}
-      {isAdministrator && <StatusLine text={flash.text} />}
+      <StatusLine text={flash.text} />
 
       <div className="field canned-search">
         <label htmlFor={searchId}>Search canned responses</label>
