@@ -30,6 +30,7 @@ export const CONVERSATION_FILTER_SPEC: FilterSpec = {
     status: { type: 'text', operators: ['equal_to', 'not_equal_to'] },
     assignee_id: { type: 'number', operators: IDS },
     inbox_id: { type: 'number', operators: IDS },
+    team_id: { type: 'number', operators: IDS },
     priority: { type: 'text', operators: ['equal_to', 'not_equal_to'] },
     display_id: { type: 'number', operators: ['equal_to', 'not_equal_to', 'contains', 'does_not_contain'] },
     campaign_id: { type: 'number', operators: IDS },
@@ -193,6 +194,7 @@ function conditionExpression(eb: Eb, dialect: Dialect, accountId: number, c: Fil
     case 'priority':
     case 'assignee_id':
     case 'inbox_id':
+    case 'team_id':
     case 'display_id':
       return columnCondition(eb, `conversations.${c.attribute}`, c);
     default:

@@ -176,6 +176,13 @@ describeEachDb('conversations parity', (dialect) => {
       expect(ids(await filter([{ attribute_key: 'display_id', filter_operator: 'equal_to', values: [c.id] }]))).toEqual([c.id]);
       // status not_equal_to open keeps pending (and resolved) ones
       expect(ids(await filter([{ attribute_key: 'status', filter_operator: 'not_equal_to', values: ['open'], query_operator: 'and' }, { attribute_key: 'display_id', filter_operator: 'equal_to', values: [a.id, c.id] }]))).toEqual([c.id]);
+      const team = await api('POST', '/teams', admin.token, { name: `fx-team-${dialect}` });
+      expect(team.status, team.text).toBe(200);
+      expect((await api('POST', `/conversations/${c.id}/assignments`, admin.token, { team_id: team.body.id })).status).toBe(200);
+      expect(ids(await filter([{ attribute_key: 'team_id', filter_operator: 'equal_to', values: [team.body.id] }]))).toEqual([c.id]);
+      const teamOrBilling = await filter([{ ...billing, query_operator: 'or' }, { attribute_key: 'team_id', filter_operator: 'is_present', values: [] }]);
+      expect(ids(teamOrBilling)).toEqual([a.id, b.id, c.id, hidden.id].sort((x, y) => x - y));
+      expect(ids(await filter([{ ...billing, query_operator: 'and' }, { attribute_key: 'team_id', filter_operator: 'is_present', values: [] }]))).toEqual([]);
     });
 
     it('dates and custom attributes', async () => {
