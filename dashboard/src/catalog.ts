@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { createContext, useCallback, useEffect, useState } from 'react';
 import type { ResponseBody } from '@channelx/client';
 import { api, errorText, unwrap } from './api.js';
 import { useSession } from './session.js';
@@ -83,3 +83,6 @@ export function textOn(color: string): string {
 }
 
 export const isHexColor = (c: string) => /^#[0-9a-fA-F]{6}$/.test(c);
+
+/** The account labels' colours by lowercased title, for label chips far from the settings (list rows). */
+export const LabelColors = createContext<ReadonlyMap<string, string>>(new Map());

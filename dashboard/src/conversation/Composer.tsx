@@ -59,7 +59,8 @@ export const Composer = forwardRef<
     if (!loadCanned || !el) return;
     const at = el.selectionStart === el.selectionEnd ? slashQueryAt(value, el.selectionStart) : null;
     setSlash((cur) => (cur?.start === at?.start && cur?.query === at?.query ? cur : at));
-    if (!at || at.start !== dismissed) setDismissed(null);
+    // A dismissed menu stays closed while the caret stays in that `/…`.
+    setDismissed((d) => (at && at.start === d ? d : null));
   };
   const menuOpen = !!slash && dismissed !== slash.start && !disabled;
   useEffect(() => {

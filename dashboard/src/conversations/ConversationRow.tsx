@@ -1,4 +1,5 @@
-import { memo } from 'react';
+import { memo, useContext } from 'react';
+import { isHexColor, LabelColors } from '../catalog.js';
 import { exactTime, initials, relativeTime, type Item } from './model.js';
 
 /** Every row has this height (px): the list is virtualised by index, and the skeleton matches it. */
@@ -45,6 +46,7 @@ function PreviewText({ item, myId }: { item: Item; myId: number }) {
 const PRIORITY_LABEL: Record<string, string> = { urgent: 'Urgent', high: 'High', medium: 'Medium', low: 'Low' };
 
 export const ConversationRow = memo(function ConversationRow({ item, index, total, top, href, inboxName, active, selected, myId, now, onSelect, onOpen }: RowProps) {
+  const colors = useContext(LabelColors);
   const unread = active ? 0 : item.unread;
   const checkId = `cx-check-${item.id}`;
   return (
@@ -87,11 +89,15 @@ export const ConversationRow = memo(function ConversationRow({ item, index, tota
           <span className="cx-row-meta">
             <span className="cx-inbox">{inboxName}</span>
             {item.status !== 'open' && <span className="cx-status">{item.status}</span>}
-            {item.labels.slice(0, 2).map((l) => (
-              <span className="cx-label" key={l}>
-                {l}
-              </span>
-            ))}
+            {item.labels.slice(0, 2).map((l) => {
+              const color = colors.get(l.toLowerCase());
+              return (
+                <span className="cx-label" key={l}>
+                  {color && isHexColor(color) && <span className="cx-label-dot small" style={{ background: color }} aria-hidden="true" />}
+                  {l}
+                </span>
+              );
+            })}
             {item.labels.length > 2 && (
               <span className="cx-label cx-label-more" title={item.labels.slice(2).join(', ')}>
                 +{item.labels.length - 2}

@@ -12,7 +12,7 @@ import { SkeletonRows } from './ConversationRow.js';
 import { InboxSelect, InboxSidebar, type InboxRef } from './InboxSidebar.js';
 import { filtersSearch, parseFilters, SORTS, STATUSES, TABS, type Filters, type Item, type Tab } from './model.js';
 import { useConversationList, useCounts } from './useConversationList.js';
-import { labelsApi, teamsApi, type Label, type Team } from '../catalog.js';
+import { LabelColors, labelsApi, teamsApi, type Label, type Team } from '../catalog.js';
 import { useReconnected } from '../live.js';
 import './conversations.css';
 
@@ -88,6 +88,7 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
   const inboxNames = useMemo(() => new Map((inboxes ?? []).map((i) => [i.id, i.name])), [inboxes]);
   const { counts, inboxes: inboxCounts, labels: labelCounts, error: countsError, refresh: refreshCounts } = useCounts(filters);
   const { labels: accountLabels, teams } = useCatalog();
+  const labelColors = useMemo(() => new Map((accountLabels ?? []).map((l) => [l.title.toLowerCase(), l.color])), [accountLabels]);
   const { state, retry, loadMore, update } = useConversationList(filters, conversationId, refreshCounts);
   const items = state.items;
   const itemsRef = useRef(items);
@@ -376,151 +377,153 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
   }
 
   return (
-    <div className="cx-workspace">
-      <h1 className="sr-only">Conversations</h1>
-      <InboxSidebar
-        inboxes={inboxes}
-        error={inboxError}
-        onRetry={() => void reloadInboxes()}
-        counts={inboxCounts}
-        current={filters.inboxId}
-        hrefOf={inboxHref}
-        labels={accountLabels}
-        labelCounts={labelCounts}
-        currentLabel={filters.label}
-        labelHref={labelHref}
-        teams={teams}
-        currentTeam={filters.teamId}
-        teamHref={teamHref}
-      />
+    <LabelColors.Provider value={labelColors}>
+      <div className="cx-workspace">
+        <h1 className="sr-only">Conversations</h1>
+        <InboxSidebar
+          inboxes={inboxes}
+          error={inboxError}
+          onRetry={() => void reloadInboxes()}
+          counts={inboxCounts}
+          current={filters.inboxId}
+          hrefOf={inboxHref}
+          labels={accountLabels}
+          labelCounts={labelCounts}
+          currentLabel={filters.label}
+          labelHref={labelHref}
+          teams={teams}
+          currentTeam={filters.teamId}
+          teamHref={teamHref}
+        />
 
-      <section className="cx-listpane" aria-label="Conversation list">
-        <div className="cx-listhead">
-          <div className="cx-searchrow">
-            <InboxSelect inboxes={inboxes} current={filters.inboxId} onChange={(inboxId) => go({ ...filters, inboxId })} />
-            <input
-              ref={searchRef}
-              type="search"
-              className="cx-search"
-              placeholder="Search…"
-              aria-label="Search conversations"
-              aria-keyshortcuts="/"
-              value={text}
-              maxLength={255}
-              onChange={(e) => setText(e.target.value)}
-              onKeyDown={(e) => e.key === 'Escape' && text && (e.preventDefault(), setText(''))}
-            />
-          </div>
-          <div className="cx-tabs" role="tablist" aria-label="Assignee">
-            {TABS.map((t) => {
-              const on = filters.tab === t.id;
-              const n = countOf(t.id);
-              return (
-                <button
-                  key={t.id}
-                  id={tabId(t.id)}
-                  type="button"
-                  role="tab"
-                  aria-selected={on}
-                  aria-controls={listId}
-                  tabIndex={on ? 0 : -1}
-                  className="cx-tab"
-                  onClick={() => go({ ...filters, tab: t.id })}
-                  onKeyDown={(e) => onTabKey(e, t.id)}
-                >
-                  {t.label}
-                  {n != null && <span className="cx-tab-count"> {n}</span>}
-                </button>
-              );
-            })}
-          </div>
-          <div className="cx-controls">
-            <input
-              ref={selectAllRef}
-              type="checkbox"
-              className="cx-check"
-              checked={allSelected}
-              disabled={!items.length || !!run}
-              onChange={(e) => selectAll(e.target.checked)}
-              aria-label={`Select all ${items.length} conversations on screen`}
-            />
-            {selected.size > 0 || run ? (
-              <BulkBar count={selected.size} busy={!!run} knownLabels={knownLabels} onResolve={resolve} onAssign={assign} onLabel={addLabel} onClear={() => selectAll(false)} />
-            ) : (
-              <div className="cx-filters">
-                <select aria-label="Status" value={filters.status} onChange={(e) => go({ ...filters, status: e.target.value as Filters['status'] })}>
-                  {STATUSES.map((s) => (
-                    <option key={s.id} value={s.id}>
-                      {s.label}
+        <section className="cx-listpane" aria-label="Conversation list">
+          <div className="cx-listhead">
+            <div className="cx-searchrow">
+              <InboxSelect inboxes={inboxes} current={filters.inboxId} onChange={(inboxId) => go({ ...filters, inboxId })} />
+              <input
+                ref={searchRef}
+                type="search"
+                className="cx-search"
+                placeholder="Search…"
+                aria-label="Search conversations"
+                aria-keyshortcuts="/"
+                value={text}
+                maxLength={255}
+                onChange={(e) => setText(e.target.value)}
+                onKeyDown={(e) => e.key === 'Escape' && text && (e.preventDefault(), setText(''))}
+              />
+            </div>
+            <div className="cx-tabs" role="tablist" aria-label="Assignee">
+              {TABS.map((t) => {
+                const on = filters.tab === t.id;
+                const n = countOf(t.id);
+                return (
+                  <button
+                    key={t.id}
+                    id={tabId(t.id)}
+                    type="button"
+                    role="tab"
+                    aria-selected={on}
+                    aria-controls={listId}
+                    tabIndex={on ? 0 : -1}
+                    className="cx-tab"
+                    onClick={() => go({ ...filters, tab: t.id })}
+                    onKeyDown={(e) => onTabKey(e, t.id)}
+                  >
+                    {t.label}
+                    {n != null && <span className="cx-tab-count"> {n}</span>}
+                  </button>
+                );
+              })}
+            </div>
+            <div className="cx-controls">
+              <input
+                ref={selectAllRef}
+                type="checkbox"
+                className="cx-check"
+                checked={allSelected}
+                disabled={!items.length || !!run}
+                onChange={(e) => selectAll(e.target.checked)}
+                aria-label={`Select all ${items.length} conversations on screen`}
+              />
+              {selected.size > 0 || run ? (
+                <BulkBar count={selected.size} busy={!!run} knownLabels={knownLabels} onResolve={resolve} onAssign={assign} onLabel={addLabel} onClear={() => selectAll(false)} />
+              ) : (
+                <div className="cx-filters">
+                  <select aria-label="Status" value={filters.status} onChange={(e) => go({ ...filters, status: e.target.value as Filters['status'] })}>
+                    {STATUSES.map((s) => (
+                      <option key={s.id} value={s.id}>
+                        {s.label}
+                      </option>
+                    ))}
+                  </select>
+                  <select aria-label="Sort by" value={filters.sort} onChange={(e) => go({ ...filters, sort: e.target.value as Filters['sort'] })}>
+                    {SORTS.map((s) => (
+                      <option key={s.id} value={s.id}>
+                        {s.label}
+                      </option>
+                    ))}
+                  </select>
+                </div>
+              )}
+            </div>
+            {/* Where the sidebar gives way (narrow windows), its labels and teams are these selects. */}
+            <div className="cx-narrow-filters">
+              <select aria-label="Label" value={filters.label ?? ''} onChange={(e) => go({ ...filters, label: e.target.value || null })}>
+                <option value="">All labels</option>
+                {accountLabels
+                  ?.filter((l) => l.show_on_sidebar || l.title === filters.label)
+                  .map((l) => (
+                    <option key={l.id} value={l.title}>
+                      {l.title}
                     </option>
                   ))}
-                </select>
-                <select aria-label="Sort by" value={filters.sort} onChange={(e) => go({ ...filters, sort: e.target.value as Filters['sort'] })}>
-                  {SORTS.map((s) => (
-                    <option key={s.id} value={s.id}>
-                      {s.label}
-                    </option>
-                  ))}
-                </select>
-              </div>
-            )}
-          </div>
-          {/* Where the sidebar gives way (narrow windows), its labels and teams are these selects. */}
-          <div className="cx-narrow-filters">
-            <select aria-label="Label" value={filters.label ?? ''} onChange={(e) => go({ ...filters, label: e.target.value || null })}>
-              <option value="">All labels</option>
-              {accountLabels
-                ?.filter((l) => l.show_on_sidebar || l.title === filters.label)
-                .map((l) => (
-                  <option key={l.id} value={l.title}>
-                    {l.title}
+                {filters.label && !accountLabels?.some((l) => l.title === filters.label) && <option value={filters.label}>{filters.label}</option>}
+              </select>
+              <select aria-label="Team" value={filters.teamId ?? ''} onChange={(e) => go({ ...filters, teamId: e.target.value ? Number(e.target.value) : null })}>
+                <option value="">All teams</option>
+                {teams?.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.name}
                   </option>
                 ))}
-              {filters.label && !accountLabels?.some((l) => l.title === filters.label) && <option value={filters.label}>{filters.label}</option>}
-            </select>
-            <select aria-label="Team" value={filters.teamId ?? ''} onChange={(e) => go({ ...filters, teamId: e.target.value ? Number(e.target.value) : null })}>
-              <option value="">All teams</option>
-              {teams?.map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.name}
-                </option>
-              ))}
-              {filters.teamId != null && !teams?.some((t) => t.id === filters.teamId) && <option value={filters.teamId}>Team {filters.teamId}</option>}
-            </select>
+                {filters.teamId != null && !teams?.some((t) => t.id === filters.teamId) && <option value={filters.teamId}>Team {filters.teamId}</option>}
+              </select>
+            </div>
+            {filters.label && (
+              <div className="cx-note cx-filter-note" data-testid="label-filter">
+                <span>
+                  Labelled <strong>{filters.label}</strong>
+                </span>
+                <button type="button" className="cx-link-button" onClick={() => go({ ...filters, label: null })} aria-label={`Clear the label filter ${filters.label}`}>
+                  Clear
+                </button>
+              </div>
+            )}
+            <BulkNote run={run} result={result} onDismiss={() => setResult(null)} />
+            {countsError && (
+              <p className="cx-note error" role="alert">
+                Counts could not be loaded: {countsError}
+              </p>
+            )}
           </div>
-          {filters.label && (
-            <div className="cx-note cx-filter-note" data-testid="label-filter">
-              <span>
-                Labelled <strong>{filters.label}</strong>
-              </span>
-              <button type="button" className="cx-link-button" onClick={() => go({ ...filters, label: null })} aria-label={`Clear the label filter ${filters.label}`}>
-                Clear
-              </button>
+          {body}
+        </section>
+
+        <div className="cx-viewpane">
+          {conversationId ? (
+            <View key={conversationId} conversationId={conversationId} onAdvance={onAdvance} />
+          ) : (
+            <div className="cx-noview">
+              <p className="cx-empty-title">Select a conversation</p>
+              <p className="muted">
+                Pick one from the list, or press <kbd>j</kbd> / <kbd>k</kbd> to move through it.
+              </p>
             </div>
           )}
-          <BulkNote run={run} result={result} onDismiss={() => setResult(null)} />
-          {countsError && (
-            <p className="cx-note error" role="alert">
-              Counts could not be loaded: {countsError}
-            </p>
-          )}
         </div>
-        {body}
-      </section>
-
-      <div className="cx-viewpane">
-        {conversationId ? (
-          <View key={conversationId} conversationId={conversationId} onAdvance={onAdvance} />
-        ) : (
-          <div className="cx-noview">
-            <p className="cx-empty-title">Select a conversation</p>
-            <p className="muted">
-              Pick one from the list, or press <kbd>j</kbd> / <kbd>k</kbd> to move through it.
-            </p>
-          </div>
-        )}
       </div>
-    </div>
+    </LabelColors.Provider>
   );
 }
 

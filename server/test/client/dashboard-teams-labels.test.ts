@@ -232,6 +232,13 @@ const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.s
     expect(await reply.inputValue()).toBe(text);
     await reply.press('Enter');
     await page.locator('[data-testid="message"][data-status="sent"]', { hasText: 'We are looking into it now.' }).waitFor(T);
+    // The palette's "Insert a canned response" opens the same menu.
+    await page.keyboard.press('Control+k');
+    await page.getByRole('dialog', { name: /command/i }).getByRole('combobox').fill('insert a canned');
+    await page.keyboard.press('Enter');
+    await page.getByRole('listbox').filter({ has: page.getByRole('option', { name: /\/thanks/ }) }).waitFor(T);
+    await page.keyboard.press('Escape');
+    await reply.fill('');
     const messages = (await api('GET', `/conversations/${tagged}/messages`)).body.payload as { content: string; message_type: number }[];
     expect(messages.some((m) => m.content === text && m.message_type === 1)).toBe(true);
     await shoot(page, 'conversation-team-label');
@@ -251,6 +258,8 @@ const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.s
     expect(await sidebarLabel.getAttribute('aria-current')).toBe('page');
     await shoot(page, 'conversations-label-filter');
     expect(await axeScan(page)).toEqual([]);
+    // The row's label chip carries the label's colour.
+    expect(await page.locator('.cx-label', { hasText: 'vip' }).first().locator('.cx-label-dot').evaluate((d) => getComputedStyle(d).backgroundColor)).toBe('rgb(225, 29, 72)');
     await page.getByRole('button', { name: 'Clear the label filter vip' }).click();
     await page.getByText('Charles Babbage').first().waitFor(T);
 
