@@ -157,10 +157,11 @@ describeEachDb('conversations API', (dialect) => {
 
       const meta = await h.api('GET', `${t.base}/conversations/meta`, { token: tok });
       expect(meta.status).toBe(200);
-      // The reference's four counts, plus the ChannelX per-inbox extension (test/conversations/read-state.test.ts).
-      const { inboxes, ...counts } = meta.body.meta;
+      // The reference's four counts, plus the ChannelX per-inbox and per-label extension (test/conversations/read-state.test.ts).
+      const { inboxes, labels, ...counts } = meta.body.meta;
       expect(counts).toEqual({ mine_count: 2, assigned_count: 2, unassigned_count: 26, all_count: 28 });
       expect(Array.isArray(inboxes)).toBe(true);
+      expect(labels).toEqual([]); // ChannelX extension: per account label; this account has none
       const metaAll = await h.api('GET', `${t.base}/conversations/meta?status=all`, { token: tok });
       expect(metaAll.body.meta.all_count).toBe(29);
     });

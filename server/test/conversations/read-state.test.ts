@@ -155,7 +155,7 @@ describeEachDb('conversation read state, per-inbox counts and search', (dialect)
     expect((await h.api('POST', `${base}/conversations/${a3.id}/toggle_status`, { token: admin.token, body: { status: 'resolved' } })).status).toBe(200);
 
     const m = await meta(admin.token, '', base);
-    expect(Object.keys(m).sort()).toEqual(['all_count', 'assigned_count', 'inboxes', 'mine_count', 'unassigned_count']);
+    expect(Object.keys(m).sort()).toEqual(['all_count', 'assigned_count', 'inboxes', 'labels', 'mine_count', 'unassigned_count']);
     expect(m.all_count).toBe(3);
     expect(m.inboxes).toEqual([
       { inbox_id: a.id, open_count: 2, unread_count: 1 },
