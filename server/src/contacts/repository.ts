@@ -2,6 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type Selectable, type Sql
 import type { Dialect, Executor } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
 import { combineConditions, type FilterCondition, type FilterSpec } from '../kernel/filter.js';
+import { ATTRIBUTE_KEY, jsonBoolean, jsonNumber, jsonPath, jsonText } from '../kernel/json-repository.js';
 import type { ContactInboxesTable, ContactsTable, DB } from '../kernel/schema.js';
 
 /** Every query on contacts and contact_inboxes; each one is scoped by account. */
@@ -108,38 +109,10 @@ export type ContactListQuery = {
   labels?: string[];
 };
 
-/* ---------------- JSON attributes (text columns on both dialects) ---------------- */
+/* ---------------- JSON attributes (expressions in kernel/json-repository.ts) ---------------- */
 
 /** Keys of additional/custom attributes a query may name: anything else never reaches SQL, not even bound. */
-export const ATTRIBUTE_KEY = /^[A-Za-z0-9_-]{1,64}$/;
-
-type JsonColumn = 'contacts.additional_attributes' | 'contacts.custom_attributes';
-
-const jsonPath = (key: string) => {
-  if (!ATTRIBUTE_KEY.test(key)) throw new Error(`attribute key not allowed: ${key}`);
-  return `$."${key}"`;
-};
-
-/** The attribute as text (a string value, or a number/boolean's text), null when absent or null. */
-function jsonText(dialect: Dialect, column: JsonColumn, key: string) {
-  return dialect === 'postgres'
-    ? sql<string | null>`(${sql.ref(column)}::jsonb ->> ${key}::text)`
-    : sql<string | null>`(case when json_type(${sql.ref(column)}, ${jsonPath(key)}) in ('true', 'false') then json_type(${sql.ref(column)}, ${jsonPath(key)}) else cast(json_extract(${sql.ref(column)}, ${jsonPath(key)}) as text) end)`;
-}
-
-/** The attribute as a number when it is a JSON number, otherwise null (never a cast error). */
-function jsonNumber(dialect: Dialect, column: JsonColumn, key: string) {
-  return dialect === 'postgres'
-    ? sql<number | null>`(case when jsonb_typeof(${sql.ref(column)}::jsonb -> ${key}::text) = 'number' then (${sql.ref(column)}::jsonb ->> ${key}::text)::numeric end)`
-    : sql<number | null>`(case when json_type(${sql.ref(column)}, ${jsonPath(key)}) in ('integer', 'real') then json_extract(${sql.ref(column)}, ${jsonPath(key)}) end)`;
-}
-
-/** 'true' / 'false' when the attribute is a JSON boolean, otherwise null. */
-function jsonBoolean(dialect: Dialect, column: JsonColumn, key: string) {
-  return dialect === 'postgres'
-    ? sql<string | null>`(case when jsonb_typeof(${sql.ref(column)}::jsonb -> ${key}::text) = 'boolean' then ${sql.ref(column)}::jsonb ->> ${key}::text end)`
-    : sql<string | null>`(case when json_type(${sql.ref(column)}, ${jsonPath(key)}) in ('true', 'false') then json_type(${sql.ref(column)}, ${jsonPath(key)}) end)`;
-}
+export { ATTRIBUTE_KEY };
 
 /**
  * The sort key of a column: names case-insensitively; company_name, city and country from

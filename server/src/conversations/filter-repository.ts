@@ -2,6 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kyse
 import type { Dialect, Executor } from '../kernel/db.js';
 import type { DB } from '../kernel/schema.js';
 import { combineConditions, type FilterCondition, type FilterSpec } from '../kernel/filter.js';
+import { ATTRIBUTE_KEY, jsonBoolean, jsonNumber, jsonPath, jsonText } from '../kernel/json-repository.js';
 import { escapeLike } from '../contacts/repository.js';
 import type { Counts, ListScope } from './listing-repository.js';
 import type { ConversationRow } from './repository.js';
@@ -14,7 +15,7 @@ import type { ConversationRow } from './repository.js';
  */
 
 /** Keys of additional/custom attributes a query may name: anything else never reaches SQL, not even bound. */
-export const CONVERSATION_ATTRIBUTE_KEY = /^[A-Za-z0-9_-]{1,64}$/;
+export const CONVERSATION_ATTRIBUTE_KEY = ATTRIBUTE_KEY;
 
 const IDS = ['equal_to', 'not_equal_to', 'is_present', 'is_not_present'] as const;
 const DATES = ['is_greater_than', 'is_less_than', 'days_before'] as const;
@@ -48,34 +49,8 @@ export const CONVERSATION_FILTER_SPEC: FilterSpec = {
 
 export const ADDITIONAL_ATTRIBUTE_KEYS = new Set(['browser_language', 'conversation_language', 'country_code', 'referer', 'mail_subject']);
 
-type JsonColumn = 'conversations.additional_attributes' | 'conversations.custom_attributes';
 type Eb = ExpressionBuilder<DB, 'conversations'>;
 
-const jsonPath = (key: string) => {
-  if (!CONVERSATION_ATTRIBUTE_KEY.test(key)) throw new Error(`attribute key not allowed: ${key}`);
-  return `$."${key}"`;
-};
-
-/** The attribute as text (a string value, or a number/boolean's text), null when absent or null. */
-function jsonText(dialect: Dialect, column: JsonColumn, key: string) {
-  return dialect === 'postgres'
-    ? sql<string | null>`(${sql.ref(column)}::jsonb ->> ${key}::text)`
-    : sql<string | null>`(case when json_type(${sql.ref(column)}, ${jsonPath(key)}) in ('true', 'false') then json_type(${sql.ref(column)}, ${jsonPath(key)}) else cast(json_extract(${sql.ref(column)}, ${jsonPath(key)}) as text) end)`;
-}
-
-/** The attribute as a number when it is a JSON number, otherwise null (never a cast error). */
-function jsonNumber(dialect: Dialect, column: JsonColumn, key: string) {
-  return dialect === 'postgres'
-    ? sql<number | null>`(case when jsonb_typeof(${sql.ref(column)}::jsonb -> ${key}::text) = 'number' then (${sql.ref(column)}::jsonb ->> ${key}::text)::numeric end)`
-    : sql<number | null>`(case when json_type(${sql.ref(column)}, ${jsonPath(key)}) in ('integer', 'real') then json_extract(${sql.ref(column)}, ${jsonPath(key)}) end)`;
-}
-
-/** 'true' / 'false' when the attribute is a JSON boolean, otherwise null. */
-function jsonBoolean(dialect: Dialect, column: JsonColumn, key: string) {
-  return dialect === 'postgres'
-    ? sql<string | null>`(case when jsonb_typeof(${sql.ref(column)}::jsonb -> ${key}::text) = 'boolean' then ${sql.ref(column)}::jsonb ->> ${key}::text end)`
-    : sql<string | null>`(case when json_type(${sql.ref(column)}, ${jsonPath(key)}) in ('true', 'false') then json_type(${sql.ref(column)}, ${jsonPath(key)}) end)`;
-}
 
 const likeAny = (eb: Eb, operand: Expression<string | null>, values: string[]) =>
   eb.or(values.map((v) => eb(sql`${operand}`, 'like', sql`${`%${escapeLike(v)}%`} escape '\\'`)));
