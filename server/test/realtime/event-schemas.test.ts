@@ -34,6 +34,9 @@ describeEachDb('/cable event schemas', (dialect) => {
     expect((await api('PATCH', `/conversations/${conv.displayId}/messages/${reply.id}`, { status: 'read' })).status).toBe(200);
     expect((await api('POST', `/conversations/${conv.displayId}/toggle_status`, { status: 'resolved' })).status).toBe(200);
     expect((await api('POST', `/conversations/${conv.displayId}/assignments`, { assignee_id: member.id })).status).toBe(200);
+    const team = await api('POST', '/teams', { team: { name: 'Schema Team' } });
+    expect(team.status).toBe(200);
+    expect((await api('POST', `/conversations/${conv.displayId}/assignments`, { team_id: team.body.id })).status).toBe(200);
     for (const typing_status of ['on', 'off'])
       expect((await h.api('POST', `/api/v1/accounts/${accountId}/conversations/${conv.displayId}/toggle_typing_status`, { token: member.token, body: { typing_status } })).status).toBe(200);
     // Nothing writes conversation.read through the API yet; its schema still holds for what the listener would send.
