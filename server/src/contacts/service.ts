@@ -11,6 +11,8 @@ import { canAccessInbox, findInbox, visibleInboxIds, type InboxWithChannel } fro
 import { conversationsOfContact } from '../conversations/repository.js';
 import { contactWebhookData } from './presenters.js';
 import * as repo from './repository.js';
+import * as filterRepo from './filter-repository.js';
+import { attributeKeysInUse } from '../kernel/json-repository.js';
 import type { ContactInboxWithInbox, ContactRow, NewContact } from './repository.js';
 
 /** Contact use cases. Actor-free building blocks (`buildContactInbox`, `insertNewContact`) are reusable by the client API. */
@@ -310,12 +312,12 @@ export async function activeContacts(ctx: AppContext, auth: AccountContext, quer
  * custom attribute definition; an unknown key is a 422 there too).
  */
 export async function filterContacts(ctx: AppContext, auth: AccountContext, body: unknown, query: PageQuery): Promise<ContactPage> {
-  const conditions = parseFilter(body, repo.CONTACT_FILTER_SPEC);
+  const conditions = parseFilter(body, filterRepo.CONTACT_FILTER_SPEC);
   const db = ctx.database.db;
   const dialect = ctx.database.dialect;
   const customKeys = customKeysOf(conditions);
-  if (customKeys.length) assertKnownCustomAttributes(conditions, await repo.customAttributeKeysInUse(db, dialect, auth.accountId, customKeys), repo.CONTACT_FILTER_SPEC);
-  const found = await repo.filterContacts(db, dialect, auth.accountId, conditions, {
+  if (customKeys.length) assertKnownCustomAttributes(conditions, await attributeKeysInUse(db, dialect, 'contacts', auth.accountId, customKeys), filterRepo.CONTACT_FILTER_SPEC);
+  const found = await filterRepo.filterContacts(db, dialect, auth.accountId, conditions, {
     page: query.page ?? 1,
     perPage: CONTACTS_PER_PAGE,
     sort: parseSort(query.sort),

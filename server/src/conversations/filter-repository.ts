@@ -2,7 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kyse
 import type { Dialect, Executor } from '../kernel/db.js';
 import type { DB } from '../kernel/schema.js';
 import { combineConditions, type FilterCondition, type FilterSpec } from '../kernel/filter.js';
-import { ATTRIBUTE_KEY, jsonBoolean, jsonNumber, jsonPath, jsonText } from '../kernel/json-repository.js';
+import { ATTRIBUTE_KEY, jsonBoolean, jsonNumber, jsonText } from '../kernel/json-repository.js';
 import { escapeLike } from '../contacts/repository.js';
 import type { Counts, ListScope } from './listing-repository.js';
 import type { ConversationRow } from './repository.js';
@@ -14,8 +14,6 @@ import type { ConversationRow } from './repository.js';
  * numbers, ids as integers).
  */
 
-/** Keys of additional/custom attributes a query may name: anything else never reaches SQL, not even bound. */
-export const CONVERSATION_ATTRIBUTE_KEY = ATTRIBUTE_KEY;
 
 const IDS = ['equal_to', 'not_equal_to', 'is_present', 'is_not_present'] as const;
 const DATES = ['is_greater_than', 'is_less_than', 'days_before'] as const;
@@ -44,7 +42,7 @@ export const CONVERSATION_FILTER_SPEC: FilterSpec = {
     created_at: { type: 'date', operators: DATES },
     last_activity_at: { type: 'date', operators: DATES },
   },
-  custom: { keyPattern: CONVERSATION_ATTRIBUTE_KEY },
+  custom: { keyPattern: ATTRIBUTE_KEY },
 };
 
 export const ADDITIONAL_ATTRIBUTE_KEYS = new Set(['browser_language', 'conversation_language', 'country_code', 'referer', 'mail_subject']);
@@ -217,18 +215,4 @@ export async function pageOfFilteredConversations(
     .limit(page.limit)
     .offset(page.offset)
     .execute();
-}
-
-/** The custom attribute keys among `keys` that at least one conversation of the account has (the account's "defined" ones). */
-export async function conversationAttributeKeysInUse(db: Executor, dialect: Dialect, accountId: number, keys: string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (const key of keys.filter((k) => CONVERSATION_ATTRIBUTE_KEY.test(k))) {
-    const present =
-      dialect === 'postgres'
-        ? sql<boolean>`(conversations.custom_attributes::jsonb ? ${key}::text)`
-        : sql<boolean>`(json_type(conversations.custom_attributes, ${jsonPath(key)}) is not null)`;
-    const hit = await db.selectFrom('conversations').select('conversations.id').where('conversations.account_id', '=', accountId).where(present).limit(1).executeTakeFirst();
-    if (hit) found.add(key);
-  }
-  return found;
 }

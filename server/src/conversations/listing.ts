@@ -1,12 +1,12 @@
 import type { AppContext } from '../context.js';
 import type { AccountContext } from '../kernel/auth.js';
+import { attributeKeysInUse } from '../kernel/json-repository.js';
 import { errors } from '../kernel/errors.js';
 import { visibleInboxIds } from '../inboxes/repository.js';
 import { CONVERSATION_STATUSES, PRIORITIES, STATUS, type ConversationRow } from './repository.js';
 import { assertKnownCustomAttributes, customKeysOf, parseFilter, type FilterCondition } from '../kernel/filter.js';
 import {
   CONVERSATION_FILTER_SPEC,
-  conversationAttributeKeysInUse,
   countFilteredConversations,
   pageOfFilteredConversations,
 } from './filter-repository.js';
@@ -70,7 +70,7 @@ export async function filterConversations(ctx: AppContext, auth: AccountContext,
   const { db, dialect } = ctx.database;
   const customKeys = customKeysOf(conditions);
   if (customKeys.length) {
-    assertKnownCustomAttributes(conditions, await conversationAttributeKeysInUse(db, dialect, auth.accountId, customKeys), CONVERSATION_FILTER_SPEC);
+    assertKnownCustomAttributes(conditions, await attributeKeysInUse(db, dialect, 'conversations', auth.accountId, customKeys), CONVERSATION_FILTER_SPEC);
   }
   const scope = await scopeOf(ctx, auth);
   const counts = await countFilteredConversations(db, dialect, scope, conditions);

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Dialect } from './db.js';
+import type { Dialect, Executor } from './db.js';
 
 /**
  * SQL expressions over one key of a JSON attributes column (`custom_attributes`,
@@ -38,4 +38,19 @@ export function jsonBoolean(dialect: Dialect, column: JsonColumn, key: string) {
   return dialect === 'postgres'
     ? sql<string | null>`(case when jsonb_typeof(${sql.ref(column)}::jsonb -> ${key}::text) = 'boolean' then ${sql.ref(column)}::jsonb ->> ${key}::text end)`
     : sql<string | null>`(case when json_type(${sql.ref(column)}, ${jsonPath(key)}) in ('true', 'false') then json_type(${sql.ref(column)}, ${jsonPath(key)}) end)`;
+}
+
+/**
+ * The custom attribute keys among `keys` that at least one row of `table` in the account has
+ * (the account's "defined" custom attributes: there is no definitions table).
+ */
+export async function attributeKeysInUse(db: Executor, dialect: Dialect, table: 'contacts' | 'conversations', accountId: number, keys: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  const column = `${table}.custom_attributes` as const;
+  for (const key of keys.filter((k) => ATTRIBUTE_KEY.test(k))) {
+    const present = dialect === 'postgres' ? sql`(${sql.ref(column)}::jsonb ? ${key}::text)` : sql`(json_type(${sql.ref(column)}, ${jsonPath(key)}) is not null)`;
+    const hit = await sql`select 1 as hit from ${sql.table(table)} where ${sql.ref(`${table}.account_id`)} = ${accountId} and ${present} limit 1`.execute(db);
+    if (hit.rows.length) found.add(key);
+  }
+  return found;
 }
