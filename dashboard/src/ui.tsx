@@ -41,6 +41,20 @@ export function FormError({ message }: { message: string | null }) {
   ) : null;
 }
 
+/** A screen's data could not be loaded: the reason, announced, and a way to try again. */
+export function LoadError({ message, onRetry }: { message: string; onRetry: () => void }) {
+  return (
+    <div className="card">
+      <p role="alert" className="error">
+        {message}
+      </p>
+      <button type="button" className="button" onClick={onRetry} style={{ marginTop: '0.75rem' }}>
+        Try again
+      </button>
+    </div>
+  );
+}
+
 /** Up to two initials for an avatar, from the words that start with a letter ("Jane (widget)" → "J", "Customer 0999" → "C"). */
 export function initials(name: string): string {
   const words = name.split(/\s+/).filter((w) => /^\p{L}/u.test(w));

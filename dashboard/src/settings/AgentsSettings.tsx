@@ -8,6 +8,7 @@ import { ConfirmDialog } from '../contacts/ConfirmDialog.js';
 import { InviteForm, InvitedNotice, type CreatedAgent } from './agents/InviteForm.js';
 import './settings.css';
 import './admin.css';
+import { LoadError } from '../ui.js';
 
 type Agent = ResponseBody<'/api/v1/accounts/{account_id}/agents', 'get'>[number];
 type Role = 'agent' | 'administrator';
@@ -120,14 +121,7 @@ export function AgentsPage() {
       )}
 
       {loadError && (
-        <div className="card">
-          <p role="alert" className="error">
-            {loadError}
-          </p>
-          <button type="button" className="button" onClick={() => void load()} style={{ marginTop: '0.75rem' }}>
-            Try again
-          </button>
-        </div>
+        <LoadError message={loadError} onRetry={() => void load()} />
       )}
       {!agents && !loadError && <p className="loading" aria-busy="true">Loading agents…</p>}
 

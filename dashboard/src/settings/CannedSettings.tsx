@@ -2,7 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { useSession } from '../session.js';
 import { useReconnected } from '../live.js';
 import { useCommands } from '../commands.js';
-import { Field, FormError } from '../ui.js';
+import { Field, FormError, LoadError } from '../ui.js';
 import { ConfirmDialog } from '../contacts/ConfirmDialog.js';
 import { cannedApi, useLoaded, type CannedResponse } from '../catalog.js';
 import { errorAttributes, problemText, useFlash } from './inboxes/common.js';
@@ -74,14 +74,7 @@ export function CannedResponsesPage() {
       </div>
 
       {canned.error && !list && (
-        <div className="card">
-          <p role="alert" className="error">
-            {canned.error}
-          </p>
-          <button type="button" className="button" onClick={() => void canned.reload()} style={{ marginTop: '0.75rem' }}>
-            Try again
-          </button>
-        </div>
+        <LoadError message={canned.error} onRetry={() => void canned.reload()} />
       )}
       {!list && !canned.error && (
         <p className="loading" aria-busy="true">

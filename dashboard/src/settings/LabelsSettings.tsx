@@ -2,7 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { useSession } from '../session.js';
 import { useReconnected } from '../live.js';
 import { useCommands } from '../commands.js';
-import { Field, FormError } from '../ui.js';
+import { Field, FormError, LoadError } from '../ui.js';
 import { ConfirmDialog } from '../contacts/ConfirmDialog.js';
 import { isHexColor, labelsApi, textOn, useLoaded, type Label } from '../catalog.js';
 import { errorAttributes, problemText, useFlash } from './inboxes/common.js';
@@ -58,14 +58,7 @@ export function LabelsPage() {
       {isAdministrator && <StatusLine text={flash.text} />}
 
       {labels.error && !list && (
-        <div className="card">
-          <p role="alert" className="error">
-            {labels.error}
-          </p>
-          <button type="button" className="button" onClick={() => void labels.reload()} style={{ marginTop: '0.75rem' }}>
-            Try again
-          </button>
-        </div>
+        <LoadError message={labels.error} onRetry={() => void labels.reload()} />
       )}
       {!list && !labels.error && (
         <p className="loading" aria-busy="true">

@@ -4,7 +4,7 @@ import { api, unwrap } from '../api.js';
 import { useSession } from '../session.js';
 import { useReconnected } from '../live.js';
 import { useCommands } from '../commands.js';
-import { Field, FormError } from '../ui.js';
+import { Field, FormError, LoadError } from '../ui.js';
 import { ConfirmDialog } from '../contacts/ConfirmDialog.js';
 import { teamsApi, useLoaded, type Team, type TeamMember } from '../catalog.js';
 import { errorAttributes, problemText, useFlash } from './inboxes/common.js';
@@ -75,14 +75,7 @@ export function TeamsPage() {
       {isAdministrator && <StatusLine text={flash.text} />}
 
       {teams.error && !list && (
-        <div className="card">
-          <p role="alert" className="error">
-            {teams.error}
-          </p>
-          <button type="button" className="button" onClick={() => void teams.reload()} style={{ marginTop: '0.75rem' }}>
-            Try again
-          </button>
-        </div>
+        <LoadError message={teams.error} onRetry={() => void teams.reload()} />
       )}
       {!list && !teams.error && (
         <p className="loading" aria-busy="true">
