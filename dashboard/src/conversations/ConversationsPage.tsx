@@ -16,9 +16,6 @@ import { LabelColors, labelsApi, teamsApi, type Label, type Team } from '../cata
 import { useReconnected } from '../live.js';
 import './conversations.css';
 
-/** The view helper's component, with the props this page passes (older builds of it take fewer). */
-const View = ConversationView as unknown as React.ComponentType<{ conversationId: number; onAdvance?: () => void }>;
-
 /** The clock in whole minutes, ticking once a minute (relative times in the rows). */
 function useMinute(): number {
   const [m, setM] = useState(() => Math.floor(Date.now() / 60_000));
@@ -512,7 +509,7 @@ export function ConversationsPage({ conversationId }: { conversationId: number |
 
         <div className="cx-viewpane">
           {conversationId ? (
-            <View key={conversationId} conversationId={conversationId} onAdvance={onAdvance} />
+            <ConversationView key={conversationId} conversationId={conversationId} onAdvance={onAdvance} />
           ) : (
             <div className="cx-noview">
               <p className="cx-empty-title">Select a conversation</p>
