@@ -27,7 +27,8 @@ export function ConversationView({ conversationId, onAdvance }: { conversationId
   return <OpenConversation key={conversationId} conversationId={conversationId} onAdvance={onAdvance} />;
 }
 
-type ConvState = { conv: Conversation | null; loading: boolean; error: string | null; missing: boolean };
+/** `deleted`: an administrator deleted it while it was open (conversation.deleted). */
+type ConvState = { conv: Conversation | null; loading: boolean; error: string | null; missing: boolean; deleted?: boolean };
 
 function OpenConversation({ conversationId, onAdvance }: { conversationId: number; onAdvance?: () => void }) {
   const { profile, accountId } = useSession();
@@ -137,6 +138,12 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
   useLiveEvent('conversation.status_changed', onConvEvent);
   useLiveEvent('conversation.read', onConvEvent);
   useLiveEvent('assignee.changed', onConvEvent);
+  useLiveEvent('team.changed', onConvEvent);
+  useLiveEvent('conversation.deleted', (d) => {
+    if (d.id !== conversationId) return;
+    clearTimeout(refetchTimer.current);
+    setCs({ conv: null, loading: false, error: null, missing: true, deleted: true });
+  });
   useLiveEvent('contact.updated', (d) => convRef.current?.meta.sender.id === d.id && refetchSoon());
   const onTypingEvent = (d: { conversation: { id: number }; user: { type: string; id: number } | null; is_private: boolean }, on: boolean) => {
     if (d.conversation.id !== conversationId || !d.user) return;
@@ -453,7 +460,11 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
         ) : (
           <div className="cv-state-box">
             <p role="alert" className="error">
-              {cs.missing ? 'This conversation does not exist, or you do not have access to its inbox.' : cs.error}
+              {cs.deleted
+                ? 'This conversation was deleted, with its messages.'
+                : cs.missing
+                  ? 'This conversation does not exist, or you do not have access to its inbox.'
+                  : cs.error}
             </p>
             {!cs.missing && (
               <button type="button" className="button" onClick={() => (setCs((s) => ({ ...s, loading: true })), void loadConv())}>

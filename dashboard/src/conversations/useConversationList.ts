@@ -168,6 +168,11 @@ export function useConversationList(filters: Filters, openId: number | null, onC
   useLiveEvent('conversation.updated', onConversation);
   useLiveEvent('conversation.status_changed', onConversation);
   useLiveEvent('assignee.changed', onConversation);
+  useLiveEvent('team.changed', onConversation);
+  useLiveEvent('conversation.deleted', (d) => {
+    setState((s) => (s.items.some((x) => x.id === d.id) ? { ...s, items: s.items.filter((x) => x.id !== d.id) } : s));
+    changed.current();
+  });
   useLiveEvent('conversation.read', onConversation as (c: unknown) => void);
 
   useLiveEvent('message.created', (m) => {

@@ -143,6 +143,7 @@ export function Notifier() {
   useLiveEvent('conversation.status_changed', refresh);
   useLiveEvent('conversation.read', refresh);
   useLiveEvent('assignee.changed', refresh);
+  useLiveEvent('conversation.deleted', refresh);
 
   // "(N) ChannelX": kept in front of whatever title a page sets.
   useEffect(() => {

@@ -211,7 +211,14 @@ export async function setMuted(ctx: AppContext, auth: AccountContext, conv: repo
  */
 export async function deleteConversation(ctx: AppContext, auth: AccountContext, displayId: number): Promise<void> {
   await ctx.database.transaction(async (trx) => {
-    if (!(await repo.deleteConversationRow(trx, auth.accountId, displayId))) throw errors.notFound();
+    const gone = await repo.deleteConversationRow(trx, auth.accountId, displayId);
+    if (!gone) throw errors.notFound();
+    await ctx.events(trx, auth.accountId, 'conversation.deleted', {
+      conversation_id: gone.id,
+      display_id: gone.display_id,
+      inbox_id: gone.inbox_id,
+      performer: performerOf(auth),
+    });
   });
 }
 

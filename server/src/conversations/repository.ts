@@ -84,9 +84,14 @@ export async function updateConversation(db: Executor, id: number, patch: Conver
 }
 
 /** Deletes the conversation by display_id; its messages and labels go with it (ON DELETE CASCADE). */
-export async function deleteConversationRow(db: Executor, accountId: number, displayId: number): Promise<boolean> {
-  const res = await db.deleteFrom('conversations').where('account_id', '=', accountId).where('display_id', '=', displayId).executeTakeFirst();
-  return Number(res.numDeletedRows) > 0;
+/** Deletes the conversation (its messages cascade); what it was, or undefined when there was none. */
+export async function deleteConversationRow(db: Executor, accountId: number, displayId: number) {
+  return db
+    .deleteFrom('conversations')
+    .where('account_id', '=', accountId)
+    .where('display_id', '=', displayId)
+    .returning(['id', 'display_id', 'inbox_id'])
+    .executeTakeFirst();
 }
 
 /** The latest conversation of a contact session (inboxes locked to a single conversation reuse it). */

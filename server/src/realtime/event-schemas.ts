@@ -141,6 +141,10 @@ export const CableTyping = Closed(
 );
 export const CableContactEvent = Closed({ ...CableContact.properties, ...eventFields }, 'contact.created / contact.updated');
 export const CableContactDeleted = Closed({ id: Type.Integer(), ...eventFields }, 'contact.deleted');
+export const CableConversationDeleted = Closed(
+  { id: Type.Integer({ description: 'display_id' }), inbox_id: Type.Integer(), ...eventFields },
+  'conversation.deleted (ChannelX): an administrator deleted the conversation with its messages. Sent to the inbox\'s agents, never to contacts',
+);
 export const CablePresenceUpdate = Closed(
   {
     account_id: Type.Integer(),
@@ -173,6 +177,7 @@ export const CABLE_EVENTS = {
   'team.changed': CableConversationEvent,
   'conversation.typing_on': CableTyping,
   'conversation.typing_off': CableTyping,
+  'conversation.deleted': CableConversationDeleted,
   'contact.created': CableContactEvent,
   'contact.updated': CableContactEvent,
   'contact.deleted': CableContactDeleted,
@@ -203,6 +208,7 @@ export const cableComponentSchemas: Record<string, TSchema> = {
   CableTyping,
   CableContactEvent,
   CableContactDeleted,
+  CableConversationDeleted,
   CablePresenceUpdate,
   CableConversationViewing,
   CableEnvelope,

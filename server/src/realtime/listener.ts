@@ -3,7 +3,7 @@ import type { Tx } from '../kernel/db.js';
 import { TransientError, type Listener } from '../kernel/events/outbox.js';
 import type { Actor, AnyOutboxEvent } from '../kernel/events/types.js';
 import { MESSAGE_TYPE } from '../kernel/constants.js';
-import { contactDeletedData, messageEventData, socketData, typingData } from './presenters.js';
+import { contactDeletedData, conversationDeletedData, messageEventData, socketData, typingData } from './presenters.js';
 import { loadMessagePushData } from '../messages/presenters.js';
 import { findMessageById } from '../messages/repository.js';
 import { loadConversationPushData } from '../conversations/presenters.js';
@@ -54,14 +54,14 @@ export function realtimeListener(_ctx: Pick<AppContext, 'log'>, rt: Realtime): L
 
   // Agents per inbox, computed once per batch (a burst of messages in one inbox costs one query).
   let agentsByInbox = new Map<number, Promise<number[]>>();
-  const agentsOf = (trx: Tx, conv: ConversationRef) => {
-    let p = agentsByInbox.get(conv.inboxId);
-    if (!p) agentsByInbox.set(conv.inboxId, (p = agentAudience(trx, conv.accountId, conv.inboxId)));
+  const agentsOf = (trx: Tx, accountId: number, inboxId: number) => {
+    let p = agentsByInbox.get(inboxId);
+    if (!p) agentsByInbox.set(inboxId, (p = agentAudience(trx, accountId, inboxId)));
     return p;
   };
 
   async function targetsFor(trx: Tx, conv: ConversationRef, toContacts: boolean, excludeUser?: number): Promise<Targets> {
-    let users = await agentsOf(trx, conv);
+    let users = await agentsOf(trx, conv.accountId, conv.inboxId);
     if (excludeUser !== undefined) users = users.filter((id) => id !== excludeUser);
     return { users, contacts: toContacts ? await contactAudience(trx, conv) : [] };
   }
@@ -91,6 +91,12 @@ export function realtimeListener(_ctx: Pick<AppContext, 'log'>, rt: Realtime): L
         // An agent read it (or marked it unread): the other agents' lists see unread_count change.
         // Agents' read state is not the contact's business.
         return conversationEvent(trx, ev, false, 'conversation.updated');
+      case 'conversation.deleted': {
+        // The row is gone: the audience is the inbox's agents, from the payload; contacts are not told.
+        const { display_id: displayId, inbox_id: inboxId } = ev.payload;
+        const users = await agentsOf(trx, ev.accountId, inboxId);
+        return { event: ev.name, data: conversationDeletedData(displayId, inboxId), targets: { users, contacts: [] } };
+      }
       case 'conversation.typing_on':
       case 'conversation.typing_off': {
         const { typist, is_private: isPrivate } = ev.payload;

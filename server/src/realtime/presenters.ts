@@ -22,6 +22,9 @@ export const typingData = (conversation: Data, user: Data | null, isPrivate: boo
 /** contact.deleted: only the id (the contact is gone). */
 export const contactDeletedData = (contactId: number): Data => ({ id: contactId });
 
+/** conversation.deleted: which conversation (display id) of which inbox is gone. */
+export const conversationDeletedData = (displayId: number, inboxId: number): Data => ({ id: displayId, inbox_id: inboxId });
+
 /**
  * Every event's data as it goes out: the performer's push data when the event names one, the
  * account, and no secret-bearing key at any depth.

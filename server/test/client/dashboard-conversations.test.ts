@@ -226,6 +226,20 @@ import { axeScan, buildDashboard, hasChromium, launchChromium, newPage, shoot, T
     await eventually(() => rows(page).then((r) => r[0]), { id: bob.id, name: 'Bob Builder', preview: 'Any news on the parcel?', unread: true }, 'older conversation moved up');
     expect(await names(page)).toEqual(['Bob Builder', 'Fay Newcomer', 'Eve Online', 'Ada Lovelace', 'Cleo Patra']);
 
+    // Deleted by an administrator while an agent has it open: the row leaves the list, the view says so.
+    const gus = await contactWrites(web, 'Gus Gone', 'gus@example.com', 'Delete me, please');
+    await eventually(() => rows(page).then((r) => r[0]?.name), 'Gus Gone', 'Gus on top');
+    await page.locator(`[data-testid="conversation-item"][data-conversation-id="${gus.id}"]`).getByRole('link').click();
+    await page.waitForURL(new RegExp(`/app/conversations/${gus.id}`), T);
+    await page.getByTestId('conversation-view').getByText('Delete me, please').waitFor(T);
+    await ok('DELETE', `${base}/conversations/${gus.id}`);
+    await page.getByTestId('conversation-view').getByText('This conversation was deleted, with its messages.').waitFor(T);
+    await eventually(() => names(page), ['Bob Builder', 'Fay Newcomer', 'Eve Online', 'Ada Lovelace', 'Cleo Patra'], 'the deleted row is gone');
+    await eventually(() => tab('All').textContent(), 'All 5', 'All count after the deletion');
+    await shoot(page, 'conversation-deleted');
+    await home();
+    await page.waitForURL((u) => u.pathname === '/app/conversations', T);
+
     // Bulk: select Bob and Eve, resolve; they leave the Open view and the counts drop.
     await page.getByLabel('Select conversation with Bob Builder').check();
     await page.getByLabel('Select conversation with Eve Online').check();

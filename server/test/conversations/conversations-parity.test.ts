@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDb, NO_RATE_LIMITS, startTestServer, type TestServer, type TestUser } from '../support/harness.js';
 import { eventsSince, lastEventId } from '../support/conversations.js';
+import { apiContact, apiConversation, apiMessage, consumer, disconnectAll, subscribe, until } from '../realtime/cable.js';
 
 /**
  * Issue 12, conversations and messages against the reference's request specs: search, filter,
@@ -367,31 +368,60 @@ describeEachDb('conversations parity', (dialect) => {
   });
 
   describe('DELETE /conversations/:id', () => {
-    it('administrators delete a conversation with its messages and labels in one go; no event, as in the reference', async () => {
-      const c = await conversation({ message: 'delete me' });
-      expect((await api('POST', `/conversations/${c.id}/labels`, admin.token, { labels: ['gone'] })).status).toBe(200);
+    afterEach(() => disconnectAll());
+    it("administrators delete a conversation with its messages and labels in one go; the inbox's agents hear conversation.deleted, contacts and webhooks nothing", async () => {
+      // An inbox with a callback: every other event of it is queued for delivery (to a port nobody serves).
+      const hooked = await h.inbox(accountId, { name: 'Hooked', members: [ada.id], webhook_url: 'http://127.0.0.1:9/callback' });
+      const visitor = await apiContact(h, admin.token, accountId, hooked.id, 'Doomed Visitor');
+      const c = await apiConversation(h, admin.token, accountId, hooked.id, visitor);
+      await apiMessage(h, admin.token, accountId, c.displayId, { content: 'delete me', message_type: 'incoming' });
+      expect((await api('POST', `/conversations/${c.displayId}/labels`, admin.token, { labels: ['gone'] })).status).toBe(200);
       const db = h.server.ctx.database.db;
-      const row = await db.selectFrom('conversations').select('id').where('account_id', '=', accountId).where('display_id', '=', c.id).executeTakeFirstOrThrow();
-      expect((await db.selectFrom('messages').select('id').where('conversation_id', '=', row.id).execute()).length).toBeGreaterThan(0);
+      expect((await db.selectFrom('messages').select('id').where('conversation_id', '=', c.id).execute()).length).toBeGreaterThan(0);
 
       // An agent of the inbox may not (401, as on every administrator route of the reference); another account's admin neither.
-      expect((await api('DELETE', `/conversations/${c.id}`, ada.token)).status).toBe(401);
+      expect((await api('DELETE', `/conversations/${c.displayId}`, ada.token)).status).toBe(401);
       const foreign = await h.account();
-      expect((await h.api('DELETE', `/api/v1/accounts/${accountId}/conversations/${c.id}`, { token: foreign.admin.token })).status).toBe(401);
-      expect((await h.api('DELETE', `/api/v1/accounts/${foreign.accountId}/conversations/${c.id}`, { token: foreign.admin.token })).status).toBe(404);
-      expect((await show(c.id)).id).toBe(c.id);
+      expect((await h.api('DELETE', `/api/v1/accounts/${accountId}/conversations/${c.displayId}`, { token: foreign.admin.token })).status).toBe(401);
+      expect((await h.api('DELETE', `/api/v1/accounts/${foreign.accountId}/conversations/${c.displayId}`, { token: foreign.admin.token })).status).toBe(404);
+      expect((await show(c.displayId)).id).toBe(c.displayId);
 
+      const member = await subscribe(consumer(h), { pubsub_token: ada.pubsub_token, account_id: accountId, user_id: ada.id });
+      const outsider = await h.user(accountId, { name: 'Not In The Inbox' });
+      const stranger = await subscribe(consumer(h), { pubsub_token: outsider.pubsub_token, account_id: accountId, user_id: outsider.id });
+      const contact = await subscribe(consumer(h), { pubsub_token: visitor.pubsubToken });
       const before = await lastEventId(h);
-      const r = await api('DELETE', `/conversations/${c.id}`, grace.token);
+      const r = await api('DELETE', `/conversations/${c.displayId}`, grace.token);
       expect(r.status).toBe(200);
       expect(r.text).toBe('');
-      expect((await api('GET', `/conversations/${c.id}`, admin.token)).status).toBe(404);
-      expect(await db.selectFrom('messages').select('id').where('conversation_id', '=', row.id).execute()).toEqual([]);
-      expect(await db.selectFrom('conversation_labels').select('id').where('conversation_id', '=', row.id).execute()).toEqual([]);
-      expect(await eventsSince(h, before)).toEqual([]);
-      expect((await api('DELETE', `/conversations/${c.id}`, grace.token)).status).toBe(404);
+      expect((await api('GET', `/conversations/${c.displayId}`, admin.token)).status).toBe(404);
+      expect(await db.selectFrom('messages').select('id').where('conversation_id', '=', c.id).execute()).toEqual([]);
+      expect(await db.selectFrom('conversation_labels').select('id').where('conversation_id', '=', c.id).execute()).toEqual([]);
+      const evs = await eventsSince(h, before);
+      expect(evs.map((e) => [e.name, e.payload])).toEqual([
+        ['conversation.deleted', { conversation_id: c.id, display_id: c.displayId, inbox_id: hooked.id, performer: { type: 'user', id: grace.id } }],
+      ]);
+
+      const heard = await member.next('conversation.deleted');
+      expect(heard.data).toEqual({ id: c.displayId, inbox_id: hooked.id, account_id: accountId, performer: expect.objectContaining({ type: 'user', id: grace.id, name: 'Grace Hopper' }) });
+      // Later events reach the contact and the other agent after any conversation.deleted would have.
+      const next = await apiConversation(h, admin.token, accountId, hooked.id, visitor);
+      await apiMessage(h, admin.token, accountId, next.displayId, { content: 'still here', message_type: 'outgoing' });
+      await contact.next('message.created', (m) => m.data.conversation_id === next.displayId);
+      expect(contact.received.map((m) => m.event)).not.toContain('conversation.deleted');
+      // The outsider is no member of the inbox: it never hears of the deletion (administrators would).
+      await member.next('message.created', (m) => m.data.conversation_id === next.displayId);
+      const marker = await apiContact(h, admin.token, accountId, other.id, 'Marker'); // contact.created goes to every agent
+      await stranger.next('contact.created', (m) => m.data.id === marker.contactId);
+      expect(stranger.received.map((m) => m.event)).not.toContain('conversation.deleted');
+      // Webhooks: the later events were queued for the callback, the deletion never.
+      const queued = async () => (await db.selectFrom('webhook_deliveries').select(['event_id', 'event_name']).where('account_id', '=', accountId).execute());
+      await until(async () => (await queued()).some((d) => d.event_name === 'message_created'), 'the callback delivery of the later message');
+      expect((await queued()).filter((d) => d.event_id === evs[0].id)).toEqual([]);
+
+      expect((await api('DELETE', `/conversations/${c.displayId}`, grace.token)).status).toBe(404);
       // The contact stays.
-      expect((await api('GET', `/contacts/${c.contactId}`, admin.token)).status).toBe(200);
+      expect((await api('GET', `/contacts/${visitor.contactId}`, admin.token)).status).toBe(200);
     });
   });
 });

@@ -45,6 +45,8 @@ describeEachDb('/cable event schemas', (dialect) => {
     expect((await api('PATCH', `/contacts/${contact.contactId}`, { name: 'Renamed' })).status).toBe(200);
     const doomed = await apiContact(h, admin.token, accountId, inboxId, 'Doomed');
     expect((await api('DELETE', `/contacts/${doomed.contactId}`)).status).toBe(200);
+    const gone = await apiConversation(h, admin.token, accountId, inboxId, contact);
+    expect((await api('DELETE', `/conversations/${gone.displayId}`)).status).toBe(200);
     agent.sub.perform('update_presence');
     visitor.sub.perform('update_presence');
     // Collision detection: the member opens the conversation (and types); the admin hears of it.

@@ -15530,6 +15530,37 @@ export interface components {
             /** @description unix seconds */
             waiting_since: number;
         };
+        /** @description conversation.deleted (ChannelX): an administrator deleted the conversation with its messages. Sent to the inbox's agents, never to contacts */
+        CableConversationDeleted: {
+            account_id: number;
+            /** @description display_id */
+            id: number;
+            inbox_id: number;
+            performer?: ({
+                /** @description online | offline | busy */
+                availability_status: string;
+                available_name: string;
+                avatar_url: string;
+                id: number;
+                name: string;
+                thumbnail: string;
+                /** @enum {string} */
+                type: "user";
+            } | {
+                account_id: number;
+                additional_attributes: unknown;
+                blocked: boolean;
+                custom_attributes: unknown;
+                email: string | null;
+                id: number;
+                identifier: string | null;
+                name: string;
+                phone_number: string | null;
+                thumbnail: string;
+                /** @enum {string} */
+                type: "contact";
+            }) | null;
+        };
         /** @description conversation.created / updated / status_changed / read, assignee.changed, team.changed */
         CableConversationEvent: {
             account_id: number;
@@ -17155,6 +17186,40 @@ export interface components {
             };
             /** @enum {string} */
             event: "conversation.typing_off";
+        } | {
+            /** @description conversation.deleted (ChannelX): an administrator deleted the conversation with its messages. Sent to the inbox's agents, never to contacts */
+            data: {
+                account_id: number;
+                /** @description display_id */
+                id: number;
+                inbox_id: number;
+                performer?: ({
+                    /** @description online | offline | busy */
+                    availability_status: string;
+                    available_name: string;
+                    avatar_url: string;
+                    id: number;
+                    name: string;
+                    thumbnail: string;
+                    /** @enum {string} */
+                    type: "user";
+                } | {
+                    account_id: number;
+                    additional_attributes: unknown;
+                    blocked: boolean;
+                    custom_attributes: unknown;
+                    email: string | null;
+                    id: number;
+                    identifier: string | null;
+                    name: string;
+                    phone_number: string | null;
+                    thumbnail: string;
+                    /** @enum {string} */
+                    type: "contact";
+                }) | null;
+            };
+            /** @enum {string} */
+            event: "conversation.deleted";
         } | {
             /** @description contact.created / contact.updated */
             data: {

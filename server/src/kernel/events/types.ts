@@ -44,6 +44,12 @@ export const EVENT_SCHEMAS = {
   'assignee.changed': Type.Object({ ...conversation, previous_assignee_id: Type.Union([Id, Type.Null()]) }),
   /** The conversation's team changed (agents' sockets only; webhooks hear it as conversation_updated with team_id). */
   'team.changed': Type.Object({ ...conversation, previous_team_id: Type.Union([Id, Type.Null()]) }),
+  /**
+   * An administrator deleted the conversation (DELETE /conversations/:id). The row is gone, so the
+   * payload carries what the listener needs: its display id and inbox. Sockets only (the inbox's
+   * agents); the reference fires no webhook for it, and neither do we.
+   */
+  'conversation.deleted': Type.Object({ ...conversation, display_id: Id, inbox_id: Id }),
   'message.created': Type.Object({ ...message, echo_id: Type.Optional(Type.String()) }),
   'message.updated': Type.Object({ ...message, previous_changes: PreviousChanges, performer }),
   'contact.created': Type.Object({ contact_id: Id }),
