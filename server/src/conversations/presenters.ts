@@ -1,6 +1,6 @@
 import type { Executor } from '../kernel/db.js';
 import { fromJson, unix } from '../kernel/db.js';
-import { presentAgent, userPushData, availabilityStatus } from '../users/presenter.js';
+import { presentAgent, userPushData, availabilityStatus, type PresenceLookup } from '../users/presenter.js';
 import { contactInboxRecord, contactPushData, presentContact } from '../contacts/presenters.js';
 import { findAccountRef } from '../contacts/repository.js';
 import { presentConversationTeam, teamPushData } from '../teams/presenter.js';
@@ -36,20 +36,28 @@ function pushOf(b: ConversationBundle, m: MessageRow | null) {
   return m ? messagePushData(m, messageConversationRef(b), b.senderOf(m)) : null;
 }
 
+/**
+ * Who is on /cable now, for availability_status: the assignee (a user lookup) and the contact (the
+ * account's contacts online). Without it everybody shows offline (webhook bodies: presence is not
+ * the callback's business).
+ */
+export type ConversationPresence = { user?: PresenceLookup; contacts?: ReadonlySet<number> };
+const assigneePresent = (b: ConversationBundle, p: ConversationPresence) => !!b.assignee && !!p.user?.(b.conv.account_id, b.assignee.id);
+
 const toI = (ms: number | null | undefined) => unix(ms) ?? 0;
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(Number(ms)).toISOString());
 const assigneeType = (b: ConversationBundle) => (b.conv.assignee_id != null ? 'User' : null);
 
 /** `_conversation`: the Application API conversation (list, show, create). */
-export function presentConversation(b: ConversationBundle) {
+export function presentConversation(b: ConversationBundle, presence: ConversationPresence = {}) {
   const c = b.conv;
   const last = pushOf(b, b.lastMessage);
   return {
     // As in the reference, assignee and assignee_type are there only when assigned (team: only with a team).
     meta: {
-      sender: presentContact(b.contact),
+      sender: presentContact(b.contact, { availability: presence.contacts?.has(b.contact.id) ? 'online' : 'offline' }),
       channel: b.inbox.channel_type,
-      ...(b.assignee ? { assignee: presentAgent(b.assignee), assignee_type: 'User' } : {}),
+      ...(b.assignee ? { assignee: presentAgent(b.assignee, { presence: presence.user }), assignee_type: 'User' } : {}),
       ...(b.team ? { team: presentConversationTeam(b.team) } : {}),
       hmac_verified: !!b.contactInbox?.hmac_verified,
     },
@@ -84,7 +92,7 @@ export function presentConversation(b: ConversationBundle) {
 export type ConversationJson = ReturnType<typeof presentConversation>;
 
 /** Conversation push data (reference §5 / Chatwoot's conversation event data). */
-export function conversationPushData(b: ConversationBundle, opts: { normalizeContent?: boolean } = {}) {
+export function conversationPushData(b: ConversationBundle, opts: { normalizeContent?: boolean; presence?: ConversationPresence } = {}) {
   const c = b.conv;
   let chat = pushOf(b, b.lastChat);
   if (chat && opts.normalizeContent) {
@@ -105,7 +113,7 @@ export function conversationPushData(b: ConversationBundle, opts: { normalizeCon
     meta: {
       sender: contactPushData(b.contact),
       assignee: b.assignee
-        ? userPushData(b.assignee, availabilityStatus(b.assignee.availability, b.assignee.auto_offline, false))
+        ? userPushData(b.assignee, availabilityStatus(b.assignee.availability, b.assignee.auto_offline, assigneePresent(b, opts.presence ?? {})))
         : null,
       assignee_type: assigneeType(b),
       team: b.team ? teamPushData(b.team) : null,
@@ -134,22 +142,22 @@ export function conversationWebhookData(b: ConversationBundle, account: { id: nu
 }
 
 /** Presents a page of conversations with batched loading. */
-export async function presentConversations(db: Executor, convs: ConversationRow[]) {
-  return (await loadBundles(db, convs)).map(presentConversation);
+export async function presentConversations(db: Executor, convs: ConversationRow[], presence?: ConversationPresence) {
+  return (await loadBundles(db, convs)).map((b) => presentConversation(b, presence));
 }
 
-export async function presentOneConversation(db: Executor, conv: ConversationRow) {
+export async function presentOneConversation(db: Executor, conv: ConversationRow, presence?: ConversationPresence) {
   const b = await loadBundle(db, conv);
   if (!b) throw new Error(`conversation ${conv.id} vanished while presenting it`);
-  return presentConversation(b);
+  return presentConversation(b, presence);
 }
 
 /** Conversation push data by internal id, or null when the conversation is gone. */
-export async function loadConversationPushData(db: Executor, conversationId: number): Promise<Record<string, unknown> | null> {
+export async function loadConversationPushData(db: Executor, conversationId: number, presence?: ConversationPresence): Promise<Record<string, unknown> | null> {
   const conv = await findConversationById(db, conversationId);
   if (!conv) return null;
   const b = await loadBundle(db, conv);
-  return b ? conversationPushData(b) : null;
+  return b ? conversationPushData(b, { presence }) : null;
 }
 
 /** Conversation webhook data by internal id, or null when the conversation is gone. */
@@ -161,20 +169,20 @@ export async function loadConversationWebhookData(db: Executor, conversationId: 
 }
 
 /** `GET /conversations`: `{data: {meta: {counts…, current_page, total_pages}, payload}}`. */
-export async function presentConversationPage(db: Executor, page: ConversationPage) {
+export async function presentConversationPage(db: Executor, page: ConversationPage, presence?: ConversationPresence) {
   return {
     data: {
       meta: { ...page.counts, current_page: page.page, total_pages: page.totalPages },
-      payload: await presentConversations(db, page.rows),
+      payload: await presentConversations(db, page.rows, presence),
     },
   };
 }
 
 /** `GET /conversations/search` and `POST /conversations/filter`: `{meta: {counts…, current_page, total_pages}, payload}`. */
-export async function presentConversationResults(db: Executor, page: ConversationPage) {
+export async function presentConversationResults(db: Executor, page: ConversationPage, presence?: ConversationPresence) {
   return {
     meta: { ...page.counts, current_page: page.page, total_pages: page.totalPages },
-    payload: await presentConversations(db, page.rows),
+    payload: await presentConversations(db, page.rows, presence),
   };
 }
 

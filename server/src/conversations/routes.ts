@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
 import { idempotent, userScope } from '../kernel/idempotency.js';
@@ -17,7 +18,8 @@ import {
 } from './presenters.js';
 import { errorResponses, EmptyOk } from '../accounts/schemas.js';
 import * as s from './schemas.js';
-import { createConversation } from './service.js';
+import { conversationPresence, createConversation } from './service.js';
+import { presenceOf } from '../users/service.js';
 import { conversationOf, principal } from '../accounts/guard.js';
 import { assignTeam } from '../teams/assignment.js';
 import { presentTeam } from '../teams/presenter.js';
@@ -30,6 +32,7 @@ const tags = ['Conversations'];
 export async function register(app: TypedApp, ctx: AppContext) {
   const idem = idempotent(ctx.database, userScope);
   const db = ctx.database.db;
+  const presence = (req: FastifyRequest) => conversationPresence(ctx, principal(req).accountId);
 
   app.post(
     BASE,
@@ -47,7 +50,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     async (req) => {
       const auth = principal(req);
       const conv = await createConversation(ctx, auth, req.body);
-      return presentOneConversation(db, conv);
+      return presentOneConversation(db, conv, await presence(req));
     },
   );
 
@@ -66,7 +69,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return presentConversationPage(db, await listConversations(ctx, auth, req.query));
+      return presentConversationPage(db, await listConversations(ctx, auth, req.query), await presence(req));
     },
   );
 
@@ -105,7 +108,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return presentConversationResults(db, await searchConversations(ctx, auth, req.query));
+      return presentConversationResults(db, await searchConversations(ctx, auth, req.query), await presence(req));
     },
   );
 
@@ -130,12 +133,12 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return presentConversationResults(db, await filterConversations(ctx, auth, req.body, req.query.page));
+      return presentConversationResults(db, await filterConversations(ctx, auth, req.body, req.query.page), await presence(req));
     },
   );
 
   app.get(ONE, { config: { access: 'inbox-member' }, schema: { tags, summary: 'Show a conversation (by display id)', params: s.ConversationParams, response: { 200: s.ConversationJson, ...errorResponses(401, 404) } } }, async (req) => {
-    return presentOneConversation(db, conversationOf(req));
+    return presentOneConversation(db, conversationOf(req), await presence(req));
   });
 
   app.patch(
@@ -145,7 +148,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       const auth = principal(req);
       const conv = conversationOf(req);
       const updated = req.body.priority !== undefined ? await actions.setPriority(ctx, auth, conv, req.body.priority) : conv;
-      return presentOneConversation(db, updated);
+      return presentOneConversation(db, updated, await presence(req));
     },
   );
 
@@ -222,7 +225,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return presentOneConversation(db, await actions.markSeen(ctx, auth, conversationOf(req)));
+      return presentOneConversation(db, await actions.markSeen(ctx, auth, conversationOf(req)), await presence(req));
     },
   );
 
@@ -241,7 +244,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return presentOneConversation(db, await actions.markUnread(ctx, auth, conversationOf(req)));
+      return presentOneConversation(db, await actions.markUnread(ctx, auth, conversationOf(req)), await presence(req));
     },
   );
 
@@ -309,7 +312,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       }
       const agent = await actions.assign(ctx, auth, conv, req.body.assignee_id);
       if (!agent) return reply.send(null);
-      return presentAgent(agent);
+      return presentAgent(agent, { presence: presenceOf(ctx) });
     },
   );
 

@@ -7,7 +7,9 @@ import { errors } from '../kernel/errors.js';
 import { jsonObject } from '../kernel/http.js';
 import { canAccessInbox, findInbox } from '../inboxes/repository.js';
 import { findContact, findContactInboxBySource, findContactInboxesBySourceAnyInbox, type ContactInboxWithInbox } from '../contacts/repository.js';
-import { accessibleInbox, buildContactInbox } from '../contacts/service.js';
+import { accessibleInbox, buildContactInbox, contactsOnline } from '../contacts/service.js';
+import { presenceOf } from '../users/service.js';
+import type { ConversationPresence } from './presenters.js';
 import { normalizeMessageInput, writeMessage, type NormalizedMessage } from '../messages/service.js';
 import { INCOMING } from '../messages/format.js';
 import { checkAttributeValues, parseSnoozedUntil, type Performer } from './changes.js';
@@ -181,4 +183,9 @@ export async function createConversation(ctx: AppContext, auth: AccountContext, 
     if (isUniqueViolation(err)) throw errors.unprocessable('source_id should be unique');
     throw err;
   }
+}
+
+/** Who is on /cable now in the account (every node's view of contacts with Redis), for availability_status. */
+export async function conversationPresence(ctx: AppContext, accountId: number): Promise<ConversationPresence> {
+  return { user: presenceOf(ctx), contacts: await contactsOnline(ctx, accountId) };
 }

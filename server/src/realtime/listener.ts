@@ -44,7 +44,7 @@ export function realtimeListener(_ctx: Pick<AppContext, 'log'>, rt: Realtime): L
     event: string = ev.name,
   ): Promise<Delivery | null> {
     const conv = await findConversationRef(trx, ev.payload.conversation_id);
-    const data = conv && (await loadConversationPushData(trx, conv.id));
+    const data = conv && (await loadConversationPushData(trx, conv.id, { user: rt.presence.isPresent }));
     if (!conv || !data) return null;
     return { event, data, targets: await targetsFor(trx, conv, toContacts) };
   }
@@ -101,7 +101,7 @@ export function realtimeListener(_ctx: Pick<AppContext, 'log'>, rt: Realtime): L
       case 'conversation.typing_off': {
         const { typist, is_private: isPrivate } = ev.payload;
         const conv = await findConversationRef(trx, ev.payload.conversation_id);
-        const conversation = conv && (await loadConversationPushData(trx, conv.id));
+        const conversation = conv && (await loadConversationPushData(trx, conv.id, { user: rt.presence.isPresent }));
         if (!conv || !conversation) return null;
         // The typist never receives their own typing; a private (note) typing never reaches the contact.
         const toContacts = !isPrivate && typist.type === 'user';

@@ -116,6 +116,31 @@ describeEachDb('contacts parity', (dialect) => {
       const search = await h.api('GET', `${t.base}/contacts/search?q=olga`, { token: t.admin.token });
       expect(search.body.payload[0].availability_status).toBe('online');
 
+      // Conversations show their contact's presence too (meta.sender), in every shape of the API.
+      const olgaConv = await createConversation(h, t, { source_id: online.sourceId });
+      const ottoConv = await createConversation(h, t, { source_id: offline.sourceId });
+      expect(olgaConv.meta.sender.availability_status).toBe('online');
+      expect(ottoConv.meta.sender.availability_status).toBe('offline');
+      const senders = (payload: any[]) => Object.fromEntries(payload.map((c) => [c.meta.sender.name, c.meta.sender.availability_status]));
+      const convList = await h.api('GET', `${t.base}/conversations`, { token: t.admin.token });
+      expect(senders(convList.body.data.payload)).toEqual({ 'Online Olga': 'online', 'Offline Otto': 'offline' });
+      const convShow = await h.api('GET', `${t.base}/conversations/${olgaConv.id}`, { token: t.admin.token });
+      expect(convShow.body.meta.sender.availability_status).toBe('online');
+      const convSearch = await h.api('GET', `${t.base}/conversations/search?q=olga`, { token: t.admin.token });
+      expect(senders(convSearch.body.payload)).toEqual({ 'Online Olga': 'online' });
+      const ofContact = await h.api('GET', `${t.base}/contacts/${online.contact.id}/conversations`, { token: t.admin.token });
+      expect(senders(ofContact.body.payload)).toEqual({ 'Online Olga': 'online' });
+      // The assignee is online while their dashboard pings (auto_offline), offline before.
+      const assigned = await h.api('POST', `${t.base}/conversations/${ottoConv.id}/assignments`, { token: t.admin.token, body: { assignee_id: t.admin.id } });
+      expect(assigned.body.availability_status).toBe('offline');
+      const agentSub = await subscribe(consumer(h), { pubsub_token: t.admin.pubsub_token, account_id: t.accountId, user_id: t.admin.id });
+      agentSub.sub.perform('update_presence');
+      await until(async () => (await h.api('GET', `${t.base}/conversations/${ottoConv.id}`, { token: t.admin.token })).body.meta.assignee.availability_status === 'online', 'the assignee to be online');
+      // …and in socket frames: the agent hears its own status change with itself online as assignee.
+      expect((await h.api('POST', `${t.base}/conversations/${ottoConv.id}/toggle_status`, { token: t.admin.token, body: { status: 'pending' } })).status).toBe(200);
+      const frame = await agentSub.next('conversation.status_changed', (m) => m.data.id === ottoConv.id);
+      expect(frame.data.meta.assignee.availability_status).toBe('online');
+
       // Another account's admin never sees this account's online contacts.
       const other = await scene(h);
       const theirs = await h.api('GET', `${other.base}/contacts/active`, { token: other.admin.token });
