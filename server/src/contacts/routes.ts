@@ -2,7 +2,7 @@ import type { TypedApp } from '../app.js';
 import type { AppContext } from '../context.js';
 import { idempotent, userScope } from '../kernel/idempotency.js';
 import { presentConversations } from '../conversations/presenters.js';
-import { conversationPresence } from '../conversations/service.js';
+import { conversationViewer } from '../conversations/service.js';
 import { payloadOf } from '../kernel/presenters.js';
 import { presentContact, presentContactInbox, presentContactPage, presentContactSearchPage, presentCreatedContact } from './presenters.js';
 import { errorResponses, EmptyOk } from '../accounts/schemas.js';
@@ -176,7 +176,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     async (req) => {
       const auth = principal(req);
       const convs = await service.contactConversations(ctx, auth, req.params.id);
-      return payloadOf(await presentConversations(ctx.database.db, convs, await conversationPresence(ctx, auth.accountId)));
+      return payloadOf(await presentConversations(ctx.database.db, convs, await conversationViewer(ctx, auth)));
     },
   );
 

@@ -3,7 +3,7 @@ import { fromJson, unix } from '../kernel/db.js';
 import { presentAgent, userPushData, availabilityStatus, type PresenceLookup } from '../users/presenter.js';
 import { contactInboxRecord, contactPushData, presentContact } from '../contacts/presenters.js';
 import { findAccountRef } from '../contacts/repository.js';
-import { presentConversationTeam, teamPushData } from '../teams/presenter.js';
+import { presentTeam, teamPushData } from '../teams/presenter.js';
 import { presentLabelCounts } from '../labels/presenter.js';
 import type { LabelCountRow } from '../labels/repository.js';
 import { messagePushData, normalizeWebhookContent, type MessageConversationRef, type MessageRow } from '../messages/format.js';
@@ -37,28 +37,29 @@ function pushOf(b: ConversationBundle, m: MessageRow | null) {
 }
 
 /**
- * Who is on /cable now, for availability_status: the assignee (a user lookup) and the contact (the
- * account's contacts online). Without it everybody shows offline (webhook bodies: presence is not
- * the callback's business).
+ * What depends on the moment and on who asks: who is on /cable now, for availability_status (`user`:
+ * the assignee's presence; `contacts`: the account's contacts online), and the teams of the caller,
+ * for `meta.team.is_member`. Without it everybody shows offline (webhook bodies: presence is not the
+ * callback's business) and the caller a member of no team.
  */
-export type ConversationPresence = { user?: PresenceLookup; contacts?: ReadonlySet<number> };
-const assigneePresent = (b: ConversationBundle, p: ConversationPresence) => !!b.assignee && !!p.user?.(b.conv.account_id, b.assignee.id);
+export type ConversationViewer = { user?: PresenceLookup; contacts?: ReadonlySet<number>; teams?: ReadonlySet<number> };
+const assigneePresent = (b: ConversationBundle, p: ConversationViewer) => !!b.assignee && !!p.user?.(b.conv.account_id, b.assignee.id);
 
 const toI = (ms: number | null | undefined) => unix(ms) ?? 0;
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(Number(ms)).toISOString());
 const assigneeType = (b: ConversationBundle) => (b.conv.assignee_id != null ? 'User' : null);
 
 /** `_conversation`: the Application API conversation (list, show, create). */
-export function presentConversation(b: ConversationBundle, presence: ConversationPresence = {}) {
+export function presentConversation(b: ConversationBundle, viewer: ConversationViewer = {}) {
   const c = b.conv;
   const last = pushOf(b, b.lastMessage);
   return {
     // As in the reference, assignee and assignee_type are there only when assigned (team: only with a team).
     meta: {
-      sender: presentContact(b.contact, { availability: presence.contacts?.has(b.contact.id) ? 'online' : 'offline' }),
+      sender: presentContact(b.contact, { availability: viewer.contacts?.has(b.contact.id) ? 'online' : 'offline' }),
       channel: b.inbox.channel_type,
-      ...(b.assignee ? { assignee: presentAgent(b.assignee, { presence: presence.user }), assignee_type: 'User' } : {}),
-      ...(b.team ? { team: presentConversationTeam(b.team) } : {}),
+      ...(b.assignee ? { assignee: presentAgent(b.assignee, { presence: viewer.user }), assignee_type: 'User' } : {}),
+      ...(b.team ? { team: presentTeam(b.team, !!viewer.teams?.has(b.team.id)) } : {}),
       hmac_verified: !!b.contactInbox?.hmac_verified,
     },
     id: c.display_id,
@@ -92,7 +93,7 @@ export function presentConversation(b: ConversationBundle, presence: Conversatio
 export type ConversationJson = ReturnType<typeof presentConversation>;
 
 /** Conversation push data (reference §5 / Chatwoot's conversation event data). */
-export function conversationPushData(b: ConversationBundle, opts: { normalizeContent?: boolean; presence?: ConversationPresence } = {}) {
+export function conversationPushData(b: ConversationBundle, opts: { normalizeContent?: boolean; viewer?: ConversationViewer } = {}) {
   const c = b.conv;
   let chat = pushOf(b, b.lastChat);
   if (chat && opts.normalizeContent) {
@@ -113,7 +114,7 @@ export function conversationPushData(b: ConversationBundle, opts: { normalizeCon
     meta: {
       sender: contactPushData(b.contact),
       assignee: b.assignee
-        ? userPushData(b.assignee, availabilityStatus(b.assignee.availability, b.assignee.auto_offline, assigneePresent(b, opts.presence ?? {})))
+        ? userPushData(b.assignee, availabilityStatus(b.assignee.availability, b.assignee.auto_offline, assigneePresent(b, opts.viewer ?? {})))
         : null,
       assignee_type: assigneeType(b),
       team: b.team ? teamPushData(b.team) : null,
@@ -142,22 +143,22 @@ export function conversationWebhookData(b: ConversationBundle, account: { id: nu
 }
 
 /** Presents a page of conversations with batched loading. */
-export async function presentConversations(db: Executor, convs: ConversationRow[], presence?: ConversationPresence) {
-  return (await loadBundles(db, convs)).map((b) => presentConversation(b, presence));
+export async function presentConversations(db: Executor, convs: ConversationRow[], viewer?: ConversationViewer) {
+  return (await loadBundles(db, convs)).map((b) => presentConversation(b, viewer));
 }
 
-export async function presentOneConversation(db: Executor, conv: ConversationRow, presence?: ConversationPresence) {
+export async function presentOneConversation(db: Executor, conv: ConversationRow, viewer?: ConversationViewer) {
   const b = await loadBundle(db, conv);
   if (!b) throw new Error(`conversation ${conv.id} vanished while presenting it`);
-  return presentConversation(b, presence);
+  return presentConversation(b, viewer);
 }
 
 /** Conversation push data by internal id, or null when the conversation is gone. */
-export async function loadConversationPushData(db: Executor, conversationId: number, presence?: ConversationPresence): Promise<Record<string, unknown> | null> {
+export async function loadConversationPushData(db: Executor, conversationId: number, viewer?: ConversationViewer): Promise<Record<string, unknown> | null> {
   const conv = await findConversationById(db, conversationId);
   if (!conv) return null;
   const b = await loadBundle(db, conv);
-  return b ? conversationPushData(b, { presence }) : null;
+  return b ? conversationPushData(b, { viewer }) : null;
 }
 
 /** Conversation webhook data by internal id, or null when the conversation is gone. */
@@ -169,20 +170,20 @@ export async function loadConversationWebhookData(db: Executor, conversationId: 
 }
 
 /** `GET /conversations`: `{data: {meta: {counts…, current_page, total_pages}, payload}}`. */
-export async function presentConversationPage(db: Executor, page: ConversationPage, presence?: ConversationPresence) {
+export async function presentConversationPage(db: Executor, page: ConversationPage, viewer?: ConversationViewer) {
   return {
     data: {
       meta: { ...page.counts, current_page: page.page, total_pages: page.totalPages },
-      payload: await presentConversations(db, page.rows, presence),
+      payload: await presentConversations(db, page.rows, viewer),
     },
   };
 }
 
 /** `GET /conversations/search` and `POST /conversations/filter`: `{meta: {counts…, current_page, total_pages}, payload}`. */
-export async function presentConversationResults(db: Executor, page: ConversationPage, presence?: ConversationPresence) {
+export async function presentConversationResults(db: Executor, page: ConversationPage, viewer?: ConversationViewer) {
   return {
     meta: { ...page.counts, current_page: page.page, total_pages: page.totalPages },
-    payload: await presentConversations(db, page.rows, presence),
+    payload: await presentConversations(db, page.rows, viewer),
   };
 }
 

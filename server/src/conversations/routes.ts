@@ -18,7 +18,7 @@ import {
 } from './presenters.js';
 import { errorResponses, EmptyOk } from '../accounts/schemas.js';
 import * as s from './schemas.js';
-import { conversationPresence, createConversation } from './service.js';
+import { conversationViewer, createConversation } from './service.js';
 import { presenceOf } from '../users/service.js';
 import { conversationOf, principal } from '../accounts/guard.js';
 import { assignTeam } from '../teams/assignment.js';
@@ -32,7 +32,7 @@ const tags = ['Conversations'];
 export async function register(app: TypedApp, ctx: AppContext) {
   const idem = idempotent(ctx.database, userScope);
   const db = ctx.database.db;
-  const presence = (req: FastifyRequest) => conversationPresence(ctx, principal(req).accountId);
+  const viewer = (req: FastifyRequest) => conversationViewer(ctx, principal(req));
 
   app.post(
     BASE,
@@ -50,7 +50,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     async (req) => {
       const auth = principal(req);
       const conv = await createConversation(ctx, auth, req.body);
-      return presentOneConversation(db, conv, await presence(req));
+      return presentOneConversation(db, conv, await viewer(req));
     },
   );
 
@@ -69,7 +69,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return presentConversationPage(db, await listConversations(ctx, auth, req.query), await presence(req));
+      return presentConversationPage(db, await listConversations(ctx, auth, req.query), await viewer(req));
     },
   );
 
@@ -108,7 +108,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return presentConversationResults(db, await searchConversations(ctx, auth, req.query), await presence(req));
+      return presentConversationResults(db, await searchConversations(ctx, auth, req.query), await viewer(req));
     },
   );
 
@@ -133,12 +133,12 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return presentConversationResults(db, await filterConversations(ctx, auth, req.body, req.query.page), await presence(req));
+      return presentConversationResults(db, await filterConversations(ctx, auth, req.body, req.query.page), await viewer(req));
     },
   );
 
   app.get(ONE, { config: { access: 'inbox-member' }, schema: { tags, summary: 'Show a conversation (by display id)', params: s.ConversationParams, response: { 200: s.ConversationJson, ...errorResponses(401, 404) } } }, async (req) => {
-    return presentOneConversation(db, conversationOf(req), await presence(req));
+    return presentOneConversation(db, conversationOf(req), await viewer(req));
   });
 
   app.patch(
@@ -148,7 +148,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       const auth = principal(req);
       const conv = conversationOf(req);
       const updated = req.body.priority !== undefined ? await actions.setPriority(ctx, auth, conv, req.body.priority) : conv;
-      return presentOneConversation(db, updated, await presence(req));
+      return presentOneConversation(db, updated, await viewer(req));
     },
   );
 
@@ -225,7 +225,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return presentOneConversation(db, await actions.markSeen(ctx, auth, conversationOf(req)), await presence(req));
+      return presentOneConversation(db, await actions.markSeen(ctx, auth, conversationOf(req)), await viewer(req));
     },
   );
 
@@ -244,7 +244,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return presentOneConversation(db, await actions.markUnread(ctx, auth, conversationOf(req)), await presence(req));
+      return presentOneConversation(db, await actions.markUnread(ctx, auth, conversationOf(req)), await viewer(req));
     },
   );
 

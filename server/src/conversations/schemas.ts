@@ -133,12 +133,7 @@ export const ConversationJson = Open(
       channel: Type.String(),
       assignee: Type.Optional(AgentSchema),
       assignee_type: Type.Optional(Type.String({ description: 'User; present only when assigned, like assignee' })),
-      team: Type.Optional(
-        Open(
-          { id: Type.Integer(), name: Type.String(), description: Nullable(Type.String()), allow_auto_assign: Type.Boolean(), account_id: Type.Integer() },
-          'the team; present only when the conversation has one',
-        ),
-      ),
+      team: Type.Optional({ ...TeamJson, description: "the team (is_member: the caller's); present only when the conversation has one" }),
       hmac_verified: Type.Boolean(),
     }),
     id: Type.Integer({ description: 'the display_id' }),

@@ -9,13 +9,14 @@ import { canAccessInbox, findInbox } from '../inboxes/repository.js';
 import { findContact, findContactInboxBySource, findContactInboxesBySourceAnyInbox, type ContactInboxWithInbox } from '../contacts/repository.js';
 import { accessibleInbox, buildContactInbox, contactsOnline } from '../contacts/service.js';
 import { presenceOf } from '../users/service.js';
-import type { ConversationPresence } from './presenters.js';
+import type { ConversationViewer } from './presenters.js';
 import { normalizeMessageInput, writeMessage, type NormalizedMessage } from '../messages/service.js';
 import { INCOMING } from '../messages/format.js';
 import { checkAttributeValues, parseSnoozedUntil, type Performer } from './changes.js';
 import { findAssignableAgent } from './people.js';
-import { assigneeForTeam, parseTeamId, teamOfAccount } from '../teams/assignment.js';
+import { assigneeForTeam, autoAssignee, parseTeamId, presentUsers, teamOfAccount } from '../teams/assignment.js';
 import * as repo from './repository.js';
+import { teamIdsOfUser } from '../teams/repository.js';
 import type { ConversationCreateBody } from './schemas.js';
 
 /**
@@ -143,8 +144,11 @@ export async function createConversation(ctx: AppContext, auth: AccountContext, 
   const inboxId = contactInbox?.inbox_id ?? build!.inboxId;
   const inbox = (await findInbox(db, auth.accountId, inboxId))!;
   if (assigneeId) await assertAssignable(ctx, auth.accountId, inboxId, assigneeId);
-  // A team keeps an assignee who is one of its members only (as the reference).
-  if (teamId != null) assigneeId = await assigneeForTeam(db, auth.accountId, (await teamOfAccount(db, auth.accountId, teamId)).id, assigneeId ?? null);
+  // A team keeps an assignee who is one of its members only (as the reference); with allow_auto_assign it finds one online.
+  if (teamId != null) {
+    const team = await teamOfAccount(db, auth.accountId, teamId);
+    assigneeId = (await assigneeForTeam(db, auth.accountId, team.id, assigneeId ?? null)) ?? (await autoAssignee(db, team, inboxId, await presentUsers(ctx, auth.accountId)));
+  }
   const message: NormalizedMessage | undefined = body.message ? normalizeMessageInput(body.message, inbox.channel_type) : undefined;
   const performer: Performer = { type: 'user', id: auth.user.id };
 
@@ -185,7 +189,8 @@ export async function createConversation(ctx: AppContext, auth: AccountContext, 
   }
 }
 
-/** Who is on /cable now in the account (every node's view of contacts with Redis), for availability_status. */
-export async function conversationPresence(ctx: AppContext, accountId: number): Promise<ConversationPresence> {
-  return { user: presenceOf(ctx), contacts: await contactsOnline(ctx, accountId) };
+/** The caller's view of the account's conversations: who is on /cable now (every node's view of contacts with Redis), and the caller's teams. */
+export async function conversationViewer(ctx: AppContext, auth: AccountContext): Promise<ConversationViewer> {
+  const [contacts, teams] = await Promise.all([contactsOnline(ctx, auth.accountId), teamIdsOfUser(ctx.database.db, auth.accountId, auth.user.id)]);
+  return { user: presenceOf(ctx), contacts, teams };
 }

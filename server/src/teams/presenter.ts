@@ -17,13 +17,5 @@ export function presentTeam(t: TeamRow, isMember: boolean) {
 /** The teams list: a bare array, `is_member` for the caller. */
 export const presentTeams = (teams: TeamRow[], memberOf: Set<number>) => teams.map((t) => presentTeam(t, memberOf.has(t.id)));
 
-/**
- * The team in a conversation's `meta.team` (Application API): the team JSON without `is_member`,
- * which depends on who asks (the conversation JSON is built once for every viewer).
- */
-export function presentConversationTeam(t: TeamRow) {
-  return { id: t.id, name: t.name, description: t.description, allow_auto_assign: !!t.allow_auto_assign, account_id: t.account_id };
-}
-
 /** `team.push_event_data`: the team in conversation push and webhook data. */
 export const teamPushData = (t: TeamRow) => ({ id: t.id, name: t.name });

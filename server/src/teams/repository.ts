@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Executor } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
+import { CONVERSATION_STATUS } from '../kernel/constants.js';
 import type { TeamsTable } from '../kernel/schema.js';
 
 /** Every query on teams and team members; each one is scoped by account. */
@@ -114,4 +115,34 @@ export async function teamNames(db: Executor, accountId: number, ids: number[]):
   if (!unique.length) return new Map();
   const rows = await db.selectFrom('teams').select(['id', 'name']).where('account_id', '=', accountId).where('id', 'in', unique).execute();
   return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+export type AutoAssignCandidate = { user_id: number; availability: number; auto_offline: number; open_count: number };
+
+/**
+ * Who a team's auto-assignment may pick in an inbox: the team's members who are members of the
+ * inbox too, with their chosen availability and how many open conversations of the account they hold.
+ */
+export async function teamAssignCandidates(db: Executor, accountId: number, teamId: number, inboxId: number): Promise<AutoAssignCandidate[]> {
+  const rows = await db
+    .selectFrom('team_members')
+    .innerJoin('inbox_members', (j) => j.onRef('inbox_members.user_id', '=', 'team_members.user_id').on('inbox_members.inbox_id', '=', inboxId))
+    .innerJoin('account_users', (j) => j.onRef('account_users.user_id', '=', 'team_members.user_id').on('account_users.account_id', '=', accountId))
+    .select((eb) => [
+      'team_members.user_id',
+      'account_users.availability',
+      'account_users.auto_offline',
+      eb
+        .selectFrom('conversations')
+        .select((c) => c.fn.countAll().as('n'))
+        .where('conversations.account_id', '=', accountId)
+        .whereRef('conversations.assignee_id', '=', 'team_members.user_id')
+        .where('conversations.status', '=', CONVERSATION_STATUS.open)
+        .as('open_count'),
+    ])
+    .where('team_members.account_id', '=', accountId)
+    .where('team_members.team_id', '=', teamId)
+    .orderBy('team_members.user_id')
+    .execute();
+  return rows.map((r) => ({ user_id: r.user_id, availability: r.availability, auto_offline: r.auto_offline, open_count: Number(r.open_count ?? 0) }));
 }

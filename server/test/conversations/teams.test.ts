@@ -37,8 +37,9 @@ describeEachDb('teams', (dialect) => {
 
   const base = () => `/api/v1/accounts/${accountId}`;
   const api = (method: string, path: string, token: string, body?: unknown) => h.api(method, `${base()}${path}`, { token, body });
+  /** A team without auto-assignment unless asked (the agents' sockets of other tests make them online). */
   async function team(name: string, extra: Record<string, unknown> = {}) {
-    const r = await api('POST', '/teams', grace.token, { team: { name, ...extra } });
+    const r = await api('POST', '/teams', grace.token, { team: { name, allow_auto_assign: false, ...extra } });
     expect(r.status, r.text).toBe(200);
     return r.body as { id: number; name: string };
   }
@@ -160,9 +161,12 @@ describeEachDb('teams', (dialect) => {
 
     const r = await assign({ team_id: sales.id });
     expect(r.status, r.text).toBe(200);
-    expect(r.body).toEqual({ id: sales.id, name: 'sales', description: null, allow_auto_assign: true, account_id: accountId, is_member: true });
+    expect(r.body).toEqual({ id: sales.id, name: 'sales', description: null, allow_auto_assign: false, account_id: accountId, is_member: true });
+    // meta.team is the team JSON, is_member for the caller (Grace is no member of sales, Ada is).
     const shown = await show(conv.displayId);
-    expect(shown.meta.team).toEqual({ id: sales.id, name: 'sales', description: null, allow_auto_assign: true, account_id: accountId });
+    expect(shown.meta.team).toEqual({ id: sales.id, name: 'sales', description: null, allow_auto_assign: false, account_id: accountId, is_member: false });
+    expect((await api('GET', `/conversations/${conv.displayId}`, ada.token)).body.meta.team.is_member).toBe(true);
+    expect((await api('GET', `/conversations?team_id=${sales.id}`, ada.token)).body.data.payload[0].meta.team.is_member).toBe(true);
     // Linus is not in sales: the conversation lost its assignee (reference: validate_current_assignee_team).
     expect(shown.meta).not.toHaveProperty('assignee');
 
@@ -243,6 +247,64 @@ describeEachDb('teams', (dialect) => {
     const before = (await api('GET', '/conversations?status=all', grace.token)).body.data.meta.all_count;
     expect((await api('POST', '/conversations', grace.token, { source_id: contact.sourceId, team_id: 999999 })).status).toBe(422);
     expect((await api('GET', '/conversations?status=all', grace.token)).body.data.meta.all_count).toBe(before);
+  });
+
+  it('allow_auto_assign: a conversation joining the team without a member as assignee goes to an online member of team and inbox, the least loaded first', async () => {
+    const presence = h.server.ctx.realtime.presence;
+    const online = async (u: TestUser) => {
+      const sock = await subscribe(consumer(h), { pubsub_token: u.pubsub_token, account_id: accountId, user_id: u.id });
+      sock.sub.perform('update_presence');
+      await waitUntil(() => presence.isPresent(accountId, u.id), 15_000, `${u.name} online`);
+    };
+    const hana = await h.user(accountId, { name: 'Hana Online' });
+    const ivan = await h.user(accountId, { name: 'Ivan Online' });
+    const busy = await h.user(accountId, { name: 'Bea Busy' });
+    const away = await h.user(accountId, { name: 'Otto Offline' });
+    const outside = await h.user(accountId, { name: 'Nina NoInbox' }); // online, in the team, not in the inbox
+    const pool = await h.inbox(accountId, { name: 'Pool', members: [hana.id, ivan.id, busy.id, away.id] });
+    for (const u of [hana, ivan, busy, outside]) await online(u);
+    expect((await api('PATCH', `/agents/${busy.id}`, grace.token, { availability: 'busy' })).status).toBe(200);
+    const auto = await team('Auto', { allow_auto_assign: true });
+    expect((await api('POST', `/teams/${auto.id}/team_members`, grace.token, { user_ids: [hana.id, ivan.id, busy.id, away.id, outside.id] })).status).toBe(200);
+    const inPool = async (name: string) => {
+      const contact = await apiContact(h, grace.token, accountId, pool.id, name);
+      return apiConversation(h, grace.token, accountId, pool.id, contact);
+    };
+    const toTeam = async (displayId: number) => {
+      const r = await api('POST', `/conversations/${displayId}/assignments`, grace.token, { team_id: auto.id });
+      expect(r.status, r.text).toBe(200);
+      return (await show(displayId)).meta.assignee?.id ?? null;
+    };
+
+    // Hana and Ivan qualify (online, in both); the fewest open conversations wins, ties to the lowest id.
+    const first = await inPool('First');
+    expect(await toTeam(first.displayId)).toBe(hana.id);
+    expect(await lines(first.displayId)).toEqual(['Assigned to Hana Online via auto by Grace Hopper']);
+    const second = await inPool('Second');
+    expect(await toTeam(second.displayId)).toBe(ivan.id);
+    // Created with the team: assigned the same way.
+    const contact = await apiContact(h, grace.token, accountId, pool.id, 'Third');
+    const third = await api('POST', '/conversations', grace.token, { source_id: contact.sourceId, team_id: auto.id });
+    expect(third.status, third.text).toBe(200);
+    expect(third.body.meta.assignee.id).toBe(hana.id);
+    // A member as assignee stays; resolved conversations do not count as load.
+    expect((await api('POST', `/conversations/${third.body.id}/toggle_status`, grace.token, { status: 'resolved' })).status).toBe(200);
+    const kept = await inPool('Kept');
+    expect((await api('POST', `/conversations/${kept.displayId}/assignments`, grace.token, { assignee_id: away.id })).status).toBe(200);
+    expect(await toTeam(kept.displayId)).toBe(away.id);
+
+    // Nobody online in the team: it stays unassigned. Nor does a team without allow_auto_assign assign.
+    const offlineOnly = await team('Nightshift', { allow_auto_assign: true });
+    await api('POST', `/teams/${offlineOnly.id}/team_members`, grace.token, { user_ids: [away.id, busy.id] });
+    const lonely = await inPool('Lonely');
+    expect((await api('POST', `/conversations/${lonely.displayId}/assignments`, grace.token, { team_id: offlineOnly.id })).status).toBe(200);
+    expect((await show(lonely.displayId)).meta).not.toHaveProperty('assignee');
+    const manual = await team('Manual');
+    await api('POST', `/teams/${manual.id}/team_members`, grace.token, { user_ids: [hana.id] });
+    const untouched = await inPool('Untouched');
+    expect((await api('POST', `/conversations/${untouched.displayId}/assignments`, grace.token, { team_id: manual.id })).status).toBe(200);
+    expect((await show(untouched.displayId)).meta).not.toHaveProperty('assignee');
+    expect(await lines(untouched.displayId)).toEqual(['Assigned to manual by Grace Hopper']);
   });
 
   it('team_id filters the list and the meta counts; deleting a team unsets it on its conversations', async () => {

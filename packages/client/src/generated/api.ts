@@ -2965,12 +2965,15 @@ export interface paths {
                                     } & {
                                         [key: string]: unknown;
                                     };
-                                    /** @description the team; present only when the conversation has one */
+                                    /** @description the team (is_member: the caller's); present only when the conversation has one */
                                     team?: {
                                         account_id: number;
                                         allow_auto_assign: boolean;
                                         description: string | null;
                                         id: number;
+                                        /** @description whether the caller is a member of the team */
+                                        is_member: boolean;
+                                        /** @description lowercased */
                                         name: string;
                                     } & {
                                         [key: string]: unknown;
@@ -3623,12 +3626,15 @@ export interface paths {
                                         } & {
                                             [key: string]: unknown;
                                         };
-                                        /** @description the team; present only when the conversation has one */
+                                        /** @description the team (is_member: the caller's); present only when the conversation has one */
                                         team?: {
                                             account_id: number;
                                             allow_auto_assign: boolean;
                                             description: string | null;
                                             id: number;
+                                            /** @description whether the caller is a member of the team */
+                                            is_member: boolean;
+                                            /** @description lowercased */
                                             name: string;
                                         } & {
                                             [key: string]: unknown;
@@ -3959,12 +3965,15 @@ export interface paths {
                                 } & {
                                     [key: string]: unknown;
                                 };
-                                /** @description the team; present only when the conversation has one */
+                                /** @description the team (is_member: the caller's); present only when the conversation has one */
                                 team?: {
                                     account_id: number;
                                     allow_auto_assign: boolean;
                                     description: string | null;
                                     id: number;
+                                    /** @description whether the caller is a member of the team */
+                                    is_member: boolean;
+                                    /** @description lowercased */
                                     name: string;
                                 } & {
                                     [key: string]: unknown;
@@ -4342,12 +4351,15 @@ export interface paths {
                                     } & {
                                         [key: string]: unknown;
                                     };
-                                    /** @description the team; present only when the conversation has one */
+                                    /** @description the team (is_member: the caller's); present only when the conversation has one */
                                     team?: {
                                         account_id: number;
                                         allow_auto_assign: boolean;
                                         description: string | null;
                                         id: number;
+                                        /** @description whether the caller is a member of the team */
+                                        is_member: boolean;
+                                        /** @description lowercased */
                                         name: string;
                                     } & {
                                         [key: string]: unknown;
@@ -4804,12 +4816,15 @@ export interface paths {
                                     } & {
                                         [key: string]: unknown;
                                     };
-                                    /** @description the team; present only when the conversation has one */
+                                    /** @description the team (is_member: the caller's); present only when the conversation has one */
                                     team?: {
                                         account_id: number;
                                         allow_auto_assign: boolean;
                                         description: string | null;
                                         id: number;
+                                        /** @description whether the caller is a member of the team */
+                                        is_member: boolean;
+                                        /** @description lowercased */
                                         name: string;
                                     } & {
                                         [key: string]: unknown;
@@ -5109,12 +5124,15 @@ export interface paths {
                                 } & {
                                     [key: string]: unknown;
                                 };
-                                /** @description the team; present only when the conversation has one */
+                                /** @description the team (is_member: the caller's); present only when the conversation has one */
                                 team?: {
                                     account_id: number;
                                     allow_auto_assign: boolean;
                                     description: string | null;
                                     id: number;
+                                    /** @description whether the caller is a member of the team */
+                                    is_member: boolean;
+                                    /** @description lowercased */
                                     name: string;
                                 } & {
                                     [key: string]: unknown;
@@ -5479,12 +5497,15 @@ export interface paths {
                                 } & {
                                     [key: string]: unknown;
                                 };
-                                /** @description the team; present only when the conversation has one */
+                                /** @description the team (is_member: the caller's); present only when the conversation has one */
                                 team?: {
                                     account_id: number;
                                     allow_auto_assign: boolean;
                                     description: string | null;
                                     id: number;
+                                    /** @description whether the caller is a member of the team */
+                                    is_member: boolean;
+                                    /** @description lowercased */
                                     name: string;
                                 } & {
                                     [key: string]: unknown;
@@ -7858,12 +7879,15 @@ export interface paths {
                                 } & {
                                     [key: string]: unknown;
                                 };
-                                /** @description the team; present only when the conversation has one */
+                                /** @description the team (is_member: the caller's); present only when the conversation has one */
                                 team?: {
                                     account_id: number;
                                     allow_auto_assign: boolean;
                                     description: string | null;
                                     id: number;
+                                    /** @description whether the caller is a member of the team */
+                                    is_member: boolean;
+                                    /** @description lowercased */
                                     name: string;
                                 } & {
                                     [key: string]: unknown;
@@ -8178,12 +8202,15 @@ export interface paths {
                                 } & {
                                     [key: string]: unknown;
                                 };
-                                /** @description the team; present only when the conversation has one */
+                                /** @description the team (is_member: the caller's); present only when the conversation has one */
                                 team?: {
                                     account_id: number;
                                     allow_auto_assign: boolean;
                                     description: string | null;
                                     id: number;
+                                    /** @description whether the caller is a member of the team */
+                                    is_member: boolean;
+                                    /** @description lowercased */
                                     name: string;
                                 } & {
                                     [key: string]: unknown;
