@@ -1,3 +1,4 @@
+import { bumpAuthGeneration } from '../kernel/auth-cache.js';
 import { sql } from 'kysely';
 import type { Database, Executor } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
@@ -117,6 +118,7 @@ export type MembershipPatch = { role?: number; availability?: number; auto_offli
 
 export async function updateMembership(db: Executor, accountId: number, userId: number, patch: MembershipPatch): Promise<void> {
   if (!Object.keys(patch).length) return;
+  bumpAuthGeneration();
   await db.updateTable('account_users').set(patch).where('account_id', '=', accountId).where('user_id', '=', userId).execute();
 }
 
@@ -125,6 +127,7 @@ export async function updateMembership(db: Executor, accountId: number, userId: 
  * pending invitations to it, and their assignments on the account's conversations.
  */
 export async function deleteMembership(db: Executor, accountId: number, userId: number): Promise<void> {
+  bumpAuthGeneration();
   const accountInboxes = db.selectFrom('inboxes').select('id').where('account_id', '=', accountId);
   await db.deleteFrom('inbox_members').where('user_id', '=', userId).where('inbox_id', 'in', accountInboxes).execute();
   await db

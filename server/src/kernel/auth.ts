@@ -3,7 +3,8 @@ import type { Database } from './db.js';
 import { now } from './db.js';
 import { AppError, errors } from './errors.js';
 import { safeEqual, secureToken, sha256Hex } from './tokens.js';
-import { deleteSession, findSession, findUserById, insertSession, membershipOf, userByAccessToken, type UserRow } from '../users/repository.js';
+import { deleteSession, findSession, findUserById, insertSession, membershipOf, principalByAccessToken, userByAccessToken, type UserRow } from '../users/repository.js';
+import { AuthCache } from './auth-cache.js';
 import { ACCOUNT_STATUS, ROLE, ROLE_NAMES, type Role } from './constants.js';
 
 export const SESSION_COOKIE = 'channelx_session';
@@ -100,12 +101,14 @@ export class OriginGuard {
 
 export class Auth {
   readonly origins: OriginGuard;
+  private readonly cache: AuthCache;
 
   constructor(
     private readonly database: Database,
     policy: OriginPolicy = { publicUrl: '', allowedOrigins: [] },
   ) {
     this.origins = new OriginGuard(policy);
+    this.cache = new AuthCache(database.dataVersion ?? null);
   }
 
   /**
@@ -132,12 +135,26 @@ export class Auth {
 
   /** Authenticates and checks membership of the account in the path. Another account's id is a 401, as in the reference. */
   async forAccount(req: FastifyRequest, accountId: number): Promise<AccountContext> {
+    const token = presentedToken(req);
+    if (token) return this.forAccountToken(token, accountId);
     const user = await this.authenticate(req);
     const row = await membershipOf(this.database.db, accountId, user.id);
     if (!row) throw errors.notAuthorized();
-    if (row.account_status === ACCOUNT_STATUS.suspended) throw new AppError('unauthorized', 'Account is suspended');
-    const role = ROLE_NAMES[row.role] ?? 'agent';
-    return { user, accountId, role, isAdmin: role === 'administrator' };
+    return accountContext(user, accountId, row.role, row.account_status);
+  }
+
+  /** An API token's principal: one joined query, or none when the cache (SQLite) holds it. */
+  private async forAccountToken(token: string, accountId: number): Promise<AccountContext> {
+    const key = `${accountId}:${sha256Hex(token)}`;
+    const hit = this.cache.get(key);
+    if (hit && safeEqual(hit.token, token)) return accountContext(hit.user, accountId, hit.role, hit.accountStatus);
+    const stamp = this.cache.stamp();
+    const found = await principalByAccessToken(this.database.db, token, accountId);
+    if (!found) throw errors.invalidToken();
+    if (found.role === null || found.account_status === null) throw errors.notAuthorized();
+    const ctx = accountContext(found.user, accountId, found.role, found.account_status);
+    this.cache.set(key, { user: found.user, token: found.token, role: found.role, accountStatus: found.account_status }, stamp);
+    return ctx;
   }
 
   async forAdmin(req: FastifyRequest, accountId: number): Promise<AccountContext> {
@@ -163,6 +180,12 @@ export class Auth {
     if (!row || !safeEqual(row.token_digest, digest) || row.expires_at < now()) return undefined;
     return findUserById(this.database.db, row.user_id);
   }
+}
+
+function accountContext(user: UserRow, accountId: number, roleNumber: number, accountStatus: number): AccountContext {
+  if (accountStatus === ACCOUNT_STATUS.suspended) throw new AppError('unauthorized', 'Account is suspended');
+  const role = ROLE_NAMES[roleNumber] ?? 'agent';
+  return { user, accountId, role, isAdmin: role === 'administrator' };
 }
 
 export function requireAdmin(ctx: AccountContext) {

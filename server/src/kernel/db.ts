@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Driver, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Driver, type LogEvent, type Transaction } from 'kysely';
 import type { DB } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -18,6 +18,8 @@ export type Database = {
   transaction<T>(fn: (trx: Tx) => Promise<T>): Promise<T>;
   /** Called after every commit that wrote outbox events (set by the dispatcher). */
   onEventsCommitted: (() => void) | null;
+  /** SQLite only: `PRAGMA data_version`, which changes when another connection (the CLI) commits. */
+  dataVersion?: () => number;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 };
@@ -31,11 +33,14 @@ export type OpenOptions = {
   poolSize?: number;
   /** SQLite only (see Config.sqliteSynchronous). */
   sqliteSynchronous?: 'normal' | 'full';
+  /** Called with the SQL of every statement executed through Kysely (tests count statements per request with it). */
+  onQuery?: (sql: string) => void;
 };
 
 export function openDatabase(url: string, opts: OpenOptions = {}): Database {
   let db: Db;
   let dialect: Dialect;
+  let dataVersion: (() => number) | undefined;
   if (url.startsWith('sqlite:')) {
     dialect = 'sqlite';
     const file = url.slice('sqlite:'.length) || './data/channelx.sqlite';
@@ -47,7 +52,8 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
     // WAL + NORMAL loses nothing when the process crashes (kill -9 included); FULL also keeps the
     // last commits through an OS crash or power cut, at the price of an fsync per commit.
     conn.pragma(`synchronous = ${opts.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: withStatementCache(conn) }) });
+    db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: withStatementCache(conn) }), ...queryLog(opts) });
+    dataVersion = () => conn.pragma('data_version', { simple: true }) as number;
   } else {
     dialect = 'postgres';
     const schema = opts.pgSchema;
@@ -59,12 +65,13 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
     pool.on('error', () => {
       /* an idle client died (server restart); the pool replaces it */
     });
-    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...queryLog(opts) });
   }
 
   const database: Database = {
     db,
     dialect,
+    dataVersion,
     onEventsCommitted: null,
     async transaction(fn) {
       const state = { wroteEvents: false };
@@ -89,6 +96,11 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
   };
   return database;
 }
+
+const queryLog = (opts: OpenOptions) => {
+  const onQuery = opts.onQuery;
+  return onQuery ? { log: (e: LogEvent) => void (e.level === 'query' && onQuery(e.query.sql)) } : {};
+};
 
 /**
  * Kysely prepares every statement anew; the same SQL text recurs constantly, so keep the prepared

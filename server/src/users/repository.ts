@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
 import { secureToken, sha256Hex, safeEqual } from '../kernel/tokens.js';
+import { bumpAuthGeneration } from '../kernel/auth-cache.js';
 
 export type UserRow = {
   id: number;
@@ -58,6 +59,7 @@ export async function insertUser(
 export async function issueAccessToken(db: Executor, userId: number): Promise<string> {
   const token = secureToken(18);
   const digest = sha256Hex(token);
+  bumpAuthGeneration();
   await db.deleteFrom('access_tokens').where('owner_type', '=', 'User').where('owner_id', '=', userId).execute();
   await db
     .insertInto('access_tokens')
@@ -71,6 +73,7 @@ export async function issueAccessToken(db: Executor, userId: number): Promise<st
  * write) and bumps credentials_version; returns the new version.
  */
 export async function rotatePubsubToken(db: Executor, userId: number): Promise<number> {
+  bumpAuthGeneration();
   const row = await db
     .updateTable('users')
     .set((eb) => ({ pubsub_token: secureToken(), credentials_version: eb('credentials_version', '+', 1), updated_at: now() }))
@@ -101,6 +104,31 @@ export async function userByAccessToken(db: Executor, presented: string): Promis
     .executeTakeFirst();
   if (!tok || !safeEqual(tok.token, presented)) return undefined;
   return findUserById(db, tok.owner_id);
+}
+
+/**
+ * The Application API's principal in one query: the token's user and, when a member, their role in
+ * the account and the account's status (`role` null: not a member).
+ */
+export async function principalByAccessToken(
+  db: Executor,
+  presented: string,
+  accountId: number,
+): Promise<{ user: UserRow; token: string; role: number | null; account_status: number | null } | undefined> {
+  if (!presented || presented.length > 200) return undefined;
+  const row = await db
+    .selectFrom('access_tokens')
+    .innerJoin('users', 'users.id', 'access_tokens.owner_id')
+    .leftJoin('account_users', (j) => j.onRef('account_users.user_id', '=', 'users.id').on('account_users.account_id', '=', accountId))
+    .leftJoin('accounts', 'accounts.id', 'account_users.account_id')
+    .selectAll('users')
+    .select(['access_tokens.token', 'account_users.role', 'accounts.status as account_status'])
+    .where('access_tokens.token_digest', '=', sha256Hex(presented))
+    .where('access_tokens.owner_type', '=', 'User')
+    .executeTakeFirst();
+  if (!row || !safeEqual(row.token, presented)) return undefined;
+  const { token, role, account_status, ...user } = row;
+  return { user: user as UserRow, token, role: role ?? null, account_status: account_status ?? null };
 }
 
 /* ---- added for the profile, agents and invitations (issue 2) ---- */
@@ -144,6 +172,7 @@ export type UserPatch = Partial<
 
 export async function updateUser(db: Executor, userId: number, patch: UserPatch): Promise<void> {
   const values = { ...patch, ...(patch.email !== undefined ? { email: normalizeEmail(patch.email) } : {}), updated_at: now() };
+  bumpAuthGeneration();
   await db.updateTable('users').set(values).where('id', '=', userId).execute();
 }
 

@@ -254,7 +254,7 @@ describeEachDb('teams', (dialect) => {
     const online = async (u: TestUser) => {
       const sock = await subscribe(consumer(h), { pubsub_token: u.pubsub_token, account_id: accountId, user_id: u.id });
       sock.sub.perform('update_presence');
-      await waitUntil(() => presence.isPresent(accountId, u.id), 15_000, `${u.name} online`);
+      await waitUntil(() => presence.isPresent(accountId, u.id), 15_000, `user ${u.id} online`);
     };
     const hana = await h.user(accountId, { name: 'Hana Online' });
     const ivan = await h.user(accountId, { name: 'Ivan Online' });

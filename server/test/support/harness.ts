@@ -50,7 +50,7 @@ const uniq = () => `${process.pid}${Date.now().toString(36)}${(seq++).toString(3
  * Starts a real server on 127.0.0.1 (random port) on a fresh database of the given dialect:
  * a temp SQLite file, or a new PostgreSQL schema.
  */
-export async function startTestServer(dialect: DialectName, env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(dialect: DialectName, env: Record<string, string> = {}, opts: { onQuery?: (sql: string) => void } = {}): Promise<TestServer> {
   let databaseUrl: string;
   let cleanup: () => Promise<void>;
   if (dialect === 'sqlite') {
@@ -74,7 +74,7 @@ export async function startTestServer(dialect: DialectName, env: Record<string, 
     WEBHOOK_ALLOW_PRIVATE_NETWORK: 'true',
     ...env,
   });
-  const server = await createServer(config, { pollMs: 200 });
+  const server = await createServer(config, { pollMs: 200, db: { onQuery: opts.onQuery } });
   const address = await server.listen();
   const url = address.replace('[::1]', '127.0.0.1');
 
