@@ -125,17 +125,19 @@ async function setupAccount(env: Record<string, string>): Promise<{ access_token
 
 // ─────────────────────────────────────────────────────────────────────────────── closed-loop load
 
-/** autocannon, stopped after `capMs` whatever happens (an `amount` that errors never completes). */
-function cannon(opts: autocannon.Options, capMs: number): Promise<autocannon.Result> {
+/** autocannon, stopped after `capMs` whatever happens (an `amount` that errors never completes); with its first request error. */
+function cannon(opts: autocannon.Options, capMs: number): Promise<autocannon.Result & { firstError: string | null }> {
   return new Promise((resolve, reject) => {
     let instance: autocannon.Instance | undefined;
+    let firstError: string | null = null;
     const timer = setTimeout(() => instance?.stop(), capMs);
     try {
       instance = autocannon(opts, (err, res) => {
         clearTimeout(timer);
         if (err) reject(err);
-        else resolve(res);
+        else resolve({ ...res, firstError });
       });
+      instance.on('reqError', (err: Error) => void (firstError ??= errorMessage(err)));
     } catch (err) {
       clearTimeout(timer);
       reject(err);
@@ -174,6 +176,7 @@ async function load(
     ),
   );
   const l: Load = { rps: 0, p99: 0, ok: 0, errors: 0, non2xx: 0, timeouts: 0 };
+  let firstError: string | null = null;
   for (const r of runs) {
     l.rps += r['2xx'] / Math.max(0.001, r.duration);
     l.p99 = Math.max(l.p99, r.latency.p99);
@@ -181,15 +184,17 @@ async function load(
     l.errors += r.errors;
     l.non2xx += r.non2xx;
     l.timeouts += r.timeouts;
+    firstError ??= r.firstError;
   }
-  if (!o.amount) {
+  if (!o.amount && l.ok) {
     result[`${name}_rps`] = round(l.rps, 0);
     result[`${name}_p99_ms`] = l.p99;
   }
   result[`${name}_errors`] = l.errors;
   result[`${name}_non2xx`] = l.non2xx;
-  if (l.errors || l.non2xx) console.error(`${name}: ${l.non2xx} non-2xx, ${l.errors} errors (${l.timeouts} timeouts)`);
-  if (!l.ok) throw new Error(`no request succeeded: ${l.errors} errors, ${l.non2xx} non-2xx`);
+  const detail = `${l.errors} errors (${l.timeouts} timeouts), ${l.non2xx} non-2xx${firstError ? `; first error: ${firstError}` : ''}`;
+  if (l.errors || l.non2xx) console.error(`${name}: ${detail}`);
+  if (!l.ok) throw new Error(`no request succeeded: ${detail}`);
   return l;
 }
 
