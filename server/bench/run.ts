@@ -17,8 +17,10 @@
  *
  * Flags: --quick (shorter phases, 1 000 sockets), --full-sync (SQLITE_SYNCHRONOUS=full in both),
  * --pg (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres; a database
- * channelx_bench_<pid> is created and dropped). BENCH_FAULT=<phase>[,<phase>…] points that phase
- * at a closed port (or, for build/setup/pg_setup, makes it throw): the error path, on purpose.
+ * channelx_bench_<pid> is created and dropped; webhook latency there at BENCH_PG_WEBHOOK_RATE,
+ * default 200 msg/s; the two nodes share Redis at BENCH_REDIS_URL, default redis://127.0.0.1:6379).
+ * BENCH_FAULT=<phase>[,<phase>…] points that phase at a closed port (or, for build / setup /
+ * pg_setup / pg2_setup, makes it throw): the error path, on purpose.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -41,7 +43,7 @@ const WS_CONNECTIONS = QUICK ? 1000 : 10_000;
 const SYNCHRONOUS = process.argv.includes('--full-sync') ? 'full' : 'normal';
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S) || 480;
 const PG_URL = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-const PG_WEBHOOK_RATE = 200;
+const PG_WEBHOOK_RATE = Number(process.env.BENCH_PG_WEBHOOK_RATE) || 200;
 const FAULTS = new Set(
   (process.env.BENCH_FAULT ?? '')
     .split(',')
