@@ -65,6 +65,9 @@ const setNum = (k: string, v: number, d = 1) => {
   if (Number.isFinite(v)) result[k] = round(v, d);
 };
 
+/** An error for the JSON line: one object on one line stays readable (the whole text is on stderr). */
+const clip = (msg: string, max = 400) => (msg.length > max ? `${msg.slice(0, max)}…` : msg);
+
 function faultUrl(phase: string, url: string): string {
   if (!FAULTS.has(phase)) return url;
   const u = new URL(url);
@@ -95,7 +98,7 @@ async function phase(name: string, fn: () => Promise<void>, opts: { probes?: Chi
     ]);
     return true;
   } catch (err) {
-    result[`${name}_error`] = errorMessage(err);
+    result[`${name}_error`] = clip(errorMessage(err));
     failed.push(name);
     console.error(`\n!! ${name} FAILED: ${(err as Error)?.stack ?? err}\n`);
     return false;
@@ -911,7 +914,7 @@ process.on('exit', () => {
 
 async function main() {
   closedPort = await freePort();
-  await baselinePhase().catch((err) => void (result.baseline_error ??= errorMessage(err)));
+  await baselinePhase().catch((err) => void (result.baseline_error ??= clip(errorMessage(err))));
 
   // The server runs as `npm start` runs it: the bundled build under plain node.
   const built = await phase('build', async () => {
@@ -921,8 +924,8 @@ async function main() {
 
   const hook = await receiver();
   try {
-    await sqliteSection(hook, built).catch((err) => void (result.sqlite_error = errorMessage(err)));
-    if (PG) await pgSection(hook, built).catch((err) => void (result.pg_error = errorMessage(err)));
+    await sqliteSection(hook, built).catch((err) => void (result.sqlite_error = clip(errorMessage(err))));
+    if (PG) await pgSection(hook, built).catch((err) => void (result.pg_error = clip(errorMessage(err))));
   } finally {
     await hook.close();
   }
@@ -937,7 +940,7 @@ async function main() {
     dashboardPrinter = printDashboard;
     dashboard = await dashboardBench({ runs: QUICK ? 3 : 5 });
   } catch (err) {
-    result.dashboard_error = errorMessage(err);
+    result.dashboard_error = clip(errorMessage(err));
     failed.push('dashboard');
     console.error(`\n${'!'.repeat(78)}\n!! dashboard bench FAILED: ${(err as Error).stack ?? err}\n${'!'.repeat(78)}\n`);
   }
