@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Dialect, Executor } from '../kernel/db.js';
-import { now } from '../kernel/db.js';
+import { now, precompiled } from '../kernel/db.js';
 import { jsonText } from '../kernel/json-repository.js';
 import type { ContactInboxesTable, ContactsTable, DB } from '../kernel/schema.js';
 
@@ -88,8 +88,13 @@ export async function updateContact(db: Executor, accountId: number, id: number,
     .executeTakeFirst();
 }
 
-export async function touchContactActivity(db: Executor, id: number, at: number): Promise<void> {
-  await db.updateTable('contacts').set({ last_activity_at: at }).where('id', '=', id).execute();
+const touchContact = precompiled<[number, number], ContactRow>((db, arg) =>
+  db.updateTable('contacts').set({ last_activity_at: arg(0) }).where('id', '=', arg(1)).returningAll(),
+);
+
+/** Marks the contact active (each incoming message); returns the contact as it is now, the message's sender. */
+export async function touchContactActivity(db: Executor, id: number, at: number): Promise<ContactRow | undefined> {
+  return touchContact.first(db, at, id);
 }
 
 /** Deletes the contact; its contact_inboxes, conversations and messages go with it (ON DELETE CASCADE). */

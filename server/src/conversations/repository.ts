@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Database, Executor } from '../kernel/db.js';
-import { now } from '../kernel/db.js';
+import { now, precompiled } from '../kernel/db.js';
 import type { ConversationsTable } from '../kernel/schema.js';
 import { CONVERSATION_STATUS, CONVERSATION_STATUS_NAMES, FLAG, MESSAGE_TYPE } from '../kernel/constants.js';
 
@@ -27,12 +27,16 @@ function withChannel(db: Executor) {
     .select('inboxes.channel_type');
 }
 
+// Read by every request on a conversation's path, and by every message write: compiled once.
+const byDisplayId = precompiled<[number, number], ConversationWithChannel>((db, arg) =>
+  withChannel(db).where('conversations.account_id', '=', arg(0)).where('conversations.display_id', '=', arg(1)),
+);
+const lockSqlite = precompiled<[number], ConversationRow>((db, arg) => db.selectFrom('conversations').selectAll().where('id', '=', arg(0)));
+const lockPg = precompiled<[number], ConversationRow>((db, arg) => db.selectFrom('conversations').selectAll().where('id', '=', arg(0)).forUpdate());
+
 /** A conversation by its per-account display_id (the id of every path and JSON). */
 export async function findConversation(db: Executor, accountId: number, displayId: number): Promise<ConversationWithChannel | undefined> {
-  return withChannel(db)
-    .where('conversations.account_id', '=', accountId)
-    .where('conversations.display_id', '=', displayId)
-    .executeTakeFirst();
+  return byDisplayId.first(db, accountId, displayId);
 }
 
 /** Internal lookup by primary key (loaders work from event payloads). */
@@ -42,9 +46,7 @@ export async function findConversationById(db: Executor, id: number): Promise<Co
 
 /** Reads the row for a read-modify-write inside a transaction: FOR UPDATE on PostgreSQL (SQLite serialises write transactions). */
 export async function lockConversation(db: Executor, dialect: Database['dialect'], id: number): Promise<ConversationRow | undefined> {
-  let q = db.selectFrom('conversations').selectAll().where('id', '=', id);
-  if (dialect === 'postgres') q = q.forUpdate();
-  return q.executeTakeFirst();
+  return (dialect === 'postgres' ? lockPg : lockSqlite).first(db, id);
 }
 
 /**
@@ -74,13 +76,27 @@ export async function insertConversation(db: Executor, values: NewConversation):
 
 export type ConversationPatch = Partial<Omit<ConversationRow, 'id' | 'account_id' | 'display_id' | 'uuid' | 'created_at'>>;
 
+// One compiled update per set of patched columns (a message write patches the same few every time).
+const updates = new Map<string, ReturnType<typeof precompiled<unknown[], ConversationRow>>>();
+
 export async function updateConversation(db: Executor, id: number, patch: ConversationPatch): Promise<ConversationRow> {
-  return db
-    .updateTable('conversations')
-    .set({ updated_at: now(), ...patch })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const values: Record<string, unknown> = { updated_at: now(), ...patch };
+  const columns = Object.keys(values).filter((k) => values[k] !== undefined);
+  const key = columns.join(',');
+  let q = updates.get(key);
+  if (!q) {
+    q = precompiled<unknown[], ConversationRow>((d, arg) =>
+      d
+        .updateTable('conversations')
+        .set(Object.fromEntries(columns.map((c, i) => [c, arg(i)])) as never)
+        .where('id', '=', arg(columns.length))
+        .returningAll(),
+    );
+    if (updates.size < 256) updates.set(key, q);
+  }
+  const row = await q.first(db, ...columns.map((c) => values[c]), id);
+  if (!row) throw new Error(`conversation ${id} not found for update`);
+  return row;
 }
 
 /** Deletes the conversation by display_id; its messages and labels go with it (ON DELETE CASCADE). */

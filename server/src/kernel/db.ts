@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Driver, type LogEvent, type Transaction } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type Compilable, type Driver, type LogEvent, type QueryResult, type Transaction } from 'kysely';
 import type { DB } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -33,6 +33,8 @@ export type OpenOptions = {
   poolSize?: number;
   /** SQLite only (see Config.sqliteSynchronous). */
   sqliteSynchronous?: 'normal' | 'full';
+  /** SQLite only: how long a query waits for the connection before it fails as a likely `db`-inside-a-transaction mistake (15 s). */
+  sqliteWaitMs?: number;
   /** Called with the SQL of every statement executed through Kysely (tests count statements per request with it). */
   onQuery?: (sql: string) => void;
 };
@@ -52,7 +54,7 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
     // WAL + NORMAL loses nothing when the process crashes (kill -9 included); FULL also keeps the
     // last commits through an OS crash or power cut, at the price of an fsync per commit.
     conn.pragma(`synchronous = ${opts.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: withStatementCache(conn) }), ...queryLog(opts) });
+    db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: withStatementCache(conn) }, opts.sqliteWaitMs ?? 15_000), ...queryLog(opts) });
     dataVersion = () => conn.pragma('data_version', { simple: true }) as number;
   } else {
     dialect = 'postgres';
@@ -105,29 +107,24 @@ const queryLog = (opts: OpenOptions) => {
 /**
  * Kysely prepares every statement anew; the same SQL text recurs constantly, so keep the prepared
  * statements (bounded, least recently used evicted). Safe: Kysely runs one statement at a time.
+ * `prepare` is replaced on the connection itself (no proxy in front of every property access).
  */
 function withStatementCache(conn: SQLite.Database, max = 500): SQLite.Database {
   const cache = new Map<string, SQLite.Statement>();
   const prepare = conn.prepare.bind(conn);
-  return new Proxy(conn, {
-    get(target, prop) {
-      if (prop === 'prepare') {
-        return (source: string) => {
-          let stmt = cache.get(source);
-          if (stmt) {
-            cache.delete(source);
-          } else {
-            stmt = prepare(source);
-            if (cache.size >= max) cache.delete(cache.keys().next().value!);
-          }
-          cache.set(source, stmt);
-          return stmt;
-        };
-      }
-      const v = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
+  const cached = (source: string) => {
+    let stmt = cache.get(source);
+    if (stmt) {
+      cache.delete(source);
+    } else {
+      stmt = prepare(source);
+      if (cache.size >= max) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(source, stmt);
+    return stmt;
+  };
+  Object.defineProperty(conn, 'prepare', { value: cached, configurable: true, writable: true });
+  return conn;
 }
 
 /**
@@ -136,16 +133,33 @@ function withStatementCache(conn: SQLite.Database, max = 500): SQLite.Database {
  * error into a clear exception instead of a hung request.
  */
 class GuardedSqliteDialect extends SqliteDialect {
+  constructor(
+    config: ConstructorParameters<typeof SqliteDialect>[0],
+    private readonly waitMs: number,
+  ) {
+    super(config);
+  }
+
   createDriver(): Driver {
     const inner = super.createDriver();
-    const WAIT_MS = 15_000;
+    const WAIT_MS = this.waitMs;
+    // Callers holding or waiting for the single connection.
+    let outstanding = 0;
     return new Proxy(inner, {
       get(target, prop, receiver) {
+        if (prop === 'releaseConnection') {
+          return async (c: Parameters<Driver['releaseConnection']>[0]) => {
+            outstanding--;
+            return target.releaseConnection(c);
+          };
+        }
         if (prop !== 'acquireConnection') {
           const v = Reflect.get(target, prop, receiver);
           return typeof v === 'function' ? v.bind(target) : v; // private fields need the real `this`
         }
         return async () => {
+          // Uncontended (nobody holds or waits for the connection), it is handed over at once: no timer.
+          if (outstanding++ === 0) return target.acquireConnection();
           let timedOut = false;
           const acquiring = target.acquireConnection();
           void acquiring.then((c) => {
@@ -158,7 +172,8 @@ class GuardedSqliteDialect extends SqliteDialect {
               new Promise<never>((_, reject) => {
                 timer = setTimeout(() => {
                   timedOut = true;
-                  reject(new Error('SQLite connection wait exceeded 15 s: a query on `db` inside a transaction? Use the transaction (trx).'));
+                  outstanding--; // this caller gives up; the connection it would get is released above
+                  reject(new Error(`SQLite connection wait exceeded ${WAIT_MS / 1000} s: a query on \`db\` inside a transaction? Use the transaction (trx).`));
                 }, WAIT_MS);
               }),
             ]);
@@ -169,6 +184,47 @@ class GuardedSqliteDialect extends SqliteDialect {
       },
     });
   }
+}
+
+/**
+ * A hot query built and compiled once per dialect, then run with new arguments: no Kysely building
+ * or compiling per call (through Kysely a primary-key select costs ~40 µs, ~10 µs as a prepared
+ * statement). `build` writes the query with `arg(i)` standing for the i-th argument of `run`; every
+ * other value it uses is a constant of the query. Repositories keep owning their SQL: this only
+ * caches what Kysely would compile anyway (tests/kernel/precompiled.test.ts checks the results
+ * equal the built query's on both dialects).
+ */
+const ARG = Symbol('precompiled argument');
+type ArgMarker = { readonly [ARG]: number };
+type Plan = { sql: string; params: ({ arg: number } | { value: unknown })[]; query: CompiledQuery['query'] };
+
+export function precompiled<Args extends unknown[], Row>(build: (db: Executor, arg: (i: number) => any) => Compilable<Row>) {
+  const plans = new Map<unknown, Plan>();
+  const arg = (i: number): ArgMarker => ({ [ARG]: i });
+  const planFor = (db: Executor): Plan => {
+    const adapter = db.getExecutor().adapter.constructor;
+    let plan = plans.get(adapter);
+    if (!plan) {
+      const compiled = build(db, arg).compile();
+      plan = {
+        sql: compiled.sql,
+        query: compiled.query,
+        params: compiled.parameters.map((p) => (p !== null && typeof p === 'object' && ARG in p ? { arg: (p as ArgMarker)[ARG] } : { value: p })),
+      };
+      plans.set(adapter, plan);
+    }
+    return plan;
+  };
+  return {
+    async run(db: Executor, ...args: Args): Promise<QueryResult<Row>> {
+      const plan = planFor(db);
+      const parameters = plan.params.map((p) => ('arg' in p ? args[p.arg] : p.value));
+      return db.executeQuery<Row>({ sql: plan.sql, parameters, query: plan.query, queryId: { queryId: '' } } as CompiledQuery<Row>);
+    },
+    async first(db: Executor, ...args: Args): Promise<Row | undefined> {
+      return (await this.run(db, ...args)).rows[0];
+    },
+  };
 }
 
 const txState = new WeakMap<object, { wroteEvents: boolean }>();

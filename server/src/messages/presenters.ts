@@ -1,6 +1,6 @@
 import type { Executor } from '../kernel/db.js';
 import { fromJson } from '../kernel/db.js';
-import { findAccountRef, findContactById, findContactInboxById } from '../contacts/repository.js';
+import { findAccountRef, findContactById, findContactInboxById, type ContactRow } from '../contacts/repository.js';
 import { contactPushData } from '../contacts/presenters.js';
 import { inboxWebhookData } from '../inboxes/presenter.js';
 import { availabilityStatus, userPushData } from '../users/presenter.js';
@@ -78,15 +78,16 @@ export async function presentMessages(
   db: Executor,
   conv: { account_id: number; display_id: number },
   rows: MessageRow[],
+  knownContacts: ContactRow[] = [],
 ) {
-  const senderOf = await loadSenders(db, conv.account_id, rows);
+  const senderOf = await loadSenders(db, conv.account_id, rows, knownContacts);
   return rows.map((m) => presentMessage(m, { conversationDisplayId: conv.display_id, sender: senderOf(m) }));
 }
 
 /** One message as the Application API returns it (its own conversation's display id, even for a deduplicated one). */
-export async function presentMessageIn(db: Executor, conv: ConversationRow, m: MessageRow) {
+export async function presentMessageIn(db: Executor, conv: ConversationRow, m: MessageRow, knownContacts: ContactRow[] = []) {
   const owner = m.conversation_id === conv.id ? conv : ((await findConversationById(db, m.conversation_id)) ?? conv);
-  return (await presentMessages(db, owner, [m]))[0];
+  return (await presentMessages(db, owner, [m], knownContacts))[0];
 }
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(Number(ms)).toISOString());

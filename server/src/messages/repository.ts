@@ -1,5 +1,5 @@
 import type { Executor } from '../kernel/db.js';
-import { now } from '../kernel/db.js';
+import { now, precompiled } from '../kernel/db.js';
 import type { MessageRow } from './format.js';
 import { FLAG, MESSAGE_STATUS, MESSAGE_TYPE } from '../kernel/constants.js';
 
@@ -33,12 +33,38 @@ export async function findIncomingBySource(db: Executor, inboxId: number, source
 
 export type NewMessage = Omit<MessageRow, 'id' | 'created_at' | 'updated_at'>;
 
-export async function insertMessage(db: Executor, values: NewMessage, at = now()): Promise<MessageRow> {
-  return db
+const MESSAGE_COLUMNS = [
+  'account_id',
+  'inbox_id',
+  'conversation_id',
+  'content',
+  'message_type',
+  'content_type',
+  'content_attributes',
+  'additional_attributes',
+  'private',
+  'status',
+  'source_id',
+  'sender_type',
+  'sender_id',
+  'echo_id',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof MessageRow)[];
+
+// The hot path of every message write: compiled once (src/kernel/db.ts precompiled).
+const insertMessageQuery = precompiled<unknown[], MessageRow>((db, arg) =>
+  db
     .insertInto('messages')
-    .values({ ...values, created_at: at, updated_at: at })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+    .values(Object.fromEntries(MESSAGE_COLUMNS.map((c, i) => [c, arg(i)])) as never)
+    .returningAll(),
+);
+
+export async function insertMessage(db: Executor, values: NewMessage, at = now()): Promise<MessageRow> {
+  const row: MessageRow = { ...values, id: 0, created_at: at, updated_at: at };
+  const inserted = await insertMessageQuery.first(db, ...MESSAGE_COLUMNS.map((c) => row[c]));
+  if (!inserted) throw new Error('message insert returned no row');
+  return inserted;
 }
 
 export type MessagePatch = Partial<Pick<MessageRow, 'content' | 'content_attributes' | 'status'>>;

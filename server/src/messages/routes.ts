@@ -56,8 +56,8 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const { auth, conv } = await scope(req);
-      const { message } = await service.createMessage(ctx, auth, conv, req.body);
-      return presentMessageIn(db, conv, message);
+      const { message, contact } = await service.createMessage(ctx, auth, conv, req.body);
+      return presentMessageIn(db, conv, message, contact ? [contact] : []);
     },
   );
 

@@ -4,7 +4,7 @@ import type { Tx } from '../kernel/db.js';
 import { bit, fromJson, isUniqueViolation, now, toJson } from '../kernel/db.js';
 import { errors } from '../kernel/errors.js';
 import { jsonObject } from '../kernel/http.js';
-import { findContactById, touchContactActivity } from '../contacts/repository.js';
+import { findContactById, touchContactActivity, type ContactRow } from '../contacts/repository.js';
 import { MESSAGE_STATUS } from '../kernel/constants.js';
 import { requeueMessageCallback } from '../webhooks/service.js';
 import { changeConversation, type Performer } from '../conversations/changes.js';
@@ -96,7 +96,20 @@ export async function writeMessage(
   sender: MessageSender,
   performer?: Performer,
 ): Promise<MessageRow> {
+  return (await writeMessageWithSender(ctx, trx, conversation, msg, sender, performer)).message;
+}
+
+/** writeMessage, with the contact as the message left it (incoming messages: their sender), so the response needs no read. */
+async function writeMessageWithSender(
+  ctx: AppContext,
+  trx: Tx,
+  conversation: Pick<ConversationRow, 'id'>,
+  msg: NormalizedMessage,
+  sender: MessageSender,
+  performer?: Performer,
+): Promise<{ message: MessageRow; contact?: ContactRow }> {
   const t = now();
+  let contact: ContactRow | undefined;
   const change = async (conv: ConversationRow) => {
     const message = await repo.insertMessage(
       trx,
@@ -127,7 +140,7 @@ export async function writeMessage(
         patch.status_changed_at = t;
       }
       if (conv.waiting_since == null) patch.waiting_since = t;
-      await touchContactActivity(trx, conv.contact_id, t);
+      contact = await touchContactActivity(trx, conv.contact_id, t);
     } else if (!msg.private && sender.type === 'User') {
       if (conv.first_reply_created_at == null) patch.first_reply_created_at = t;
       patch.waiting_since = null;
@@ -140,7 +153,7 @@ export async function writeMessage(
     conversation_id: conv.id,
     ...(msg.echoId ? { echo_id: msg.echoId } : {}),
   });
-  return message;
+  return { message, contact };
 }
 
 const senderPerformer = (s: MessageSender): Performer => ({ type: s.type === 'User' ? 'user' : 'contact', id: s.id });
@@ -155,7 +168,7 @@ export async function ingestMessage(
   conversation: Pick<ConversationRow, 'id' | 'inbox_id'>,
   msg: NormalizedMessage,
   sender: MessageSender,
-): Promise<{ message: MessageRow; created: boolean }> {
+): Promise<{ message: MessageRow; created: boolean; contact?: ContactRow }> {
   const db = ctx.database.db;
   const dedupe = msg.messageType === INCOMING && msg.sourceId !== null;
   if (dedupe) {
@@ -163,8 +176,8 @@ export async function ingestMessage(
     if (existing) return { message: existing, created: false };
   }
   try {
-    const message = await ctx.database.transaction((trx) => writeMessage(ctx, trx, conversation, msg, sender));
-    return { message, created: true };
+    const { message, contact } = await ctx.database.transaction((trx) => writeMessageWithSender(ctx, trx, conversation, msg, sender));
+    return { message, created: true, contact };
   } catch (err) {
     if (dedupe && isUniqueViolation(err)) {
       const existing = await repo.findIncomingBySource(db, conversation.inbox_id, msg.sourceId!);

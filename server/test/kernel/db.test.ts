@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { dropPgSchema, ensurePgSchema, openDatabase, precompiled, type Database } from '../../src/kernel/db.js';
+import { migrate } from '../../src/kernel/migrate.js';
+import { describeEachDb } from '../support/harness.js';
+
+/** src/kernel/db.ts: compiled-once queries give what the built query gives; the SQLite connection guard. */
+describeEachDb('kernel/db', (dialect) => {
+  let database: Database;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    if (dialect === 'sqlite') {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'channelx-db-'));
+      database = openDatabase(`sqlite:${path.join(dir, 'db.sqlite')}`, { sqliteWaitMs: 2000 });
+      cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
+    } else {
+      const base = inject('pgUrl')!;
+      const schema = `t_db_${process.pid}_${Date.now()}`;
+      await ensurePgSchema(base, schema);
+      database = openDatabase(base, { pgSchema: schema });
+      cleanup = () => dropPgSchema(base, schema);
+    }
+    await migrate(database);
+    const t = Date.now();
+    await database.db
+      .insertInto('accounts')
+      .values([1, 2, 3].map((i) => ({ name: `Account ${i}`, locale: 'en', status: i === 3 ? 1 : 0, settings: '{}', custom_attributes: '{}', last_display_id: 0, created_at: t + i, updated_at: t + i })) as never)
+      .execute();
+  });
+  afterAll(async () => {
+    await database.close();
+    await cleanup();
+  });
+
+  it('precompiled: the same rows as the query built each time, for any arguments; constants stay constants', async () => {
+    const db = database.db;
+    const q = precompiled<[string, number], { id: number; name: string }>((d, arg) =>
+      d.selectFrom('accounts').select(['id', 'name']).where('name', 'like', arg(0)).where('status', '=', 0).where('id', '>=', arg(1)).orderBy('id').limit(5),
+    );
+    for (const [pattern, min] of [['Account %', 0], ['Account %', 2], ['%3', 0], ['nothing', 0]] as const) {
+      const built = await db.selectFrom('accounts').select(['id', 'name']).where('name', 'like', pattern).where('status', '=', 0).where('id', '>=', min).orderBy('id').limit(5).execute();
+      expect((await q.run(db, pattern, min)).rows).toEqual(built);
+    }
+    expect((await q.run(db, 'Account %', 0)).rows.map((r) => r.name)).toEqual(['Account 1', 'Account 2']); // status 0 only
+    // Inside a transaction too, with writes and RETURNING.
+    const rename = precompiled<[string, number], { id: number; name: string }>((d, arg) => d.updateTable('accounts').set({ name: arg(0) }).where('id', '=', arg(1)).returning(['id', 'name']));
+    const out = await database.transaction(async (trx) => (await rename.first(trx, 'Renamed', 2))!);
+    expect(out).toEqual({ id: 2, name: 'Renamed' });
+    expect((await db.selectFrom('accounts').select('name').where('id', '=', 2).executeTakeFirstOrThrow()).name).toBe('Renamed');
+  });
+
+  if (dialect === 'sqlite') {
+    it('a query on `db` while the same code holds a transaction fails clearly instead of hanging, also after heavy contention', async () => {
+      // Contention: many transactions and plain queries at once all complete.
+      const work = Array.from({ length: 200 }, (_, i) =>
+        i % 3 ? database.transaction((trx) => trx.selectFrom('accounts').select('id').execute()) : database.db.selectFrom('accounts').select('id').execute(),
+      );
+      expect((await Promise.all(work)).every((rows) => rows.length === 3)).toBe(true);
+      await expect(database.transaction(async () => database.db.selectFrom('accounts').select('id').execute())).rejects.toThrow(/inside a transaction\? Use the transaction/);
+      // The connection is usable afterwards.
+      expect(await database.db.selectFrom('accounts').select('id').execute()).toHaveLength(3);
+    });
+  }
+});
