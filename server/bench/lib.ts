@@ -59,29 +59,37 @@ export async function stopChild(child: ChildProcess, ms = 5000): Promise<void> {
 }
 
 export type LoopDelay = { p50: number; p99: number; max: number; mean: number; count: number };
+export type Probe = LoopDelay & { rssMiB: number; heapUsedMiB: number; externalMiB: number };
 
 let probeSeq = 0;
 /**
- * The child's event-loop delay since the last reset (ms), from bench/loop-probe.cjs; resets it when
- * `reset`. Null when the child has no probe, is gone, or does not answer within `timeoutMs`.
+ * Asks a child's bench/loop-probe.cjs: its event-loop delay since the last reset (ms; reset after
+ * when `reset`) and its memory (after a full GC when `gc` and the child has --expose-gc). Null when
+ * the child has no probe, is gone, or does not answer within `timeoutMs`.
  */
-export function loopDelay(child: ChildProcess, reset = true, timeoutMs = 5000): Promise<LoopDelay | null> {
+export function probe(child: ChildProcess, o: { reset?: boolean; gc?: boolean } = {}, timeoutMs = 5000): Promise<Probe | null> {
   if (!child.connected) return Promise.resolve(null);
   const id = ++probeSeq;
   return new Promise((resolve) => {
-    const done = (v: LoopDelay | null) => {
+    const done = (v: Probe | null) => {
       clearTimeout(timer);
       child.off('message', onMessage);
       resolve(v);
     };
     const onMessage = (m: any) => {
-      if (m && m.loopProbe === id) done({ p50: m.p50, p99: m.p99, max: m.max, mean: m.mean, count: m.count });
+      if (m && m.loopProbe === id) {
+        const { loopProbe: _, ...rest } = m;
+        done(rest as Probe);
+      }
     };
     const timer = setTimeout(() => done(null), timeoutMs);
     child.on('message', onMessage);
-    child.send({ loopProbe: id, reset }, (err) => err && done(null));
+    child.send({ loopProbe: id, reset: o.reset ?? false, gc: o.gc ?? false }, (err) => err && done(null));
   });
 }
+
+/** The child's event-loop delay since the last reset (ms), resetting it when `reset`; see probe(). */
+export const loopDelay = (child: ChildProcess, reset = true, timeoutMs = 5000): Promise<LoopDelay | null> => probe(child, { reset }, timeoutMs);
 
 export async function waitHttp(url: string, timeoutMs = 30_000, child?: ChildProcess) {
   const deadline = Date.now() + timeoutMs;

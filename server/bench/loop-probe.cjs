@@ -3,8 +3,10 @@
  * (bench/lib.ts startNode(…, { loopProbe: true })). The server's code is not touched: the probe keeps
  * a perf_hooks histogram and answers the parent over the child's IPC channel.
  *
- *   parent → child  { loopProbe: <id>, reset: true|false }
- *   child → parent  { loopProbe: <id>, p50, p99, max, mean, count }   (milliseconds; then reset if asked)
+ *   parent → child  { loopProbe: <id>, reset: true|false, gc: true|false }
+ *   child → parent  { loopProbe: <id>, p50, p99, max, mean, count,   (milliseconds; then reset if asked)
+ *                     rssMiB, heapUsedMiB, externalMiB }               (after a full GC when asked and
+ *                                                                       the child runs with --expose-gc)
  */
 'use strict';
 const { monitorEventLoopDelay } = require('node:perf_hooks');
@@ -15,6 +17,9 @@ if (typeof process.send === 'function') {
   const ms = (ns) => (Number.isFinite(ns) ? Math.round(ns / 1e4) / 100 : null);
   process.on('message', (m) => {
     if (!m || typeof m !== 'object' || m.loopProbe === undefined) return;
+    if (m.gc && typeof globalThis.gc === 'function') globalThis.gc();
+    const mem = process.memoryUsage();
+    const mib = (b) => Math.round((b / 1048576) * 10) / 10;
     const reply = {
       loopProbe: m.loopProbe,
       p50: ms(histogram.percentile(50)),
@@ -22,6 +27,9 @@ if (typeof process.send === 'function') {
       max: ms(histogram.max),
       mean: ms(histogram.mean),
       count: histogram.count,
+      rssMiB: mib(mem.rss),
+      heapUsedMiB: mib(mem.heapUsed),
+      externalMiB: mib(mem.external),
     };
     if (m.reset) histogram.reset();
     try {
