@@ -236,14 +236,13 @@ export async function markSeen(ctx: AppContext, auth: AccountContext, conv: repo
       trx,
       conv.id,
       async (current) => {
-        const patch: repo.ConversationPatch = { agent_last_seen_at: t };
+        const patch: repo.ConversationPatch = { agent_last_seen_at: t, unread_count: 0 };
         if (current.assignee_id != null && current.assignee_id === auth.user.id) patch.assignee_last_seen_at = t;
         return { patch, result: null };
       },
       performerOf(auth),
     );
-    const last = await repo.lastIncomingAt(trx, conv.id);
-    if (last != null && last > Number(before.agent_last_seen_at ?? 0)) {
+    if (Number(before.unread_count) > 0) {
       await ctx.events(trx, conv.account_id, 'conversation.seen', { conversation_id: conv.id, performer: performerOf(auth), unread: false });
     }
     return conversation;
@@ -263,7 +262,7 @@ export async function markUnread(ctx: AppContext, auth: AccountContext, conv: re
       ctx,
       trx,
       conv.id,
-      async () => ({ patch: { agent_last_seen_at: seenAt, assignee_last_seen_at: seenAt }, result: null }),
+      async () => ({ patch: { agent_last_seen_at: seenAt, assignee_last_seen_at: seenAt, unread_count: await repo.incomingSince(trx, conv.id, seenAt) }, result: null }),
       performerOf(auth),
     );
     if ((before.agent_last_seen_at == null ? null : Number(before.agent_last_seen_at)) !== seenAt) {

@@ -51,7 +51,7 @@ export async function loadBundles(db: Executor, convs: ConversationRow[]): Promi
   const teams = await teamsByIds(db, accountId, convs.map((c) => c.team_id));
   const labels = await labelsOf(db, ids);
   const summaries = await messageSummaries(db, ids);
-  const unread = await unreadCounts(db, convs);
+  const unread = unreadCounts(convs);
 
   const messageIds = new Set<number>();
   for (const s of summaries.values()) for (const id of [s.last_id, s.last_non_activity_id, s.last_chat_id]) if (id != null) messageIds.add(id);

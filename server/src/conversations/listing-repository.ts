@@ -150,18 +150,17 @@ export type InboxCountRow = { inbox_id: number; open_count: number; unread_count
 
 /**
  * One grouped query over the account's open conversations (the listing index: account_id, status),
- * in the given inboxes (null: all). A conversation is unread when its latest incoming message (the
- * messages index walked backwards, as messageSummaries does) is newer than agent_last_seen_at.
+ * in the given inboxes (null: all). A conversation is unread when its unread counter (incoming
+ * messages after agent_last_seen_at) is above 0.
  */
 export async function openCountsByInbox(db: Executor, accountId: number, inboxIds: number[] | null): Promise<InboxCountRow[]> {
   if (inboxIds && !inboxIds.length) return [];
-  const lastIncoming = sql<number | null>`(select m.created_at from messages m where m.conversation_id = conversations.id and m.message_type = ${sql.lit(MESSAGE_TYPE.incoming)} order by m.id desc limit 1)`;
   let q = db
     .selectFrom('conversations')
     .select([
       'conversations.inbox_id',
       sql<number>`count(*)`.as('open_count'),
-      sql<number>`coalesce(sum(case when ${lastIncoming} > coalesce(conversations.agent_last_seen_at, 0) then 1 else 0 end), 0)`.as('unread_count'),
+      sql<number>`coalesce(sum(case when conversations.unread_count > 0 then 1 else 0 end), 0)`.as('unread_count'),
     ])
     .where('conversations.account_id', '=', accountId)
     .where('conversations.status', '=', STATUS.open);

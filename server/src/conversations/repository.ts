@@ -225,18 +225,28 @@ export async function lastIncomingAt(db: Executor, conversationId: number): Prom
 /** Unread counts stop at this number, so reading them stays cheap however long a conversation is. */
 export const UNREAD_COUNT_CAP = 1000;
 
-/** Incoming messages newer than the agents' last visit, per conversation (capped at UNREAD_COUNT_CAP). */
-export async function unreadCounts(db: Executor, conversations: Pick<ConversationRow, 'id' | 'agent_last_seen_at'>[]): Promise<Map<number, number>> {
-  const out = new Map<number, number>();
-  if (!conversations.length) return out;
-  const rows = await db
-    .selectFrom('conversations')
-    .select([
-      'conversations.id',
-      sql<number>`(select count(*) from (select 1 from messages m where m.conversation_id = conversations.id and m.message_type = ${sql.lit(MESSAGE_TYPE.incoming)} and m.created_at > coalesce(conversations.agent_last_seen_at, 0) limit ${sql.lit(UNREAD_COUNT_CAP)}) unread)`.as('n'),
-    ])
-    .where('conversations.id', 'in', [...new Set(conversations.map((c) => c.id))])
-    .execute();
-  for (const r of rows) out.set(r.id, Number(r.n));
-  return out;
+/**
+ * Incoming messages newer than the agents' last visit, per conversation (capped at UNREAD_COUNT_CAP):
+ * the counter the writes keep (migration 0008), so reading it costs nothing beyond the row.
+ */
+export function unreadCounts(conversations: Pick<ConversationRow, 'id' | 'unread_count'>[]): Map<number, number> {
+  return new Map(conversations.map((c) => [c.id, Math.min(Number(c.unread_count ?? 0), UNREAD_COUNT_CAP)]));
+}
+
+/** How many incoming messages of the conversation are newer than `seenAt` (null: all), for markUnread. */
+export async function incomingSince(db: Executor, conversationId: number, seenAt: number | null): Promise<number> {
+  const row = await db
+    .selectFrom(
+      db
+        .selectFrom('messages')
+        .select(sql.lit(1).as('one'))
+        .where('conversation_id', '=', conversationId)
+        .where('message_type', '=', MESSAGE_TYPE.incoming)
+        .where('created_at', '>', seenAt ?? 0)
+        .limit(UNREAD_COUNT_CAP)
+        .as('unread'),
+    )
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -80,6 +80,7 @@ export async function openConversation(ctx: AppContext, trx: Tx, input: OpenConv
     first_reply_created_at: null,
     waiting_since: t,
     last_activity_at: t,
+    unread_count: 0,
   });
   await ctx.events(trx, input.accountId, 'conversation.created', {
     conversation_id: conversation.id,

@@ -176,6 +176,8 @@ export interface ConversationsTable extends Timestamps {
   last_activity_at: number;
   /** The conversation's team (0007_teams_labels_canned); NULL for none. */
   team_id: number | null;
+  /** Incoming messages created after agent_last_seen_at (0008_unread_counter), kept by every write that changes either. */
+  unread_count: Generated<number>;
 }
 
 /** An account's teams (0007_teams_labels_canned); name stored lowercased, unique per account. */

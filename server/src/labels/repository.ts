@@ -1,7 +1,7 @@
 import { sql, type Selectable, type SqlBool } from 'kysely';
 import type { Executor } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
-import { CONVERSATION_STATUS, MESSAGE_TYPE } from '../kernel/constants.js';
+import { CONVERSATION_STATUS } from '../kernel/constants.js';
 import type { LabelsTable } from '../kernel/schema.js';
 
 /** Every query on account labels (and on the label titles conversations and contacts carry); each one is scoped by account. */
@@ -77,7 +77,6 @@ export type LabelCountRow = { id: number; title: string; open_count: number; unr
  * A conversation's label matches a title whatever its case. One grouped query.
  */
 export async function openCountsByLabel(db: Executor, accountId: number, inboxIds: number[] | null): Promise<LabelCountRow[]> {
-  const lastIncoming = sql<number | null>`(select m.created_at from messages m where m.conversation_id = c.id and m.message_type = ${sql.lit(MESSAGE_TYPE.incoming)} order by m.id desc limit 1)`;
   const rows = await db
     .selectFrom('labels as l')
     .leftJoin('conversation_labels as cl', (j) => j.onRef('cl.account_id', '=', 'l.account_id').on(sql<SqlBool>`lower(cl.label) = l.title`))
@@ -90,7 +89,7 @@ export async function openCountsByLabel(db: Executor, accountId: number, inboxId
       'l.id',
       'l.title',
       sql<number>`count(distinct c.id)`.as('open_count'),
-      sql<number>`count(distinct case when ${lastIncoming} > coalesce(c.agent_last_seen_at, 0) then c.id end)`.as('unread_count'),
+      sql<number>`count(distinct case when c.unread_count > 0 then c.id end)`.as('unread_count'),
     ])
     .where('l.account_id', '=', accountId)
     .groupBy(['l.id', 'l.title'])

@@ -26,7 +26,7 @@ export async function loadMessagePushData(db: Executor, messageId: number): Prom
   const conv = await findConversationById(db, m.conversation_id);
   if (!conv) return null;
   const ci = await findContactInboxById(db, conv.contact_inbox_id);
-  const unread = (await unreadCounts(db, [conv])).get(conv.id) ?? 0;
+  const unread = unreadCounts([conv]).get(conv.id) ?? 0;
   const senderOf = await loadSenders(db, m.account_id, [m]);
   return messagePushData(
     m,

@@ -140,6 +140,8 @@ async function writeMessageWithSender(
         patch.status_changed_at = t;
       }
       if (conv.waiting_since == null) patch.waiting_since = t;
+      // The unread counter (migration 0008): incoming messages after agent_last_seen_at.
+      if (t > Number(conv.agent_last_seen_at ?? 0)) patch.unread_count = Number(conv.unread_count ?? 0) + 1;
       contact = await touchContactActivity(trx, conv.contact_id, t);
     } else if (!msg.private && sender.type === 'User') {
       if (conv.first_reply_created_at == null) patch.first_reply_created_at = t;

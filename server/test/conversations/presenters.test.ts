@@ -95,9 +95,13 @@ describeEachDb('presenters for webhooks and sockets', (dialect) => {
     });
     expect(Number.isInteger(data.created_at)).toBe(true);
     expect(Number.isInteger((data.conversation as any).last_activity_at)).toBe(true);
-    // Unread = incoming messages after the agents' last visit.
-    await db.updateTable('conversations').set({ agent_last_seen_at: Date.now() + 1000 }).where('id', '=', await internalId(conv.id)).execute();
+    // Unread = incoming messages after the agents' last visit: read, then one more message, then unread again.
+    expect((await h.api('POST', `${s.base}/conversations/${conv.id}/update_last_seen`, { token: s.admin.token })).status).toBe(200);
     expect(((await loadMessagePushData(db, m.id)) as any).conversation.unread_count).toBe(0);
+    const later = (await postMessage(h, s, conv.id, { content: 'and another', message_type: 'incoming' })).body;
+    expect(((await loadMessagePushData(db, later.id)) as any).conversation.unread_count).toBe(1);
+    expect((await h.api('POST', `${s.base}/conversations/${conv.id}/unread`, { token: s.admin.token })).status).toBe(200);
+    expect(((await loadMessagePushData(db, later.id)) as any).conversation.unread_count).toBe(1);
     for (const k of SECRET_KEYS) expect(allKeys(data).has(k), k).toBe(false);
   });
 
