@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type Compilable, type Driver, type LogEvent, type QueryResult, type Transaction } from 'kysely';
@@ -33,6 +35,8 @@ export type OpenOptions = {
   poolSize?: number;
   /** SQLite only (see Config.sqliteSynchronous). */
   sqliteSynchronous?: 'normal' | 'full';
+  /** SQLite only: how often a background thread checkpoints the WAL (ms; 0: SQLite's own auto-checkpoint in commits). */
+  sqliteCheckpointMs?: number;
   /** SQLite only: how long a query waits for the connection before it fails as a likely `db`-inside-a-transaction mistake (15 s). */
   sqliteWaitMs?: number;
   /** Called with the SQL of every statement executed through Kysely (tests count statements per request with it). */
@@ -43,6 +47,7 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
   let db: Db;
   let dialect: Dialect;
   let dataVersion: (() => number) | undefined;
+  let checkpointer: Checkpointer | null = null;
   if (url.startsWith('sqlite:')) {
     dialect = 'sqlite';
     const file = url.slice('sqlite:'.length) || './data/channelx.sqlite';
@@ -54,6 +59,7 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
     // WAL + NORMAL loses nothing when the process crashes (kill -9 included); FULL also keeps the
     // last commits through an OS crash or power cut, at the price of an fsync per commit.
     conn.pragma(`synchronous = ${opts.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    checkpointer = file === ':memory:' ? null : startCheckpointer(conn, path.resolve(file), opts.sqliteCheckpointMs ?? 1000);
     db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: withStatementCache(conn) }, opts.sqliteWaitMs ?? 15_000), ...queryLog(opts) });
     dataVersion = () => conn.pragma('data_version', { simple: true }) as number;
   } else {
@@ -93,10 +99,55 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
       }
     },
     async close() {
+      await checkpointer?.stop();
       await db.destroy();
     },
   };
   return database;
+}
+
+type Checkpointer = { stop(): Promise<void> };
+
+// The checkpointing thread: its own connection to the file, a PASSIVE checkpoint every `ms` (never
+// waits for readers or writers; what it cannot copy now it copies next time).
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('busy_timeout = 0');
+const timer = setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy: next time */ }
+}, workerData.ms);
+parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
+`;
+
+/**
+ * WAL checkpoints off the request path: SQLite's auto-checkpoint runs inside the commit that crosses
+ * 1000 pages, a 20–30 ms stall of the event loop every few thousand messages. Here a worker thread
+ * checkpoints every second instead; the connection's own auto-checkpoint stays as a safety net at
+ * 20 000 pages (~80 MB of WAL), should the thread ever fall behind.
+ */
+function startCheckpointer(conn: SQLite.Database, file: string, ms: number): Checkpointer | null {
+  if (ms <= 0) return null;
+  conn.pragma('wal_autocheckpoint = 20000');
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { file, ms, driver } });
+  worker.unref();
+  worker.on('error', () => {
+    try {
+      conn.pragma('wal_autocheckpoint = 1000'); // the thread died: SQLite checkpoints in commits again
+    } catch {
+      /* closed */
+    }
+  });
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        worker.once('exit', () => resolve());
+        worker.postMessage('stop');
+        setTimeout(() => void worker.terminate().then(() => resolve()), 2000).unref();
+      }),
+  };
 }
 
 const queryLog = (opts: OpenOptions) => {

@@ -53,6 +53,30 @@ describeEachDb('kernel/db', (dialect) => {
   });
 
   if (dialect === 'sqlite') {
+    it('WAL checkpoints happen on a background thread: the data reaches the main file without a checkpoint in any commit', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'channelx-wal-'));
+      const file = path.join(dir, 'wal.sqlite');
+      const walled = openDatabase(`sqlite:${file}`, { sqliteCheckpointMs: 50 });
+      try {
+        await migrate(walled);
+        const t = Date.now();
+        const big = 'x'.repeat(2000);
+        // ~2 MB in 1000 rows: far below the 20 000-page safety net, so no commit checkpoints.
+        for (let i = 0; i < 10; i++) {
+          await walled.transaction(async (trx) => {
+            for (let k = 0; k < 100; k++)
+              await trx.insertInto('accounts').values({ name: big, locale: 'en', status: 0, settings: '{}', custom_attributes: '{}', last_display_id: 0, created_at: t, updated_at: t } as never).execute();
+          });
+        }
+        const deadline = Date.now() + 15_000;
+        while (fs.statSync(file).size < 2_000_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        expect(fs.statSync(file).size).toBeGreaterThanOrEqual(2_000_000);
+      } finally {
+        await walled.close(); // stops the thread
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('a query on `db` while the same code holds a transaction fails clearly instead of hanging, also after heavy contention', async () => {
       // Contention: many transactions and plain queries at once all complete.
       const work = Array.from({ length: 200 }, (_, i) =>
