@@ -15,6 +15,8 @@ export type ClaimedDelivery = Pick<
   lease_until: number;
   /** Attempts already in the log (redelivery restarts `attempts`, the log keeps counting). */
   logged: number;
+  /** A claim candidate whose lease expired (in flight on a node that crashed), rather than a pending row. */
+  expired?: boolean;
 };
 
 export const endpointKey = (type: string, id: number) => `${type}:${id}`;
@@ -56,28 +58,65 @@ export async function claimDue(
     const due = await candidates('pending');
     // `more`: a query hit its limit, so due rows may remain beyond what was seen.
     const more = expired.length === opts.limit || due.length === opts.limit;
-    const found = [...expired, ...due];
+    const found = [...expired.map((r) => ({ ...r, expired: true })), ...due];
     const rows = found.map((r) => ({ ...r, payload: '', lease_until: lease, logged: 0 }));
     const kept = opts.take(rows);
     if (!kept.length) return { claimed: [], more };
-    const ids = kept.map((r) => r.id);
-    await trx.updateTable('webhook_deliveries').set({ status: 'in_flight', lease_until: lease, updated_at: t }).where('id', 'in', ids).execute();
-    // Bodies are read only for the rows actually leased (candidates beyond the caps may be large).
-    const bodies = await trx.selectFrom('webhook_deliveries').select(['id', 'payload']).where('id', 'in', ids).execute();
-    const byId = new Map(bodies.map((b) => [b.id, b.payload]));
-    const counts = await trx
-      .selectFrom('webhook_attempts')
-      .select(['delivery_id', (eb) => eb.fn.countAll().as('n')])
-      .where('delivery_id', 'in', ids)
-      .groupBy('delivery_id')
-      .execute();
-    const logged = new Map(counts.map((c) => [c.delivery_id, Number(c.n)]));
-    for (const r of kept) {
-      r.payload = byId.get(r.id) ?? '';
-      r.logged = logged.get(r.id) ?? 0;
-    }
+    await leaseRows(trx, kept, t, lease);
     return { claimed: kept, more };
   });
+}
+
+/**
+ * Claims an endpoint's due pending rows from row id `fromId` on, oldest first, at most `limit`
+ * (its free room on this node): the refill of an endpoint whose new rows overflowed into the
+ * database. One short transaction on the endpoint index (endpoint_type, endpoint_id, id); on
+ * PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`, so nodes never claim the same row.
+ */
+export async function claimEndpoint(
+  database: Database,
+  opts: { type: EndpointType; id: number; fromId: number; limit: number; leaseMs: number },
+): Promise<ClaimedDelivery[]> {
+  return database.transaction(async (trx) => {
+    const t = now();
+    const lease = t + opts.leaseMs;
+    let q = trx
+      .selectFrom('webhook_deliveries')
+      .select(['id', 'delivery_id', 'account_id', 'endpoint_type', 'endpoint_id', 'event_name', 'message_id', 'attempts', 'payload'])
+      .where('endpoint_type', '=', opts.type)
+      .where('endpoint_id', '=', opts.id)
+      .where('id', '>=', opts.fromId)
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', t)
+      .orderBy('id')
+      .limit(opts.limit);
+    if (database.dialect === 'postgres') q = q.forUpdate().skipLocked();
+    const found = await q.execute();
+    if (!found.length) return [];
+    const rows = found.map((r) => ({ ...r, lease_until: lease, logged: 0 }));
+    await leaseRows(trx, rows, t, lease, false);
+    return rows;
+  });
+}
+
+/** Leases claimed rows (in flight until `lease`) and fills in their logged attempts (and their bodies, unless read already). */
+async function leaseRows(trx: Tx, kept: ClaimedDelivery[], t: number, lease: number, readBodies = true) {
+  const ids = kept.map((r) => r.id);
+  await trx.updateTable('webhook_deliveries').set({ status: 'in_flight', lease_until: lease, updated_at: t }).where('id', 'in', ids).execute();
+  // Bodies are read only for the rows actually leased (candidates beyond the caps may be large).
+  const bodies = readBodies ? await trx.selectFrom('webhook_deliveries').select(['id', 'payload']).where('id', 'in', ids).execute() : [];
+  const byId = new Map(bodies.map((b) => [b.id, b.payload]));
+  const counts = await trx
+    .selectFrom('webhook_attempts')
+    .select(['delivery_id', (eb) => eb.fn.countAll().as('n')])
+    .where('delivery_id', 'in', ids)
+    .groupBy('delivery_id')
+    .execute();
+  const logged = new Map(counts.map((c) => [c.delivery_id, Number(c.n)]));
+  for (const r of kept) {
+    if (readBodies) r.payload = byId.get(r.id) ?? '';
+    r.logged = logged.get(r.id) ?? 0;
+  }
 }
 
 export type Endpoint = {
@@ -191,7 +230,7 @@ export async function writeOutcomes(database: Database, outcomes: Outcome[]) {
         .where('lease_until', '=', d.lease_until)
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) === 0) continue; // redelivered or reclaimed meanwhile
-      if (o.disableWebhook) await disableWebhook(trx, d.endpoint_id, o.disableWebhook, t);
+      if (o.disableWebhook) await disableWebhook(trx, database.dialect, d.account_id, d.endpoint_id, o.disableWebhook, t);
       if (d.endpoint_type === 'inbox' && d.event_name === 'message_created' && d.message_id != null) {
         if (o.status === 'failed' && o.attempt) await markOutgoingMessage(trx, database.dialect, d.message_id, 'failed', o.error);
         // Only a delivery that failed before can have marked its message failed.
@@ -201,8 +240,10 @@ export async function writeOutcomes(database: Database, outcomes: Outcome[]) {
   });
 }
 
-async function disableWebhook(trx: Tx, webhookId: number, reason: string, t: number) {
+async function disableWebhook(trx: Tx, dialect: Database['dialect'], accountId: number, webhookId: number, reason: string, t: number) {
   await trx.updateTable('webhooks').set({ disabled_at: t, disabled_reason: reason, updated_at: t }).where('id', '=', webhookId).execute();
+  // The listener stops routing events to it from this event on (src/webhooks/routing.ts).
+  await recordEvent(trx, dialect, accountId, 'webhook.changed', { webhook_id: webhookId });
   await trx
     .updateTable('webhook_deliveries')
     .set({ status: 'failed', last_error: `endpoint disabled: ${reason}`, next_attempt_at: null, completed_at: t, updated_at: t })

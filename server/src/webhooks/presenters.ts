@@ -4,9 +4,11 @@ import type { AnyOutboxEvent, ChangedAttributes, DomainEventName } from '../kern
 import { scrubSecrets } from '../kernel/scrub.js';
 import { logPageMeta } from '../kernel/presenters.js';
 import { findInbox } from '../inboxes/repository.js';
-import { inboxEventWebhookData } from '../inboxes/presenter.js';
+import { inboxEventWebhookData, inboxWebhookData } from '../inboxes/presenter.js';
 import { loadMessageWebhookData } from '../messages/presenters.js';
-import { loadConversationWebhookData } from '../conversations/presenters.js';
+import { messageTypeName, normalizeWebhookContent, senderWebhookData, type MessageRow, type Sender } from '../messages/format.js';
+import { conversationWebhookData, loadConversationWebhookData } from '../conversations/presenters.js';
+import type { ConversationBundle } from '../conversations/bundle.js';
 import { loadContactWebhookData } from '../contacts/presenters.js';
 import { findAccountRef } from '../contacts/repository.js';
 import { userWebhookData } from '../users/presenter.js';
@@ -99,14 +101,75 @@ export const webhookEventOf = (name: DomainEventName): WebhookEventName | undefi
 /** `changed_attributes` as the reference sends it: a list of `{attr: {previous_value, current_value}}`. */
 const changedList = (raw: ChangedAttributes | undefined) => raw ?? null;
 
+type AccountRef = { id: number; name: string };
+
 /**
- * The one place a webhook body is built: the entity's webhook data (src/<entity>/presenters.ts),
- * the `event` key, what changed, secrets scrubbed, as the exact bytes every attempt sends. Null
- * when the subject is gone (or the event has no webhook).
+ * `message_created` / `message_updated` data from what a batch loaded (src/webhooks/bodies.ts): the
+ * same object, key for key, as `loadMessageWebhookData` (src/messages/presenters.ts) builds with
+ * its own queries — test/webhooks/bodies.test.ts holds the two to the same bytes.
+ */
+export function messageWebhookData(m: MessageRow, b: ConversationBundle, account: AccountRef, sender: Sender) {
+  return {
+    account: { id: account.id, name: account.name },
+    additional_attributes: fromJson(m.additional_attributes),
+    content_attributes: fromJson(m.content_attributes),
+    content_type: m.content_type,
+    content: normalizeWebhookContent(m.content),
+    conversation: conversationWebhookData(b, account),
+    created_at: new Date(Number(m.created_at)).toISOString(),
+    id: m.id,
+    inbox: inboxWebhookData(b.inbox),
+    message_type: messageTypeName(m.message_type),
+    private: !!m.private,
+    sender: senderWebhookData(sender, account),
+    source_id: m.source_id,
+    ...(m.echo_id ? { echo_id: m.echo_id } : {}),
+  };
+}
+
+/** A webhook body as the exact bytes every attempt sends: the event's data, `event`, secrets scrubbed. */
+export const webhookBytes = (body: Record<string, unknown>) => JSON.stringify(scrubSecrets(body));
+
+/** The body of a message event from a batch's data. */
+export function messageEventBody(e: AnyOutboxEvent & { name: 'message.created' | 'message.updated' }, m: MessageRow, b: ConversationBundle, account: AccountRef, sender: Sender) {
+  return webhookBytes({ ...messageWebhookData(m, b, account, sender), event: webhookEventOf(e.name) });
+}
+
+/** The body of a conversation event from a batch's data (`user`: the typist of a typing event, loaded by the caller). */
+export function conversationEventBody(e: AnyOutboxEvent, b: ConversationBundle, account: AccountRef, user?: Record<string, unknown> | null): string | null {
+  const event = webhookEventOf(e.name);
+  const data = conversationWebhookData(b, account);
+  switch (e.name) {
+    case 'conversation.created':
+      return webhookBytes({ ...data, event });
+    case 'conversation.updated':
+    case 'conversation.status_changed':
+      return webhookBytes({ ...data, event, changed_attributes: changedList(e.payload.changed_attributes) });
+    case 'conversation.typing_on':
+    case 'conversation.typing_off':
+      return webhookBytes({ event, user: user ?? null, conversation: data, is_private: e.payload.is_private });
+    default:
+      return null;
+  }
+}
+
+/** The typist of a typing event, as its webhook body shows it (null when gone). */
+export async function loadTypist(db: Executor, typist: { type: 'user' | 'contact'; id: number }): Promise<Record<string, unknown> | null> {
+  if (typist.type === 'contact') return loadContactWebhookData(db, typist.id);
+  const u = await findUserBasics(db, typist.id);
+  return u ? userWebhookData(u) : null;
+}
+
+/**
+ * A webhook body by its own queries: the entity's webhook data (src/<entity>/presenters.ts), the
+ * `event` key, what changed, secrets scrubbed, as the exact bytes every attempt sends. Null when
+ * the subject is gone (or the event has no webhook). The listener builds message and conversation
+ * bodies for a whole batch instead (src/webhooks/bodies.ts, the builders above); contact and inbox
+ * bodies are built here.
  */
 export async function webhookBody(db: Executor, e: AnyOutboxEvent): Promise<string | null> {
   const body = await bodyOf(db, e);
-  return body ? JSON.stringify(scrubSecrets(body)) : null;
+  return body ? webhookBytes(body) : null;
 }
 
 async function bodyOf(db: Executor, e: AnyOutboxEvent): Promise<Record<string, unknown> | null> {
@@ -130,13 +193,7 @@ async function bodyOf(db: Executor, e: AnyOutboxEvent): Promise<Record<string, u
     case 'conversation.typing_off': {
       const conversation = await loadConversationWebhookData(db, e.payload.conversation_id);
       if (!conversation) return null;
-      const { typist } = e.payload;
-      let user: Record<string, unknown> | null;
-      if (typist.type === 'contact') user = await loadContactWebhookData(db, typist.id);
-      else {
-        const u = await findUserBasics(db, typist.id);
-        user = u ? userWebhookData(u) : null;
-      }
+      const user = await loadTypist(db, e.payload.typist);
       return { event, user, conversation, is_private: e.payload.is_private };
     }
     case 'contact.created':

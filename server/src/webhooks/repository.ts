@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Executor } from '../kernel/db.js';
 import { fromJson, now, toJson } from '../kernel/db.js';
-import type { WebhookAttemptsTable, WebhookDeliveriesTable, WebhooksTable } from '../kernel/schema.js';
+import type { ConversationsTable, WebhookAttemptsTable, WebhookDeliveriesTable, WebhooksTable } from '../kernel/schema.js';
 
 /** Account webhooks and the delivery log. Every query is scoped by account. */
 
@@ -9,6 +9,7 @@ export type WebhookRow = Selectable<WebhooksTable>;
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type AttemptRow = Selectable<WebhookAttemptsTable>;
 export type WebhookWithInbox = WebhookRow & { inbox_name: string | null };
+type ConversationRow = Selectable<ConversationsTable>;
 
 function selectWebhook(db: Executor) {
   return db
@@ -179,23 +180,38 @@ export function messageCallbackDelivery(db: Executor, accountId: number, inboxId
 
 // ---------------------------------------------------------------- fan-out (outbox listener)
 
-/** What the listener needs to route a message event: its inbox, type and sender kind. */
-export function messageRouting(db: Executor, accountId: number, messageId: number) {
-  return db
-    .selectFrom('messages')
-    .select(['id', 'inbox_id', 'message_type', 'sender_type', 'conversation_id'])
-    .where('account_id', '=', accountId)
-    .where('id', '=', messageId)
-    .executeTakeFirst();
+/** The inbox and account of these conversations (the listener's routing directory; a conversation never changes inbox). */
+export async function conversationInboxes(db: Executor, ids: number[]): Promise<{ id: number; account_id: number; inbox_id: number }[]> {
+  if (!ids.length) return [];
+  return db.selectFrom('conversations').select(['id', 'account_id', 'inbox_id']).where('id', 'in', ids).execute();
 }
 
-export function conversationInbox(db: Executor, accountId: number, conversationId: number) {
+/** Whether these inboxes have an API-channel callback URL, with their account. */
+export async function inboxCallbacks(db: Executor, inboxIds: number[]): Promise<{ id: number; account_id: number; webhook_url: string | null }[]> {
+  if (!inboxIds.length) return [];
   return db
-    .selectFrom('conversations')
-    .select(['id', 'inbox_id'])
-    .where('account_id', '=', accountId)
-    .where('id', '=', conversationId)
-    .executeTakeFirst();
+    .selectFrom('inboxes')
+    .innerJoin('channel_api', 'channel_api.id', 'inboxes.channel_id')
+    .select(['inboxes.id', 'inboxes.account_id', 'channel_api.webhook_url'])
+    .where('inboxes.id', 'in', inboxIds)
+    .execute();
+}
+
+export type ActiveWebhook = { id: number; inbox_id: number | null; subscriptions: Set<string> };
+
+/** Enabled account webhooks of these accounts, with their filters. */
+export async function activeWebhooksOf(db: Executor, accountIds: number[]): Promise<Map<number, ActiveWebhook[]>> {
+  const out = new Map<number, ActiveWebhook[]>(accountIds.map((id) => [id, []]));
+  if (!accountIds.length) return out;
+  const rows = await db
+    .selectFrom('webhooks')
+    .select(['id', 'account_id', 'inbox_id', 'subscriptions'])
+    .where('account_id', 'in', accountIds)
+    .where('disabled_at', 'is', null)
+    .orderBy('id')
+    .execute();
+  for (const r of rows) out.get(r.account_id)?.push({ id: r.id, inbox_id: r.inbox_id, subscriptions: new Set(subscriptionsOf(r)) });
+  return out;
 }
 
 /** The inboxes a contact has a session in (an inbox-filtered webhook hears about those contacts). */
@@ -210,27 +226,10 @@ export async function contactInboxIds(db: Executor, accountId: number, contactId
   return rows.map((r) => r.inbox_id);
 }
 
-/** The API-channel callback URL of an inbox of the account, or null. */
-export async function inboxCallbackUrl(db: Executor, accountId: number, inboxId: number): Promise<string | null> {
-  const row = await db
-    .selectFrom('inboxes')
-    .innerJoin('channel_api', 'channel_api.id', 'inboxes.channel_id')
-    .select('channel_api.webhook_url')
-    .where('inboxes.account_id', '=', accountId)
-    .where('inboxes.id', '=', inboxId)
-    .executeTakeFirst();
-  return row?.webhook_url || null;
-}
-
-/** Enabled account webhooks with their filters. */
-export async function activeWebhooks(db: Executor, accountId: number) {
-  const rows = await db
-    .selectFrom('webhooks')
-    .select(['id', 'inbox_id', 'subscriptions'])
-    .where('account_id', '=', accountId)
-    .where('disabled_at', 'is', null)
-    .execute();
-  return rows.map((r) => ({ id: r.id, inbox_id: r.inbox_id, subscriptions: new Set(subscriptionsOf(r)) }));
+/** Conversations of the account by internal id (webhook bodies of a listener batch). */
+export function conversationsByIds(db: Executor, accountId: number, ids: number[]): Promise<ConversationRow[]> {
+  if (!ids.length) return Promise.resolve([]);
+  return db.selectFrom('conversations').selectAll().where('account_id', '=', accountId).where('id', 'in', ids).execute();
 }
 
 export function findUserBasics(db: Executor, userId: number) {

@@ -62,24 +62,44 @@ export async function listWebhooks(ctx: AppContext, accountId: number) {
   return presentWebhookList(rows);
 }
 
+/*
+ * Every change to which webhooks an account has, or what they hear, records `webhook.changed` in
+ * its transaction: the webhook listener reads the account's webhooks again when it reaches that
+ * event, so every event committed after the change is routed with it (src/webhooks/routing.ts).
+ */
+
 export async function createWebhook(ctx: AppContext, accountId: number, input: WebhookInput) {
   if (input.url === undefined) throw errors.invalid("Url can't be blank", ['url']);
   const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as WebhookInput;
   const f = await validate(ctx, accountId, { subscriptions: [...DEFAULT_SUBSCRIPTIONS], inbox_id: null, name: null, ...given });
-  const id = await uniqueUrl(repo.insertWebhook(ctx.database.db, accountId, f as repo.WebhookFields, webhookSecret()));
+  const id = await uniqueUrl(
+    ctx.database.transaction(async (trx) => {
+      const created = await repo.insertWebhook(trx, accountId, f as repo.WebhookFields, webhookSecret());
+      await ctx.events(trx, accountId, 'webhook.changed', { webhook_id: created });
+      return created;
+    }),
+  );
   return presentOne(ctx, accountId, id);
 }
 
 export async function updateWebhook(ctx: AppContext, accountId: number, id: number, input: WebhookInput) {
   if (!(await repo.findWebhook(ctx.database.db, accountId, id))) throw errors.notFound();
   const f = await validate(ctx, accountId, input, id);
-  await uniqueUrl(repo.updateWebhook(ctx.database.db, accountId, id, f));
+  await uniqueUrl(
+    ctx.database.transaction(async (trx) => {
+      await repo.updateWebhook(trx, accountId, id, f);
+      await ctx.events(trx, accountId, 'webhook.changed', { webhook_id: id });
+    }),
+  );
   return presentOne(ctx, accountId, id);
 }
 
 export async function deleteWebhook(ctx: AppContext, accountId: number, id: number) {
   if (!(await repo.findWebhook(ctx.database.db, accountId, id))) throw errors.notFound();
-  await ctx.database.transaction((trx) => repo.deleteWebhook(trx, accountId, id));
+  await ctx.database.transaction(async (trx) => {
+    await repo.deleteWebhook(trx, accountId, id);
+    await ctx.events(trx, accountId, 'webhook.changed', { webhook_id: id });
+  });
 }
 
 /** New secret; the old one keeps signing alongside it (webhook-signature) for 24 h. */

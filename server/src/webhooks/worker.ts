@@ -9,6 +9,7 @@ import { attemptDelivery } from './attempt.js';
 import { OutcomeWriter } from './group-commit.js';
 import {
   claimDue,
+  claimEndpoint,
   endpointKey,
   loadEndpoints,
   recoverOrphans,
@@ -40,6 +41,10 @@ type Deps = { database: Database; config: Config; log: Logger };
 
 type Slot = { d: ClaimedDelivery; ep: Endpoint | undefined };
 type EndpointState = { active: number; held: number; waiting: Slot[] };
+/** Rows of an endpoint known to wait pending in the database from row id `fromId` on; `version` counts news of them. */
+type Backlog = { fromId: number; version: number };
+/** Runs `fn` labelled (tests attribute the statements the worker runs); the default just runs it. */
+type Scope = <T>(label: string, fn: () => T) => T;
 
 /**
  * Delivers `webhook_deliveries` rows: the claim scheduler. Everything pending lives in the
@@ -48,6 +53,12 @@ type EndpointState = { active: number; held: number; waiting: Slot[] };
  * loses nothing (leases expire; on SQLite the orphans are re-queued at start). One attempt is
  * attempt.ts, what it means for the delivery retry-policy.ts, its outcome is written by the group
  * commit of group-commit.ts.
+ *
+ * New rows reach the worker without a claim while their endpoint has room (`reserve`, `adopt`).
+ * Rows that overflow into the database are the endpoint's backlog: while it lasts, new rows of the
+ * endpoint queue behind it (oldest first), and it is claimed as soon as the endpoint has room —
+ * whenever its queue of claimed rows runs below half its sending slots, so the slots never idle
+ * while rows wait (`claimEndpoint`, from the backlog's first row id on the endpoint index).
  */
 export class DeliveryWorker {
   private readonly client: WebhookHttpClient;
@@ -55,12 +66,19 @@ export class DeliveryWorker {
   private readonly perEndpoint: number;
   private readonly leaseMs: number;
   private readonly endpoints = new Map<string, EndpointState>();
+  private readonly backlog = new Map<string, Backlog>();
+  /** Endpoints whose backlog the pump claims next. */
+  private readonly refills = new Set<string>();
+  /** Endpoints the last full claim round passed over because they were full: they may have due rows. */
+  private passedOver = new Set<string>();
+  /** A full claim round (every endpoint, the due index) is wanted. */
+  private wantRound = false;
+  private scope: Scope = (_label, fn) => fn();
   private readonly sends = new Set<Promise<void>>();
   private held = 0;
   private active = 0;
   private readonly outcomes: OutcomeWriter;
   private pumping = false;
-  private again = false;
   private stopped = true;
   private pollTimer: NodeJS.Timeout | null = null;
   private wakeTimer: NodeJS.Timeout | null = null;
@@ -84,6 +102,11 @@ export class DeliveryWorker {
       connectionsPerOrigin: this.concurrency,
     });
     this.outcomes = new OutcomeWriter(deps.database, deps.log, opts.lingerMs);
+  }
+
+  /** Labels the worker's work `worker` (tests count the statements it runs). */
+  setScope(scope: Scope) {
+    this.scope = scope;
   }
 
   async start() {
@@ -119,19 +142,36 @@ export class DeliveryWorker {
     await this.client.close();
   }
 
-  /**
-   * Something may be due: claim now (coalesced while a claim round runs). With the endpoint keys of
-   * new rows, an endpoint already holding its full share is not re-scanned: its rows are claimed
-   * when its queue drains (the refill wake) — under a burst this saves a claim query per batch.
-   */
-  wake(endpointKeys?: string[]) {
+  /** Something may be due anywhere (a redelivery, a retry's time, the poll): a full claim round, coalesced while one runs. */
+  wake() {
     if (this.stopped) return;
-    if (endpointKeys && endpointKeys.every((k) => (this.endpoints.get(k)?.held ?? 0) >= this.perEndpointHeld())) return;
-    if (this.pumping) {
-      this.again = true;
-      return;
+    this.wantRound = true;
+    this.runPump();
+  }
+
+  /**
+   * Rows the listener inserted pending (their endpoint had no room on this node, or older rows of
+   * it wait): they join the endpoint's backlog, claimed at once if it has room, else as it drains.
+   */
+  queued(rows: { key: string; id: number }[]) {
+    if (this.stopped) return;
+    for (const { key, id } of rows) this.addBacklog(key, id);
+    for (const key of new Set(rows.map((r) => r.key))) this.refills.add(key);
+    this.runPump();
+  }
+
+  private addBacklog(key: string, fromId: number) {
+    const b = this.backlog.get(key);
+    if (!b) this.backlog.set(key, { fromId, version: 0 });
+    else {
+      b.fromId = Math.min(b.fromId, fromId);
+      b.version++;
     }
-    void this.pump();
+  }
+
+  private runPump() {
+    if (this.pumping || this.stopped) return; // the running pump looks at refills and wantRound again before it stops
+    void this.scope('worker', () => this.pump());
   }
 
   get stats() {
@@ -155,18 +195,57 @@ export class DeliveryWorker {
   private async pump() {
     this.pumping = true;
     try {
-      do {
-        this.again = false;
-        // Another round only when the last one hit its limit: a round that saw every due row is final.
-        while (!this.stopped && this.held < this.maxHeld() && (await this.claimRound())) {
-          /* fill free room while there is due work */
+      while (!this.stopped && (this.refills.size || this.wantRound)) {
+        // Backlogs first: their endpoints have room now, and their rows are the oldest of them.
+        for (const key of [...this.refills]) {
+          this.refills.delete(key);
+          if (this.stopped) break;
+          await this.claimBacklog(key);
         }
-      } while (this.again && !this.stopped);
+        if (this.wantRound && !this.stopped) {
+          this.wantRound = false;
+          // Another round only when the last one hit its limit: a round that saw every due row is final.
+          while (!this.stopped && this.held < this.maxHeld() && (await this.claimRound())) {
+            /* fill free room while there is due work */
+          }
+        }
+      }
     } catch (err) {
       this.deps.log.error({ err }, 'webhook claim failed; will retry');
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Claims the next rows of an endpoint's backlog, as many as it has room for. */
+  private async claimBacklog(key: string) {
+    const b = this.backlog.get(key);
+    if (!b) return;
+    const s = this.state(key);
+    const room = Math.min(this.perEndpointHeld() - s.held, this.maxHeld() - this.held);
+    if (room <= 0) return; // claimed as it drains (deliver)
+    const version = b.version;
+    const [type, id] = key.split(':');
+    // Held before the claim resolves, so a reservation meanwhile cannot take the same room twice.
+    s.held += room;
+    this.held += room;
+    let claimed: ClaimedDelivery[] = [];
+    try {
+      claimed = await claimEndpoint(this.deps.database, { type: type as EndpointType, id: Number(id), fromId: b.fromId, limit: room, leaseMs: this.leaseMs });
+    } finally {
+      s.held -= room - claimed.length;
+      this.held -= room - claimed.length;
+    }
+    if (claimed.length === room) b.fromId = claimed[claimed.length - 1].id + 1;
+    // Fewer than asked: nothing more is due from fromId on (unless rows were queued meanwhile).
+    else if (b.version === version && this.backlog.get(key) === b) this.backlog.delete(key);
+    if (!claimed.length) {
+      if (!s.held && !s.active && !s.waiting.length) this.endpoints.delete(key);
+      return;
+    }
+    const endpoints = await loadEndpoints(this.deps.database.db, type === 'inbox' ? { inbox: [Number(id)], webhook: [] } : { inbox: [], webhook: [Number(id)] });
+    for (const d of claimed) s.waiting.push({ d, ep: endpoints.get(key) });
+    this.startSends();
   }
 
   private state(key: string): EndpointState {
@@ -180,12 +259,16 @@ export class DeliveryWorker {
     const free = this.maxHeld() - this.held;
     const perEndpointHeld = this.perEndpointHeld();
     const saturated: Record<EndpointType, number[]> = { inbox: [], webhook: [] };
+    const passedOver = new Set<string>();
     for (const [key, s] of this.endpoints) {
       if (s.held < perEndpointHeld) continue;
       const [type, id] = key.split(':');
       saturated[type as EndpointType].push(Number(id));
+      passedOver.add(key);
     }
+    this.passedOver = passedOver;
     let skippedForCap = false;
+    const skipped = new Map<string, number>();
     const includeExpired = this.checkExpired;
     this.checkExpired = false;
     let { claimed, more } = await claimDue(this.deps.database, {
@@ -202,6 +285,9 @@ export class DeliveryWorker {
           const n = (this.endpoints.get(key)?.held ?? 0) + (added.get(key) ?? 0);
           if (n >= perEndpointHeld) {
             skippedForCap = true;
+            // Left due in the database: the endpoint's backlog, claimed as soon as it has room.
+            if (!r.expired) skipped.set(key, Math.min(skipped.get(key) ?? Infinity, r.id));
+            else this.passedOver.add(key);
             continue;
           }
           added.set(key, (added.get(key) ?? 0) + 1);
@@ -210,8 +296,9 @@ export class DeliveryWorker {
         return kept;
       },
     });
-    // Due rows left behind only because their endpoint is full are claimed when it drains (the
-    // refill wake); another round now would re-scan them behind an exclusion the index cannot use.
+    // Due rows left behind only because their endpoint is full are its backlog, claimed as it
+    // drains; another round now would re-scan them behind an exclusion the index cannot use.
+    for (const [key, fromId] of skipped) this.addBacklog(key, fromId);
     if (skippedForCap) more = false;
     if (!claimed.length) return more;
     const endpoints = await loadEndpoints(this.deps.database.db, {
@@ -235,7 +322,7 @@ export class DeliveryWorker {
    * commit, so it is sent without a claim round; `release` gives back room that was not used.
    */
   reserve(key: string): boolean {
-    if (this.stopped) return false;
+    if (this.stopped || this.backlog.has(key)) return false; // older rows of the endpoint wait: queue behind them
     const s = this.state(key);
     if (s.held >= this.perEndpointHeld() || this.held >= this.maxHeld()) return false;
     s.held++;
@@ -307,13 +394,20 @@ export class DeliveryWorker {
       }
     } finally {
       const wasFull = this.held >= this.maxHeld();
+      const key = endpointKey(d.endpoint_type, d.endpoint_id);
       s.held--;
       this.held--;
-      if (!s.held && !s.active && !s.waiting.length) this.endpoints.delete(endpointKey(d.endpoint_type, d.endpoint_id));
-      // Refill in batches: when this endpoint's queue is half empty, or room opened on a full node
-      // (waking on every outcome would re-scan the due index once per delivery). New events wake
-      // the worker themselves; the poll covers the rest.
-      if (s.held <= this.perEndpointHeld() / 2 || wasFull) this.wake();
+      if (!s.held && !s.active && !s.waiting.length) this.endpoints.delete(key);
+      // Refill without idling: an endpoint with a backlog claims its next rows while half its
+      // sending slots still have a claimed row queued behind them (batches of half the slots, not
+      // a claim per delivery); room opened on a full node, or an endpoint the last round passed
+      // over, gets a full round. Nothing else waits on an outcome: new rows come with their event,
+      // retries with their timer, the rest with the poll.
+      if (this.backlog.has(key) && s.waiting.length <= this.perEndpoint / 2) {
+        this.refills.add(key);
+        this.runPump();
+      }
+      if (wasFull || (this.passedOver.has(key) && s.held <= this.perEndpointHeld() / 2)) this.wake();
     }
   }
 

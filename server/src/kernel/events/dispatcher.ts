@@ -3,7 +3,7 @@ import { now } from '../db.js';
 import { Cursors } from './cursors.js';
 import { DEAD_RETENTION_MS, deadEventRow, errorText, EventFailure, UnreadableEventError } from './dead-events.js';
 import { isTransient } from './errors.js';
-import type { Listener, OutboxEvent } from './listener.js';
+import type { BatchCommit, Listener, OutboxEvent } from './listener.js';
 import { PgWake } from './pg-wake.js';
 import { EventReader } from './read.js';
 import { insertDeadEvent, maxEventId, pruneOutbox } from './repository.js';
@@ -11,6 +11,8 @@ import { DEFAULT_RETRY, eventBackoff, transientDelay, type RetryPolicy } from '.
 
 type LogFn = (obj: unknown, msg?: string) => void;
 type Logger = { error: LogFn; info: LogFn; warn?: LogFn };
+/** Runs `fn` labelled (tests attribute the statements a listener runs); the default just runs it. */
+export type Scope = <T>(label: string, fn: () => T) => T;
 
 const BATCH = 200;
 const GAP_MIN_MS = 5;
@@ -32,7 +34,9 @@ type Loop = {
 
 /**
  * Hands committed outbox events to listeners, each with its own cursor, so a slow listener never
- * delays another. Woken right after commit in process (and by NOTIFY on PostgreSQL); polls as a fallback.
+ * delays another. Woken after commit in process — at most once per event-loop turn, however many
+ * transactions committed in it, so a burst of commits forms one batch — and by NOTIFY on
+ * PostgreSQL; polls as a fallback.
  *
  * Failures never stop a listener. When `handle` throws on a batch, the batch's events are handled
  * one at a time (each in its own transaction with the cursor, so good events commit exactly once);
@@ -54,6 +58,9 @@ export class Dispatcher {
   private cursors: Cursors;
   private reader: EventReader;
   private retry: RetryPolicy;
+  /** The wake-up of this event-loop turn, when one is scheduled (commits coalesce into it). */
+  private wakeSoon: NodeJS.Immediate | null = null;
+  private scope: Scope = (_label, fn) => fn();
 
   constructor(
     private readonly database: Database,
@@ -63,6 +70,14 @@ export class Dispatcher {
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.cursors = new Cursors(database);
     this.reader = new EventReader(database);
+  }
+
+  /**
+   * Labels the work of each listener (`listener:<name>` for cursor, read and handling,
+   * `after:<name>` for afterCommit): tests count the statements each one runs.
+   */
+  setScope(scope: Scope) {
+    this.scope = scope;
   }
 
   /** Changes the retry policy (tests make it fast). */
@@ -84,10 +99,7 @@ export class Dispatcher {
   async start() {
     this.stopped = false;
     for (const l of this.listeners) await this.cursors.init(l);
-    this.database.onEventsCommitted = () => {
-      this.wake();
-      this.pgWake?.notify();
-    };
+    this.database.onEventsCommitted = () => this.wakeAfterCommit();
     this.timer = setInterval(() => {
       this.wake();
       void this.cursors.save().catch((err) => this.log.error({ err }, 'saving listener cursors failed'));
@@ -102,6 +114,8 @@ export class Dispatcher {
 
   async stop() {
     this.stopped = true;
+    if (this.wakeSoon) clearImmediate(this.wakeSoon);
+    this.wakeSoon = null;
     for (const state of this.loops.values()) {
       if (state.retryTimer) clearTimeout(state.retryTimer);
       state.retryTimer = null;
@@ -120,6 +134,19 @@ export class Dispatcher {
   wake() {
     if (this.stopped) return;
     for (const l of this.listeners) this.kick(l);
+  }
+
+  /**
+   * A transaction that wrote events committed: wake the listeners (and tell the other nodes) once
+   * this event-loop turn is over, so every commit of the turn is in the batch they read.
+   */
+  private wakeAfterCommit() {
+    if (this.wakeSoon || this.stopped) return;
+    this.wakeSoon = setImmediate(() => {
+      this.wakeSoon = null;
+      this.wake();
+      this.pgWake?.notify();
+    });
   }
 
   /** Consecutive transient failures per listener right now (0 = healthy): for readiness checks and tests. */
@@ -257,11 +284,12 @@ export class Dispatcher {
   /** Records an event the listener cannot process and moves its cursor past it (only if nobody moved it meanwhile). */
   private async bury(l: Listener, ev: OutboxEvent, cursor: number, cause: unknown, attempts: number) {
     const row = deadEventRow(l, ev, cause, attempts);
-    const r = await this.cursors.advance(l, async (db, from) => {
-      if (from !== cursor) return null; // another node handled it meanwhile
-      await insertDeadEvent(db, row);
-      return ev.id;
-    });
+    const r = await this.scope(`listener:${l.name}`, () =>
+      this.cursors.advance(l, async (_db, from) => {
+        if (from !== cursor) return null; // another node handled it meanwhile
+        return { to: ev.id, commit: (db) => insertDeadEvent(db, row) };
+      }),
+    );
     if (r?.to != null) {
       this.log.error(
         { listener: l.name, event_id: ev.id, event: ev.name, account_id: ev.accountId, attempts, error: row.error },
@@ -270,14 +298,29 @@ export class Dispatcher {
     }
   }
 
-  /** Calls the listener; any throw becomes an EventFailure naming the events and the cursor they were read after. */
-  private async handleEvents(l: Listener, events: OutboxEvent[], db: Executor, cursor: number) {
+  /**
+   * Calls the listener (`plan` when it has one, else `handle`) and returns the writes to commit with
+   * the cursor; any throw, of the listener or of those writes, becomes an EventFailure naming the
+   * events and the cursor they were read after.
+   */
+  private async handleEvents(l: Listener, events: OutboxEvent[], db: Executor, cursor: number): Promise<BatchCommit | null> {
+    let commit: BatchCommit | null = null;
     try {
       if (events.some((e) => this.reader.isUnreadable(e))) throw new UnreadableEventError();
-      await l.handle(events, db as Tx);
+      if (l.plan) commit = await l.plan(events, db, cursor);
+      else await l.handle(events, db as Tx);
     } catch (cause) {
       throw new EventFailure(events, cursor, cause);
     }
+    if (!commit) return null;
+    const writes = commit;
+    return async (trx) => {
+      try {
+        await writes(trx);
+      } catch (cause) {
+        throw new EventFailure(events, cursor, cause);
+      }
+    };
   }
 
   private afterCommit(l: Listener, events: OutboxEvent[]) {
@@ -288,17 +331,45 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * A listener that can skip (PostgreSQL): the batch is read and looked at before any transaction;
+   * if it would do nothing, only the in-memory position moves. Else the batch is handed to the
+   * locked step (which reuses it when it starts from the same position).
+   */
+  private async peek(l: Listener, limit: number): Promise<{ from: number; events: OutboxEvent[]; skipped: boolean }> {
+    const from = await this.cursors.position(l);
+    const events = await this.reader.read(this.database.db, from, limit);
+    if (!events.length) return { from, events, skipped: true };
+    let skipped: boolean;
+    try {
+      skipped = !events.some((e) => this.reader.isUnreadable(e)) && (await l.skip!(events, this.database.db, from));
+    } catch (cause) {
+      throw new EventFailure(events, from, cause);
+    }
+    if (skipped) this.cursors.skipTo(l, from, events[events.length - 1].id);
+    return { from, events, skipped };
+  }
+
   private async runBatch(l: Listener, limit: number): Promise<{ count: number; last: number }> {
     let handled: OutboxEvent[] = [];
-    await this.cursors.advance(l, async (db, from) => {
-      const events = await this.reader.read(db, from, limit);
-      if (!events.length) return null;
-      await this.handleEvents(l, events, db, from);
-      handled = events;
-      return events[events.length - 1].id;
-    });
+    let seen: { from: number; events: OutboxEvent[] } | null = null;
+    if (this.cursors.skipping(l)) {
+      const p = await this.scope(`listener:${l.name}`, () => this.peek(l, limit));
+      if (!p.events.length) return { count: 0, last: 0 };
+      if (p.skipped) return { count: p.events.length, last: p.events[p.events.length - 1].id };
+      seen = p;
+    }
+    await this.scope(`listener:${l.name}`, () =>
+      this.cursors.advance(l, async (db, from) => {
+        const events = seen?.from === from ? seen.events : await this.reader.read(db, from, limit);
+        if (!events.length) return null;
+        const commit = await this.handleEvents(l, events, db, from);
+        handled = events;
+        return { to: events[events.length - 1].id, commit };
+      }),
+    );
     if (!handled.length) return { count: 0, last: 0 };
-    this.afterCommit(l, handled);
+    this.scope(`after:${l.name}`, () => this.afterCommit(l, handled));
     return { count: handled.length, last: handled[handled.length - 1].id };
   }
 }

@@ -11,6 +11,12 @@ import { isEventPayload, type DomainEventName } from './types.js';
  */
 export class EventReader {
   private unreadable = new WeakSet<OutboxEvent>();
+  /**
+   * Reads on the plain connection (SQLite's non-transactional listeners) in flight, by position:
+   * listeners woken together at the same cursor share one query. Any result is a committed prefix
+   * of the log after that position, so sharing it is as good as reading again.
+   */
+  private shared = new Map<string, Promise<OutboxEvent[]>>();
   /** PostgreSQL: never past an id whose transaction may still commit. */
   readonly horizon: CommitHorizon | null;
 
@@ -22,7 +28,20 @@ export class EventReader {
     return this.unreadable.has(ev);
   }
 
-  async read(db: Executor, after: number, limit: number): Promise<OutboxEvent[]> {
+  read(db: Executor, after: number, limit: number): Promise<OutboxEvent[]> {
+    if (db !== this.database.db) return this.readNow(db, after, limit);
+    const key = `${after}:${limit}`;
+    let p = this.shared.get(key);
+    if (!p) {
+      p = this.readNow(db, after, limit);
+      this.shared.set(key, p);
+      const forget = () => this.shared.delete(key);
+      p.then(forget, forget);
+    }
+    return p;
+  }
+
+  private async readNow(db: Executor, after: number, limit: number): Promise<OutboxEvent[]> {
     const rows = this.horizon ? await this.readPg(db, after, limit) : await selectEventsAfter(db, after, limit);
     return rows.map((r) => {
       let payload: unknown;

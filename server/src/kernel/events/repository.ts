@@ -93,6 +93,22 @@ export async function moveCursor(db: Executor, name: string, to: number): Promis
   await db.updateTable('event_consumers').set({ last_event_id: to, updated_at: now() }).where('name', '=', name).execute();
 }
 
+/** Stores an in-memory cursor, never moving the stored one back (a batch may have stored a later one meanwhile). */
+export async function saveCursor(db: Executor, name: string, to: number): Promise<void> {
+  await db.updateTable('event_consumers').set({ last_event_id: to, updated_at: now() }).where('name', '=', name).where('last_event_id', '<', to).execute();
+}
+
+/** Moves a cursor from `from` to `to` only if it is still at `from` (no lock held); whether it moved. */
+export async function casCursor(db: Executor, name: string, from: number, to: number): Promise<boolean> {
+  const r = await db
+    .updateTable('event_consumers')
+    .set({ last_event_id: to, updated_at: now() })
+    .where('name', '=', name)
+    .where('last_event_id', '=', from)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
 export async function listCursors(db: Executor): Promise<{ name: string; at: number }[]> {
   const rows = await db.selectFrom('event_consumers').select(['name', 'last_event_id']).execute();
   return rows.map((r) => ({ name: r.name, at: Number(r.last_event_id) }));

@@ -58,6 +58,11 @@ export const EVENT_SCHEMAS = {
   'contact.deleted': Type.Object({ contact_id: Id, contact: Type.Record(Type.String(), Type.Unknown()) }),
   'inbox.created': Inbox,
   'inbox.updated': Inbox,
+  /**
+   * An account webhook was created, updated, deleted or disabled (a 410). Not delivered anywhere:
+   * it tells the webhook listener, in outbox order, to read the account's webhooks again.
+   */
+  'webhook.changed': Type.Object({ webhook_id: Id }),
   /** Not written to the outbox: /cable sends it to the subscriber that pinged (src/realtime/commands.ts). */
   'presence.update': Type.Object({}),
   'user.credentials_rotated': Type.Object({ user_id: Id, credentials_version: Type.Integer() }),
