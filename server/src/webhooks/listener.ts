@@ -46,8 +46,8 @@ type Endpoint = { type: 'inbox' | 'webhook'; id: number };
  * writes nothing (SQLite: the cursor moves in memory; after a crash those events are routed again,
  * and `insertDeliveries` dedupes on (event, endpoint), so a re-run never inserts a second row).
  */
-export function webhookListener(deps: { log: Logger; worker: Adopter }): Listener {
-  const directory = new EndpointDirectory();
+export function webhookListener(deps: { log: Logger; worker: Adopter; directory?: EndpointDirectory }): Listener {
+  const directory = deps.directory ?? new EndpointDirectory();
   /** Where this node's last batch left the cursor: any other start means someone else moved it. */
   let lastTo: number | null = null;
   let queued: { key: string; id: number }[] = [];
@@ -83,6 +83,7 @@ export function webhookListener(deps: { log: Logger; worker: Adopter }): Listene
       reserved = [];
       adoptable = [];
       queued = [];
+      // Adopted rows are older than the batch's queued ones: the worker queues them first.
       if (rows.length) void deps.worker.adopt(rows);
       if (pending.length) deps.worker.queued(pending);
     },

@@ -74,6 +74,8 @@ export class DeliveryWorker {
   /** A full claim round (every endpoint, the due index) is wanted. */
   private wantRound = false;
   private scope: Scope = (_label, fn) => fn();
+  /** The adoptions under way: a backlog claim waits for them, so older adopted rows queue first. */
+  private adopting: Promise<void> = Promise.resolve();
   private readonly sends = new Set<Promise<void>>();
   private held = 0;
   private active = 0;
@@ -196,11 +198,18 @@ export class DeliveryWorker {
     this.pumping = true;
     try {
       while (!this.stopped && (this.refills.size || this.wantRound)) {
-        // Backlogs first: their endpoints have room now, and their rows are the oldest of them.
+        // Backlogs first: their endpoints have room now, and their rows are the oldest of them
+        // (after rows being adopted, which are older still).
+        if (this.refills.size) await this.adopting;
         for (const key of [...this.refills]) {
           this.refills.delete(key);
           if (this.stopped) break;
-          await this.claimBacklog(key);
+          try {
+            await this.claimBacklog(key);
+          } catch (err) {
+            this.refills.add(key); // the next wake (at the latest the poll) tries again
+            throw err;
+          }
         }
         if (this.wantRound && !this.stopped) {
           this.wantRound = false;
@@ -237,14 +246,22 @@ export class DeliveryWorker {
       this.held -= room - claimed.length;
     }
     if (claimed.length === room) b.fromId = claimed[claimed.length - 1].id + 1;
-    // Fewer than asked: nothing more is due from fromId on (unless rows were queued meanwhile).
-    else if (b.version === version && this.backlog.get(key) === b) this.backlog.delete(key);
-    if (!claimed.length) {
-      if (!s.held && !s.active && !s.waiting.length) this.endpoints.delete(key);
-      return;
+    if (claimed.length) {
+      let endpoints: Map<string, Endpoint>;
+      try {
+        endpoints = await loadEndpoints(this.deps.database.db, type === 'inbox' ? { inbox: [Number(id)], webhook: [] } : { inbox: [], webhook: [Number(id)] });
+      } catch (err) {
+        // The rows stay in flight under their lease and are claimed again once it expires.
+        s.held -= claimed.length;
+        this.held -= claimed.length;
+        throw err;
+      }
+      for (const d of claimed) s.waiting.push({ d, ep: endpoints.get(key) });
     }
-    const endpoints = await loadEndpoints(this.deps.database.db, type === 'inbox' ? { inbox: [Number(id)], webhook: [] } : { inbox: [], webhook: [Number(id)] });
-    for (const d of claimed) s.waiting.push({ d, ep: endpoints.get(key) });
+    // Fewer than asked: nothing more is due from fromId on (unless rows were queued meanwhile), so
+    // new rows may take the fast path again — only now that the claimed ones are queued ahead.
+    if (claimed.length < room && b.version === version && this.backlog.get(key) === b) this.backlog.delete(key);
+    if (!claimed.length && !s.held && !s.active && !s.waiting.length) this.endpoints.delete(key);
     this.startSends();
   }
 
@@ -343,8 +360,14 @@ export class DeliveryWorker {
   }
 
   /** Takes over rows inserted in flight under this worker's lease (see `reserve`). */
-  async adopt(rows: ClaimedDelivery[]) {
-    if (!rows.length) return;
+  adopt(rows: ClaimedDelivery[]): Promise<void> {
+    if (!rows.length) return Promise.resolve();
+    const p = this.adoptNow(rows);
+    this.adopting = Promise.all([this.adopting, p]).then(() => {});
+    return p;
+  }
+
+  private async adoptNow(rows: ClaimedDelivery[]) {
     try {
       const endpoints = await loadEndpoints(this.deps.database.db, {
         inbox: [...new Set(rows.filter((d) => d.endpoint_type === 'inbox').map((d) => d.endpoint_id))],
