@@ -14,7 +14,9 @@ import { cableComponentSchemas } from './realtime/event-schemas.js';
 import { presentHealth } from './kernel/presenters.js';
 import { enforceAccessPolicies } from './accounts/guard.js';
 import { ErrorBody, HealthJson } from './accounts/schemas.js';
+import { lazySerializers } from './kernel/serializers.js';
 import pkg from '../package.json' with { type: 'json' };
+
 
 export type App = FastifyInstance;
 export type TypedApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -28,6 +30,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } },
     genReqId: () => crypto.randomUUID(),
+    schemaController: lazySerializers(),
   });
 
   registerErrorHandler(app);

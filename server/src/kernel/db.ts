@@ -143,9 +143,15 @@ function startCheckpointer(conn: SQLite.Database, file: string, ms: number): Che
   return {
     stop: () =>
       new Promise<void>((resolve) => {
-        worker.once('exit', () => resolve());
+        // Held (ref) while it stops: an unref'd thread and timer would let the process end before
+        // the caller's close() resolves.
+        worker.ref();
+        const fallback = setTimeout(() => void worker.terminate().then(() => resolve()), 2000);
+        worker.once('exit', () => {
+          clearTimeout(fallback);
+          resolve();
+        });
         worker.postMessage('stop');
-        setTimeout(() => void worker.terminate().then(() => resolve()), 2000).unref();
       }),
   };
 }
