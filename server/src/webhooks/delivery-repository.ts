@@ -211,7 +211,43 @@ export async function writeOutcomes(database: Database, outcomes: Outcome[]) {
         )
         .execute();
     }
+    // Plain successes (nothing follows from them) are written together, one statement per lease
+    // and status code — the rows adopted from one listener batch share a lease; the others one by
+    // one, since what follows depends on whether that row still carried this worker's lease.
+    const groups = new Map<string, Outcome[]>();
+    const single: Outcome[] = [];
     for (const o of outcomes) {
+      if (!isPlainSuccess(o)) {
+        single.push(o);
+        continue;
+      }
+      const k = `${o.delivery.lease_until}|${o.delivery.attempts}|${o.statusCode}`;
+      const g = groups.get(k);
+      if (g) g.push(o);
+      else groups.set(k, [o]);
+    }
+    for (const g of groups.values()) {
+      const { delivery: d, statusCode } = g[0];
+      for (let i = 0; i < g.length; i += 100) {
+        await trx
+          .updateTable('webhook_deliveries')
+          .set({
+            status: 'succeeded',
+            attempts: d.attempts + 1,
+            next_attempt_at: null,
+            lease_until: null,
+            last_status_code: statusCode,
+            last_error: null,
+            completed_at: t,
+            updated_at: t,
+          })
+          .where('id', 'in', g.slice(i, i + 100).map((o) => o.delivery.id))
+          .where('status', '=', 'in_flight')
+          .where('lease_until', '=', d.lease_until)
+          .execute();
+      }
+    }
+    for (const o of single) {
       const d = o.delivery;
       const res = await trx
         .updateTable('webhook_deliveries')
@@ -238,6 +274,17 @@ export async function writeOutcomes(database: Database, outcomes: Outcome[]) {
       }
     }
   });
+}
+
+/**
+ * A success after which nothing else is written: an attempt was made, no webhook to disable, and
+ * no outgoing message to set back to sent (only a message_created callback that failed before can
+ * have marked one failed).
+ */
+function isPlainSuccess(o: Outcome) {
+  const d = o.delivery;
+  if (o.status !== 'succeeded' || !o.attempt || o.error !== null || o.nextAttemptAt !== null || o.disableWebhook) return false;
+  return !(d.endpoint_type === 'inbox' && d.event_name === 'message_created' && d.message_id != null && d.logged > 0);
 }
 
 async function disableWebhook(trx: Tx, dialect: Database['dialect'], accountId: number, webhookId: number, reason: string, t: number) {
