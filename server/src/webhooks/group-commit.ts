@@ -3,8 +3,10 @@ import type { Database } from '../kernel/db.js';
 import { writeOutcomes, type Outcome } from './delivery-repository.js';
 
 /**
- * Writes attempt outcomes in group commits: a short linger gathers the outcomes of concurrent
- * sends into one transaction (one fsync) instead of one each; 64 waiting, or closing, write at once.
+ * Writes attempt outcomes in group commits: the outcomes of one event-loop turn (and those that
+ * finish while a group is being written) go in one transaction (one fsync) instead of one each.
+ * No timer: a wave of responses handled in one turn is one group, and nothing waits past its
+ * turn. (`lingerMs` > 0 waits that long instead.)
  */
 export class OutcomeWriter {
   private outcomes: { outcome: Outcome; done: () => void }[] = [];
@@ -14,7 +16,7 @@ export class OutcomeWriter {
   constructor(
     private readonly database: Database,
     private readonly log: Logger,
-    private readonly lingerMs = 2,
+    private readonly lingerMs = 0,
   ) {}
 
   get queued() {
@@ -27,7 +29,7 @@ export class OutcomeWriter {
       this.outcomes.push({ outcome, done });
       if (this.flushing) return;
       const linger = this.outcomes.length >= 64 || this.closing ? 0 : this.lingerMs;
-      this.flushing = new Promise<void>((r) => setTimeout(r, linger))
+      this.flushing = new Promise<void>((r) => (linger > 0 ? setTimeout(r, linger) : setImmediate(r)))
         .then(() => this.flush())
         .finally(() => (this.flushing = null));
     });

@@ -33,7 +33,7 @@ export type DeliveryWorkerOptions = {
   leaseGraceMs?: number;
   /** On stop, how long in-flight sends may finish before they are cancelled and handed back. */
   stopGraceMs?: number;
-  /** How long finished sends wait to be written together (group commit). */
+  /** How long finished sends wait to be written together (group commit); default: the end of the event-loop turn. */
   lingerMs?: number;
 };
 
