@@ -145,7 +145,8 @@ export class Auth {
 
   /** An API token's principal: one joined query, or none when the cache (SQLite) holds it. */
   private async forAccountToken(token: string, accountId: number): Promise<AccountContext> {
-    const key = `${accountId}:${sha256Hex(token)}`;
+    // Keyed by the token itself (this process's memory only): no digest on a hit.
+    const key = `${accountId}:${token}`;
     const hit = this.cache.get(key);
     if (hit && safeEqual(hit.token, token)) return accountContext(hit.user, accountId, hit.role, hit.accountStatus);
     const stamp = this.cache.stamp();

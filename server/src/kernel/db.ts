@@ -61,7 +61,9 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
     conn.pragma(`synchronous = ${opts.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     checkpointer = file === ':memory:' ? null : startCheckpointer(conn, path.resolve(file), opts.sqliteCheckpointMs ?? 1000);
     db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: withStatementCache(conn) }, opts.sqliteWaitMs ?? 15_000), ...queryLog(opts) });
-    dataVersion = () => conn.pragma('data_version', { simple: true }) as number;
+    // Prepared once: conn.pragma() prepares a statement on every call (8 % of a message's CPU).
+    const version = conn.prepare('PRAGMA data_version').pluck();
+    dataVersion = () => version.get() as number;
   } else {
     dialect = 'postgres';
     const schema = opts.pgSchema;
