@@ -158,6 +158,15 @@ type Load = { rps: number; p99: number; ok: number; errors: number; non2xx: numb
  * them, run in parallel and summed. Records `<name>_rps` (2xx answers per second), `<name>_p99_ms`
  * (the worst instance), `<name>_errors`, `<name>_non2xx`; throws when nothing succeeded.
  */
+/**
+ * A short unmeasured load first (1 s, 2 s without --quick): the JIT compiles the hot path and lazily
+ * built pieces (response serializers, prepared statements) exist before the measured phase, for the
+ * baseline and ChannelX alike. Errors here are ignored; the measured phase reports its own.
+ */
+async function warmUp(url: string, o: { body: string; headers: Record<string, string> }) {
+  await cannon({ url, method: 'POST', headers: o.headers, body: o.body, connections: 50, duration: QUICK ? 1 : 2 }, 30_000).catch(() => undefined);
+}
+
 async function load(
   name: string,
   urls: string[],
@@ -409,6 +418,7 @@ async function baselinePhase() {
     await phase(
       'baseline',
       async () => {
+        await warmUp(`http://127.0.0.1:${port}/messages`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ content: 'baseline message' }) });
         await load('baseline', [`http://127.0.0.1:${port}/messages`], {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ content: 'baseline message' }),
@@ -454,6 +464,7 @@ async function sqliteSection(hook: Receiver, built: boolean) {
       'ingest',
       async () => {
         const q = await conversationIn(fx, base, fx.quiet.id);
+        await warmUp(`${acct}/conversations/${q.conversationId}/messages`, { headers, body: incoming('warm-up') });
         await load('ingest', [`${acct}/conversations/${q.conversationId}/messages`], { headers, body: incoming('This is an incoming message from API Channel'), duration: LOAD_S });
       },
       { probes },
@@ -492,7 +503,7 @@ async function sqliteSection(hook: Receiver, built: boolean) {
     for (const [name, rate] of [
       ['webhook_25pct', (num('hooked_rps') ?? NaN) * 0.25],
       ['webhook_50pct', (num('hooked_rps') ?? NaN) * 0.5],
-      ['webhook', 500],
+      ['webhook_500', 500],
     ] as const) {
       await settleSqlite(file, hook);
       await phase(
@@ -504,8 +515,9 @@ async function sqliteSection(hook: Receiver, built: boolean) {
         { probes },
       );
     }
-    if (num('webhook_p50_ms') !== undefined) result.webhook_500_p50_ms = num('webhook_p50_ms')!;
-    if (num('webhook_p99_ms') !== undefined) result.webhook_500_p99_ms = num('webhook_p99_ms')!;
+    // DESIGN §7: webhook_p50_ms / webhook_p99_ms are the latency at 50 % of the hooked capacity.
+    if (num('webhook_50pct_p50_ms') !== undefined) result.webhook_p50_ms = num('webhook_50pct_p50_ms')!;
+    if (num('webhook_50pct_p99_ms') !== undefined) result.webhook_p99_ms = num('webhook_50pct_p99_ms')!;
 
     // 5. Sustained deliveries: a burst of messages, first while the receiver answers (deliveries
     // and ingest share the server's CPU), then a backlog built while it was down, drained alone.
@@ -831,8 +843,10 @@ const TARGETS: Record<string, string> = {
   ingest_p99_ms: '≤ 20',
   webhook_50pct_p50_ms: '≤ 5',
   webhook_50pct_p99_ms: '≤ 25',
-  webhook_p50_ms: '≤ 5',
-  webhook_p99_ms: '≤ 25',
+  webhook_p50_ms: '≤ 5 (= webhook_50pct)',
+  webhook_p99_ms: '≤ 25 (= webhook_50pct)',
+  webhook_500_p50_ms: '≤ 5',
+  webhook_500_p99_ms: '≤ 25',
   webhook_deliveries_per_s_during_ingest: '≥ 2000',
   ws_connections: `${WS_CONNECTIONS}`,
   ws_kib_per_connection: '≤ 40',
@@ -848,7 +862,7 @@ const PHASES = [
   'hooked',
   'webhook_25pct',
   'webhook_50pct',
-  'webhook',
+  'webhook_500',
   'deliveries_during_ingest',
   'deliveries_drain',
   'ws',
