@@ -169,7 +169,7 @@ async function seed(server: Server): Promise<Seeded> {
     await database.transaction(async (trx) => {
       for (let k = i; k < Math.min(LONG_MESSAGES, i + 500); k++) {
         const incoming = k % 3 !== 2;
-        const m = await writeMessage(ctx, trx, long.conversation, message(`#${k + 1} ${sentence(k)}`, incoming ? INCOMING : OUTGOING, !incoming && k % 50 === 2), incoming ? long.contact : admin);
+        const { message: m } = await writeMessage(ctx, trx, long.conversation, message(`#${k + 1} ${sentence(k)}`, incoming ? INCOMING : OUTGOING, !incoming && k % 50 === 2), incoming ? long.contact : admin);
         longFirstId ||= m.id;
         longLastId = m.id;
         messages++;

@@ -4,12 +4,12 @@ import { findAccountRef, findContactById, findContactInboxById, type ContactRow 
 import { contactPushData } from '../contacts/presenters.js';
 import { inboxWebhookData } from '../inboxes/presenter.js';
 import { availabilityStatus, userPushData } from '../users/presenter.js';
-import { loadBundle } from '../conversations/bundle.js';
+import { loadBundle, type ConversationBundle } from '../conversations/bundle.js';
 import { conversationWebhookData } from '../conversations/presenters.js';
 import { findAgent } from '../agents/repository.js';
 import { loadSenders } from '../conversations/people.js';
 import { findConversationById, labelsOf, unreadCounts, type ConversationRow } from '../conversations/repository.js';
-import { messagePushData, messageTypeName, normalizeWebhookContent, presentMessage, senderWebhookData, type MessageRow } from './format.js';
+import { messagePushData, messageTypeName, normalizeWebhookContent, presentMessage, senderWebhookData, type MessageRow, type Sender } from './format.js';
 import { findMessageById } from './repository.js';
 
 /**
@@ -55,19 +55,27 @@ export async function loadMessageWebhookData(db: Executor, messageId: number): P
   const account = await findAccountRef(db, m.account_id);
   if (!bundle || !account) return null;
   const senderOf = await loadSenders(db, m.account_id, [m], [bundle.contact]);
+  return messageWebhookData(m, bundle, account, senderOf(m));
+}
+
+/**
+ * The message webhook data from rows at hand: the one builder behind loadMessageWebhookData and the
+ * webhook listener's batches (src/webhooks/bodies.ts).
+ */
+export function messageWebhookData(m: MessageRow, b: ConversationBundle, account: { id: number; name: string }, sender: Sender) {
   return {
     account: { id: account.id, name: account.name },
     additional_attributes: fromJson(m.additional_attributes),
     content_attributes: fromJson(m.content_attributes),
     content_type: m.content_type,
     content: normalizeWebhookContent(m.content),
-    conversation: conversationWebhookData(bundle, account),
+    conversation: conversationWebhookData(b, account),
     created_at: new Date(Number(m.created_at)).toISOString(),
     id: m.id,
-    inbox: inboxWebhookData(bundle.inbox),
+    inbox: inboxWebhookData(b.inbox),
     message_type: messageTypeName(m.message_type),
     private: !!m.private,
-    sender: senderWebhookData(senderOf(m), account),
+    sender: senderWebhookData(sender, account),
     source_id: m.source_id,
     ...(m.echo_id ? { echo_id: m.echo_id } : {}),
   };

@@ -86,21 +86,10 @@ export function normalizeMessageInput(raw: MessageCreateBody, channelType: strin
  * activity; an incoming message reopens a resolved or snoozed conversation (unless it is muted: its
  * contact is blocked) and sets waiting_since;
  * a public reply by a user clears waiting_since and sets first_reply_created_at. Records the
- * conversation change events, then `message.created`.
+ * conversation change events, then `message.created`. Returns the message and, for an incoming one,
+ * its contact as the write left it (the response's sender: no read after commit).
  */
 export async function writeMessage(
-  ctx: AppContext,
-  trx: Tx,
-  conversation: Pick<ConversationRow, 'id'>,
-  msg: NormalizedMessage,
-  sender: MessageSender,
-  performer?: Performer,
-): Promise<MessageRow> {
-  return (await writeMessageWithSender(ctx, trx, conversation, msg, sender, performer)).message;
-}
-
-/** writeMessage, with the contact as the message left it (incoming messages: their sender), so the response needs no read. */
-async function writeMessageWithSender(
   ctx: AppContext,
   trx: Tx,
   conversation: Pick<ConversationRow, 'id'>,
@@ -178,7 +167,7 @@ export async function ingestMessage(
     if (existing) return { message: existing, created: false };
   }
   try {
-    const { message, contact } = await ctx.database.transaction((trx) => writeMessageWithSender(ctx, trx, conversation, msg, sender));
+    const { message, contact } = await ctx.database.transaction((trx) => writeMessage(ctx, trx, conversation, msg, sender));
     return { message, created: true, contact };
   } catch (err) {
     if (dedupe && isUniqueViolation(err)) {

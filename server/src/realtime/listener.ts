@@ -128,6 +128,15 @@ export function realtimeListener(_ctx: Pick<AppContext, 'log'>, rt: Realtime): L
 
   /** Whether an event is too old to replay to sockets (a node was down); revocations and held-back events never are. */
   const stale = (ev: AnyOutboxEvent, cutoff: number) => ev.createdAt < cutoff && ev.id > heldBackUpTo && ev.name !== 'user.credentials_rotated';
+  /** Whether anyone (on any node) listens to the event's account, asked once per account and batch. */
+  const listenerOf = () => {
+    const audience = new Map<number, Promise<boolean>>();
+    return (accountId: number) => {
+      let listening = audience.get(accountId);
+      if (!listening) audience.set(accountId, (listening = rt.rooms.hasAudience(accountId)));
+      return listening;
+    };
+  };
 
   return {
     name: 'realtime',
@@ -135,12 +144,10 @@ export function realtimeListener(_ctx: Pick<AppContext, 'log'>, rt: Realtime): L
     // PostgreSQL the batch costs no transaction (the dispatcher moves on in memory).
     async skip(events) {
       const cutoff = Date.now() - STALE_MS;
-      const audience = new Map<number, Promise<boolean>>();
+      const listening = listenerOf();
       for (const ev of events) {
         if (stale(ev, cutoff)) continue;
-        let listening = audience.get(ev.accountId);
-        if (!listening) audience.set(ev.accountId, (listening = rt.rooms.hasAudience(ev.accountId)));
-        if (await listening) return false;
+        if (await listening(ev.accountId)) return false;
       }
       return true;
     },
@@ -150,14 +157,12 @@ export function realtimeListener(_ctx: Pick<AppContext, 'log'>, rt: Realtime): L
       let failure: unknown = null;
       const cutoff = Date.now() - STALE_MS;
       // Accounts nobody is subscribed to (on any node) cost nothing: no push data is loaded for them.
-      const audience = new Map<number, Promise<boolean>>();
+      const listening = listenerOf();
       for (const ev of events) {
         // Stale events (a node was down) are not replayed; events held back by a failed publish
         // (Redis away) and revocations never go stale.
         if (stale(ev, cutoff)) continue;
-        let listening = audience.get(ev.accountId);
-        if (!listening) audience.set(ev.accountId, (listening = rt.rooms.hasAudience(ev.accountId)));
-        if (!(await listening)) continue;
+        if (!(await listening(ev.accountId))) continue;
         // An event that cannot be built throws before anything of the batch is published: the
         // dispatcher then handles the events one at a time and records the bad one as dead.
         const out = await build(trx, ev);

@@ -4,9 +4,9 @@ import type { AnyOutboxEvent, ChangedAttributes, DomainEventName } from '../kern
 import { scrubSecrets } from '../kernel/scrub.js';
 import { logPageMeta } from '../kernel/presenters.js';
 import { findInbox } from '../inboxes/repository.js';
-import { inboxEventWebhookData, inboxWebhookData } from '../inboxes/presenter.js';
-import { loadMessageWebhookData } from '../messages/presenters.js';
-import { messageTypeName, normalizeWebhookContent, senderWebhookData, type MessageRow, type Sender } from '../messages/format.js';
+import { inboxEventWebhookData } from '../inboxes/presenter.js';
+import { loadMessageWebhookData, messageWebhookData } from '../messages/presenters.js';
+import type { MessageRow, Sender } from '../messages/format.js';
 import { conversationWebhookData, loadConversationWebhookData } from '../conversations/presenters.js';
 import type { ConversationBundle } from '../conversations/bundle.js';
 import { loadContactWebhookData } from '../contacts/presenters.js';
@@ -103,29 +103,6 @@ const changedList = (raw: ChangedAttributes | undefined) => raw ?? null;
 
 type AccountRef = { id: number; name: string };
 
-/**
- * `message_created` / `message_updated` data from what a batch loaded (src/webhooks/bodies.ts): the
- * same object, key for key, as `loadMessageWebhookData` (src/messages/presenters.ts) builds with
- * its own queries — test/webhooks/bodies.test.ts holds the two to the same bytes.
- */
-export function messageWebhookData(m: MessageRow, b: ConversationBundle, account: AccountRef, sender: Sender) {
-  return {
-    account: { id: account.id, name: account.name },
-    additional_attributes: fromJson(m.additional_attributes),
-    content_attributes: fromJson(m.content_attributes),
-    content_type: m.content_type,
-    content: normalizeWebhookContent(m.content),
-    conversation: conversationWebhookData(b, account),
-    created_at: new Date(Number(m.created_at)).toISOString(),
-    id: m.id,
-    inbox: inboxWebhookData(b.inbox),
-    message_type: messageTypeName(m.message_type),
-    private: !!m.private,
-    sender: senderWebhookData(sender, account),
-    source_id: m.source_id,
-    ...(m.echo_id ? { echo_id: m.echo_id } : {}),
-  };
-}
 
 /** A webhook body as the exact bytes every attempt sends: the event's data, `event`, secrets scrubbed. */
 export const webhookBytes = (body: Record<string, unknown>) => JSON.stringify(scrubSecrets(body));
