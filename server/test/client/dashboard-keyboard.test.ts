@@ -123,6 +123,9 @@ type Spied = { __sounds: number; __notifications: { title: string; body?: string
     const runCommand = async (query: string, option: RegExp) => {
       await page.keyboard.press('Control+k');
       await palette().waitFor(T);
+      // The palette focuses its search field in an effect after it mounts: type only once it has focus.
+      const search = palette().getByRole('combobox', { name: 'Search commands' });
+      await expect.poll(() => search.evaluate((el) => el === document.activeElement), T).toBe(true);
       await page.keyboard.type(query);
       await expect.poll(() => palette().getByRole('option', { selected: true }).textContent(), T).toMatch(option);
       await page.keyboard.press('Enter');
