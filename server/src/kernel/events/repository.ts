@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Database, Executor, Tx } from '../db.js';
-import { now } from '../db.js';
+import { now, precompiled } from '../db.js';
 import type { DomainEventName } from './types.js';
 
 /** The outbox's queries: events, listener cursors (event_consumers) and dead events. */
@@ -12,13 +12,18 @@ export type EventRow = { id: number; account_id: number; name: string; payload: 
  * drawn from the sequence — the materialized CTE runs before the row (and its nextval default) is
  * built — which the reader's gap rule relies on (horizon.ts).
  */
+// Every write records an event: compiled once (src/kernel/db.ts precompiled).
+const insertSqlite = precompiled<[number, string, string, number], never>((db, arg) =>
+  db.insertInto('events').values({ account_id: arg(0), name: arg(1), payload: arg(2), created_at: arg(3) }),
+);
+
 export async function insertEvent(trx: Tx, dialect: Database['dialect'], accountId: number, name: DomainEventName, payload: string): Promise<void> {
   const createdAt = now();
   if (dialect === 'postgres') {
     await sql`with x as materialized (select pg_current_xact_id()) insert into events (account_id, name, payload, created_at) select ${accountId}, ${name}, ${payload}, ${createdAt} from x`.execute(trx);
     return;
   }
-  await trx.insertInto('events').values({ account_id: accountId, name, payload, created_at: createdAt }).execute();
+  await insertSqlite.run(trx, accountId, name, payload, createdAt);
 }
 
 /** Events after `after`, in id order. */
