@@ -2,7 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
 import type { CannedResponsesTable } from '../kernel/schema.js';
-import { escapeLike } from '../contacts/repository.js';
+import { escapeLike } from '../kernel/json-repository.js';
 
 /** Every query on canned responses; each one is scoped by account. */
 

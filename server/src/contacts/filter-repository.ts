@@ -1,9 +1,9 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { Dialect, Executor } from '../kernel/db.js';
 import { combineConditions, type FilterCondition, type FilterSpec } from '../kernel/filter.js';
-import { ATTRIBUTE_KEY, jsonBoolean, jsonNumber, jsonText } from '../kernel/json-repository.js';
+import { ATTRIBUTE_KEY, jsonBoolean, jsonNumber, jsonText, textFilterExpression } from '../kernel/json-repository.js';
 import type { DB } from '../kernel/schema.js';
-import { escapeLike, ordered, type ContactRow, type ContactSort } from './repository.js';
+import { ordered, type ContactRow, type ContactSort } from './repository.js';
 
 /* ---------------- filter (POST /contacts/filter) ---------------- */
 
@@ -97,31 +97,8 @@ function conditionExpression(eb: ExpressionBuilder<DB, 'contacts'>, dialect: Dia
 }
 
 function textCondition(eb: ExpressionBuilder<DB, 'contacts'>, operand: Expression<string | null>, c: FilterCondition): Expression<SqlBool> {
-  const values = lowerValues(c);
-  switch (c.operator) {
-    case 'equal_to':
-      // The reference compares contacts with the first value only.
-      return eb(operand, '=', values[0]);
-    case 'not_equal_to':
-      // A contact without the attribute is "not equal" too (as the reference's OR … IS NULL for custom attributes).
-      return eb.or([eb(operand, '!=', values[0]), eb(operand, 'is', null)]);
-    case 'contains':
-      return eb.or(values.map((v) => eb(sql`${operand}`, 'like', sql`${`%${escapeLike(v)}%`} escape '\\'`)));
-    case 'does_not_contain':
-      return eb.or([eb(operand, 'is', null), eb.and(values.map((v) => eb(sql`${operand}`, 'not like', sql`${`%${escapeLike(v)}%`} escape '\\'`)))]);
-    case 'starts_with':
-      return eb(sql`${operand}`, 'like', sql`${`${escapeLike(values[0])}%`} escape '\\'`);
-    case 'is_present':
-      return eb.and([eb(operand, 'is not', null), eb(operand, '!=', '')]);
-    case 'is_not_present':
-      return eb.or([eb(operand, 'is', null), eb(operand, '=', '')]);
-    case 'is_greater_than':
-      return eb(operand, '>', values[0]);
-    case 'is_less_than':
-      return eb(operand, '<', values[0]);
-    default:
-      return eb.val(false) as unknown as Expression<SqlBool>;
-  }
+  // The reference compares contacts with the first value only.
+  return textFilterExpression(eb, operand, c.operator, lowerValues(c), 'first');
 }
 
 

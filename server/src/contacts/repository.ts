@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { Dialect, Executor } from '../kernel/db.js';
 import { now, precompiled } from '../kernel/db.js';
+import { escapeLike } from '../kernel/json-repository.js';
 import { jsonText } from '../kernel/json-repository.js';
 import type { ContactInboxesTable, ContactsTable, DB } from '../kernel/schema.js';
 
@@ -256,9 +257,6 @@ export async function lockContact(db: Executor, dialect: Dialect, accountId: num
   return (dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
 }
 
-export function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 /* ---------------- contact inboxes ---------------- */
 

@@ -2,8 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kyse
 import type { Dialect, Executor } from '../kernel/db.js';
 import type { DB } from '../kernel/schema.js';
 import { combineConditions, type FilterCondition, type FilterSpec } from '../kernel/filter.js';
-import { ATTRIBUTE_KEY, jsonBoolean, jsonNumber, jsonText } from '../kernel/json-repository.js';
-import { escapeLike } from '../contacts/repository.js';
+import { ATTRIBUTE_KEY, jsonBoolean, jsonNumber, jsonText, textFilterExpression } from '../kernel/json-repository.js';
 import type { Counts, ListScope } from './listing-repository.js';
 import type { ConversationRow } from './repository.js';
 
@@ -50,11 +49,6 @@ export const ADDITIONAL_ATTRIBUTE_KEYS = new Set(['browser_language', 'conversat
 type Eb = ExpressionBuilder<DB, 'conversations'>;
 
 
-const likeAny = (eb: Eb, operand: Expression<string | null>, values: string[]) =>
-  eb.or(values.map((v) => eb(sql`${operand}`, 'like', sql`${`%${escapeLike(v)}%`} escape '\\'`)));
-const notLikeAll = (eb: Eb, operand: Expression<string | null>, values: string[]) =>
-  eb.or([eb(operand, 'is', null), eb.and(values.map((v) => eb(sql`${operand}`, 'not like', sql`${`%${escapeLike(v)}%`} escape '\\'`)))]);
-
 /** Integer columns (status and priority carry their stored numbers here). */
 function columnCondition(eb: Eb, column: string, c: FilterCondition): Expression<SqlBool> {
   const col = sql.ref(column) as unknown as Expression<number | null>;
@@ -70,40 +64,16 @@ function columnCondition(eb: Eb, column: string, c: FilterCondition): Expression
     case 'is_not_present':
       return eb(col, 'is', null);
     case 'contains':
-      return likeAny(eb, sql<string>`cast(${col} as text)`, values.map(String));
     case 'does_not_contain':
-      return notLikeAll(eb, sql<string>`cast(${col} as text)`, values.map(String));
+      return textFilterExpression(eb, sql<string>`cast(${col} as text)`, c.operator, values.map(String), 'any');
     default:
       return sql<SqlBool>`1 = 0`;
   }
 }
 
-/** Text attributes: compared case-insensitively (the reference lowercases both sides). */
+/** Text attributes: compared case-insensitively (the reference lowercases both sides), equal_to with any of the values. */
 function textCondition(eb: Eb, operand: Expression<string | null>, c: FilterCondition): Expression<SqlBool> {
-  const values = c.values.map((v) => String(v).toLowerCase());
-  const lower = sql<string | null>`lower(${operand})`;
-  switch (c.operator) {
-    case 'equal_to':
-      return eb(lower, 'in', values);
-    case 'not_equal_to':
-      return eb.or([eb(lower, 'not in', values), eb(lower, 'is', null)]);
-    case 'contains':
-      return likeAny(eb, lower, values);
-    case 'does_not_contain':
-      return notLikeAll(eb, lower, values);
-    case 'starts_with':
-      return eb(sql`${lower}`, 'like', sql`${`${escapeLike(values[0])}%`} escape '\\'`);
-    case 'is_present':
-      return eb.and([eb(lower, 'is not', null), eb(lower, '!=', '')]);
-    case 'is_not_present':
-      return eb.or([eb(lower, 'is', null), eb(lower, '=', '')]);
-    case 'is_greater_than':
-      return eb(lower, '>', values[0]);
-    case 'is_less_than':
-      return eb(lower, '<', values[0]);
-    default:
-      return sql<SqlBool>`1 = 0`;
-  }
+  return textFilterExpression(eb, sql<string | null>`lower(${operand})`, c.operator, c.values.map((v) => String(v).toLowerCase()), 'any');
 }
 
 function customCondition(eb: Eb, dialect: Dialect, c: FilterCondition): Expression<SqlBool> {

@@ -2,7 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kyse
 import type { Executor } from '../kernel/db.js';
 import type { DB } from '../kernel/schema.js';
 import { MESSAGE_TYPE } from '../kernel/constants.js';
-import { escapeLike } from '../contacts/repository.js';
+import { escapeLike } from '../kernel/json-repository.js';
 import { STATUS, type ConversationRow } from './repository.js';
 import type { ConversationListQuery } from './schemas.js';
 

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { Dialect, Executor } from './db.js';
 
 /**
@@ -53,4 +53,48 @@ export async function attributeKeysInUse(db: Executor, dialect: Dialect, table: 
     if (hit.rows.length) found.add(key);
   }
   return found;
+}
+
+/** `%`, `_` and `\` taken literally in a LIKE pattern (with `escape '\'`). */
+export function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The reference's filter operators on a text operand, already lowercased like `values` (both
+ * filters compare case-insensitively). `equality: 'first'` compares equal_to / not_equal_to with
+ * the first value only (contacts, as the reference), `'any'` with every value (conversations).
+ * "Not equal" and "does not contain" also hold where the attribute is missing.
+ */
+export function textFilterExpression(
+  eb: ExpressionBuilder<any, any>,
+  operand: Expression<string | null>,
+  operator: string,
+  values: string[],
+  equality: 'first' | 'any',
+): Expression<SqlBool> {
+  const like = (pattern: string) => sql<SqlBool>`${operand} like ${pattern} escape '\\'`;
+  const notLike = (pattern: string) => sql<SqlBool>`${operand} not like ${pattern} escape '\\'`;
+  switch (operator) {
+    case 'equal_to':
+      return equality === 'first' ? eb(operand, '=', values[0]) : eb(operand, 'in', values);
+    case 'not_equal_to':
+      return eb.or([equality === 'first' ? eb(operand, '!=', values[0]) : eb(operand, 'not in', values), eb(operand, 'is', null)]);
+    case 'contains':
+      return eb.or(values.map((v) => like(`%${escapeLike(v)}%`)));
+    case 'does_not_contain':
+      return eb.or([eb(operand, 'is', null), eb.and(values.map((v) => notLike(`%${escapeLike(v)}%`)))]);
+    case 'starts_with':
+      return like(`${escapeLike(values[0])}%`);
+    case 'is_present':
+      return eb.and([eb(operand, 'is not', null), eb(operand, '!=', '')]);
+    case 'is_not_present':
+      return eb.or([eb(operand, 'is', null), eb(operand, '=', '')]);
+    case 'is_greater_than':
+      return eb(operand, '>', values[0]);
+    case 'is_less_than':
+      return eb(operand, '<', values[0]);
+    default:
+      return sql<SqlBool>`1 = 0`;
+  }
 }
