@@ -26,12 +26,17 @@ export function KeyboardLayer() {
   const [theme, setThemeState] = useState<Theme>(storedTheme);
   const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
   const returnFocus = useRef<HTMLElement | null>(null);
+  // Where focus goes back to once a closed layer has left the page; a layer opened before that
+  // frame takes it over (the frame must not pull focus out of the new layer's field).
+  const pendingReturn = useRef<HTMLElement | null>(null);
+  const opened = useRef(0);
 
   const open = useCallback((which: Exclude<Layer, null>) => {
+    opened.current += 1;
     setLayer((current) => {
       if (current === null) {
         const a = document.activeElement;
-        returnFocus.current = a instanceof HTMLElement && a !== document.body ? a : null;
+        returnFocus.current = a instanceof HTMLElement && a !== document.body ? a : pendingReturn.current;
       }
       return which;
     });
@@ -41,8 +46,12 @@ export function KeyboardLayer() {
     setLayer(null);
     const back = returnFocus.current;
     returnFocus.current = null;
-    // After the dialog has left the page.
+    pendingReturn.current = back;
+    const generation = opened.current;
+    // After the dialog has left the page, unless another layer opened since.
     requestAnimationFrame(() => {
+      if (opened.current !== generation) return;
+      pendingReturn.current = null;
       if (back && back.isConnected) back.focus();
     });
   }, []);

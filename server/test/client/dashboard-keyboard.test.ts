@@ -118,6 +118,31 @@ type Spied = { __sounds: number; __notifications: { title: string; body?: string
     await page.keyboard.press('Control+k'); // toggles it shut
     await palette().waitFor({ state: 'detached', ...T });
 
+    // Shut and opened again before the next frame: the closed palette's focus return must not pull
+    // focus out of the new palette's field (it did, and typing then went nowhere).
+    await page.getByRole('button', { name: /^Commands/ }).focus(); // where a closed palette gives focus back
+    await page.keyboard.press('Control+k');
+    await palette().waitFor(T);
+    const kept = await page.evaluate(async () => {
+      const ctrlK = () => window.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', code: 'KeyK', ctrlKey: true, bubbles: true, cancelable: true }));
+      const dialog = () => document.querySelector('[role="dialog"][aria-label="Command palette"]');
+      const until = async (ok: () => boolean) => {
+        // React renders a keydown's update in a microtask: well within the frame.
+        for (let i = 0; i < 100 && !ok(); i++) await Promise.resolve();
+        return ok();
+      };
+      ctrlK();
+      if (!(await until(() => dialog() === null))) return 'did not close within the frame';
+      ctrlK();
+      if (!(await until(() => dialog() !== null))) return 'did not open within the frame';
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      const el = document.activeElement;
+      return el?.getAttribute('aria-label') ?? el?.tagName ?? 'nothing';
+    });
+    expect(kept).toBe('Search commands');
+    await page.keyboard.press('Escape');
+    await palette().waitFor({ state: 'detached', ...T });
+
     // The theme: chosen in the palette, kept in this browser, back to the system setting.
     const theme = () => page.evaluate(() => document.documentElement.dataset.theme ?? 'system');
     const runCommand = async (query: string, option: RegExp) => {
