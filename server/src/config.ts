@@ -21,6 +21,8 @@ export type Config = {
   webhookTimeoutMs: number;
   /** Sends in flight at once per endpoint and node (a slow endpoint never takes every slot). */
   webhookConcurrencyPerEndpoint: number;
+  /** Send webhooks from a thread of their own (HTTP work off the API's event loop); the database work stays on the main thread. */
+  webhookSenderThread: boolean;
   bodyLimitBytes: number;
   cookieSecure: boolean;
   /**
@@ -135,6 +137,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookRetrySchedule,
     webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 15000, problems),
     webhookConcurrencyPerEndpoint: Math.max(1, int(env, 'WEBHOOK_CONCURRENCY_PER_ENDPOINT', 16, problems)),
+    webhookSenderThread: bool(env, 'WEBHOOK_SENDER_THREAD', false, problems),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, problems),
     cookieSecure: bool(env, 'COOKIE_SECURE', publicUrl.startsWith('https://'), problems),
     allowedOrigins: origins(env, 'ALLOWED_ORIGINS', problems),

@@ -5,13 +5,13 @@ import { now } from '../kernel/db.js';
 import { redactText } from '../kernel/redact.js';
 import pkg from '../../package.json' with { type: 'json' };
 import { endpointKey, releaseLeases, type ClaimedDelivery, type Endpoint, type Outcome } from './delivery-repository.js';
-import type { WebhookHttpClient } from './http-client.js';
+import type { WebhookSender } from './sender.js';
 import { decideOutcome } from './retry-policy.js';
 import { signedHeaders } from './signer.js';
 
 export const USER_AGENT = `ChannelX-Webhooks/${pkg.version}`;
 
-export type AttemptDeps = { database: Database; config: Config; log: Logger; client: WebhookHttpClient; signal: AbortSignal };
+export type AttemptDeps = { database: Database; config: Config; log: Logger; client: WebhookSender; signal: AbortSignal };
 
 /**
  * One attempt at a claimed delivery: signs and posts it (or fails it at once when its endpoint is

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Database } from '../kernel/db.js';
 import { now } from '../kernel/db.js';
-import { WebhookHttpClient } from './http-client.js';
+import { createSender, ThreadedSender, type WebhookSender } from './sender.js';
 import { webhookListener } from './listener.js';
 import type { Listener } from '../kernel/events/outbox.js';
 import { attemptDelivery } from './attempt.js';
@@ -61,7 +61,7 @@ type Scope = <T>(label: string, fn: () => T) => T;
  * while rows wait (`claimEndpoint`, from the backlog's first row id on the endpoint index).
  */
 export class DeliveryWorker {
-  private readonly client: WebhookHttpClient;
+  private readonly client: WebhookSender;
   private readonly concurrency: number;
   private readonly perEndpoint: number;
   private readonly leaseMs: number;
@@ -97,12 +97,16 @@ export class DeliveryWorker {
     this.perEndpoint = opts.perEndpoint ?? deps.config.webhookConcurrencyPerEndpoint;
     // A claimed row may wait for one send of its endpoint before its own: two timeouts plus grace.
     this.leaseMs = 2 * deps.config.webhookTimeoutMs + (opts.leaseGraceMs ?? 10_000);
-    this.client = new WebhookHttpClient({
-      allowPrivateNetwork: deps.config.webhookAllowPrivateNetwork,
-      timeoutMs: deps.config.webhookTimeoutMs,
-      // Never below the node's own caps: two endpoints on one origin must not queue behind each other in undici.
-      connectionsPerOrigin: this.concurrency,
-    });
+    this.client = createSender(
+      {
+        allowPrivateNetwork: deps.config.webhookAllowPrivateNetwork,
+        timeoutMs: deps.config.webhookTimeoutMs,
+        // Never below the node's own caps: two endpoints on one origin must not queue behind each other in undici.
+        connectionsPerOrigin: this.concurrency,
+        thread: deps.config.webhookSenderThread,
+      },
+      deps.log,
+    );
     this.outcomes = new OutcomeWriter(deps.database, deps.log, opts.lingerMs);
   }
 
@@ -179,7 +183,7 @@ export class DeliveryWorker {
   get stats() {
     const endpoints: Record<string, { held: number; sending: number }> = {};
     for (const [key, s] of this.endpoints) endpoints[key] = { held: s.held, sending: s.active };
-    return { held: this.held, sending: this.active, queuedOutcomes: this.outcomes.queued, endpoints };
+    return { held: this.held, sending: this.active, queuedOutcomes: this.outcomes.queued, endpoints, senderThread: this.client instanceof ThreadedSender };
   }
 
   private maxHeld() {

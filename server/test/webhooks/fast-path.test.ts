@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachDb, startTestServer, type TestServer } from '../support/harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEachDb, startTestServer, type DialectName, type TestServer } from '../support/harness.js';
 import { deliveryWorker, startReceiver, waitUntil, type Receiver } from './support.js';
 
 /**
@@ -8,11 +8,18 @@ import { deliveryWorker, startReceiver, waitUntil, type Receiver } from './suppo
  * exactly once and give every reserved slot back.
  */
 describeEachDb('webhook fast path', (dialect) => {
+  describe.each([
+    ['on the main thread', {}],
+    ['from the sending thread', { WEBHOOK_SENDER_THREAD: 'true' }],
+  ])('%s', (_mode, env) => fastPath(dialect, env));
+});
+
+function fastPath(dialect: DialectName, env: Record<string, string>) {
   let h: TestServer;
   let rcv: Receiver;
   beforeAll(async () => {
     rcv = await startReceiver();
-    h = await startTestServer(dialect);
+    h = await startTestServer(dialect, env);
   });
   afterAll(async () => {
     await h.close();
@@ -39,6 +46,7 @@ describeEachDb('webhook fast path', (dialect) => {
     expect(new Set(messageCreated().map((r) => r.json.id)).size).toBe(N);
 
     const worker = deliveryWorker(h);
+    expect(worker.stats.senderThread).toBe(env.WEBHOOK_SENDER_THREAD === 'true');
     await waitUntil(() => worker.stats.held === 0 && worker.stats.sending === 0, 10_000, 'worker idle');
     const open = await h.server.ctx.database.db
       .selectFrom('webhook_deliveries')
@@ -47,4 +55,4 @@ describeEachDb('webhook fast path', (dialect) => {
       .executeTakeFirst();
     expect(Number(open?.n)).toBe(0);
   });
-});
+}
