@@ -129,6 +129,13 @@ export class Rooms {
     return this.rooms.size;
   }
 
+  /** Confirmed subscriptions on this node (the metrics read it at scrape time). */
+  get subscriptionCount() {
+    let n = 0;
+    for (const room of this.rooms.values()) n += room.size;
+    return n;
+  }
+
   private deliver(room: Room, message: string) {
     const nl = message.indexOf('\n');
     if (nl < 0) return;

@@ -180,6 +180,11 @@ export class DeliveryWorker {
     void this.scope('worker', () => this.pump());
   }
 
+  /** Started and not stopped (readiness). */
+  get running() {
+    return !this.stopped;
+  }
+
   get stats() {
     const endpoints: Record<string, { held: number; sending: number }> = {};
     for (const [key, s] of this.endpoints) endpoints[key] = { held: s.held, sending: s.active };

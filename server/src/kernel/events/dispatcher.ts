@@ -154,6 +154,17 @@ export class Dispatcher {
     return Object.fromEntries([...this.loops].map(([name, state]) => [name, { transientFailures: state.transient }]));
   }
 
+  /** Started and not stopped (readiness). */
+  get running() {
+    return !this.stopped;
+  }
+
+  /** Where each registered listener is (its in-memory position where it has one): for the lag metrics. */
+  async positions(): Promise<Map<string, number>> {
+    const at = await this.cursors.positions();
+    return new Map(this.listeners.filter((l) => at.has(l.name)).map((l) => [l.name, at.get(l.name)!]));
+  }
+
   /** Resolves once every listener has handled every event committed before the call (tests, shutdown). */
   async drain(timeoutMs = 10000) {
     const deadline = Date.now() + timeoutMs;
