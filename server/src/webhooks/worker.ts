@@ -13,6 +13,7 @@ import {
   endpointKey,
   loadEndpoints,
   recoverOrphans,
+  releaseBlocked,
   releaseLeases,
   type ClaimedDelivery,
   type Endpoint,
@@ -121,6 +122,10 @@ export class DeliveryWorker {
       const n = await recoverOrphans(this.deps.database.db);
       if (n) this.deps.log.info({ count: n }, 'webhook deliveries re-queued after an unclean stop');
     }
+    if (this.deps.config.webhookAllowPrivateNetwork) {
+      const n = await releaseBlocked(this.deps.database.db);
+      if (n) this.deps.log.info({ count: n }, 'webhook deliveries refused as private are due now (WEBHOOK_ALLOW_PRIVATE_NETWORK=true)');
+    }
     this.pollTimer = setInterval(() => {
       this.checkExpired = true;
       this.wake();
@@ -179,6 +184,9 @@ export class DeliveryWorker {
     if (this.pumping || this.stopped) return; // the running pump looks at refills and wantRound again before it stops
     void this.scope('worker', () => this.pump());
   }
+
+  /** Told every attempt's outcome on this node (the metrics: attempt latency, failed deliveries). Must not throw. */
+  onOutcome: ((outcome: Outcome) => void) | null = null;
 
   /** Started and not stopped (readiness). */
   get running() {
@@ -419,6 +427,7 @@ export class DeliveryWorker {
       this.active--;
       this.startSends();
     }
+    if (outcome) this.onOutcome?.(outcome);
     try {
       if (outcome) {
         await this.outcomes.record(outcome);
