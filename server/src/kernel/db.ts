@@ -23,8 +23,25 @@ export type Database = {
   /** SQLite only: `PRAGMA data_version`, which changes when another connection (the CLI) commits. */
   dataVersion?: () => number;
   ping(): Promise<boolean>;
+  /** Connection counters for the metrics (read at scrape time; kept by plain increments, no timers). */
+  stats(): DatabaseStats;
   close(): Promise<void>;
 };
+
+export type DatabaseStats =
+  | { dialect: 'postgres'; pool: { total: number; idle: number; waiting: number; max: number } }
+  | {
+      dialect: 'sqlite';
+      /** Callers holding or waiting for the single connection right now. */
+      outstanding: number;
+      /** Queries that had to wait for the connection (it was held), how long they waited in all, and how many gave up. */
+      waits: number;
+      waitSeconds: number;
+      timeouts: number;
+    };
+
+/** The SQLite connection guard's counters (see GuardedSqliteDialect). */
+type SqliteCounters = { outstanding: number; waits: number; waitMs: number; timeouts: number };
 
 // int8 (bigint) columns hold epoch-millisecond timestamps and counts: read them as numbers.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -48,6 +65,7 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
   let dialect: Dialect;
   let dataVersion: (() => number) | undefined;
   let checkpointer: Checkpointer | null = null;
+  let stats: () => DatabaseStats;
   if (url.startsWith('sqlite:')) {
     dialect = 'sqlite';
     const file = url.slice('sqlite:'.length) || './data/channelx.sqlite';
@@ -60,7 +78,9 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
     // last commits through an OS crash or power cut, at the price of an fsync per commit.
     conn.pragma(`synchronous = ${opts.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     checkpointer = file === ':memory:' ? null : startCheckpointer(conn, path.resolve(file), opts.sqliteCheckpointMs ?? 1000);
-    db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: withStatementCache(conn) }, opts.sqliteWaitMs ?? 15_000), ...queryLog(opts) });
+    const counters: SqliteCounters = { outstanding: 0, waits: 0, waitMs: 0, timeouts: 0 };
+    db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: withStatementCache(conn) }, opts.sqliteWaitMs ?? 15_000, counters), ...queryLog(opts) });
+    stats = () => ({ dialect: 'sqlite', outstanding: counters.outstanding, waits: counters.waits, waitSeconds: counters.waitMs / 1000, timeouts: counters.timeouts });
     // Prepared once: conn.pragma() prepares a statement on every call (8 % of a message's CPU).
     const version = conn.prepare('PRAGMA data_version').pluck();
     dataVersion = () => version.get() as number;
@@ -76,6 +96,8 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
       /* an idle client died (server restart); the pool replaces it */
     });
     db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...queryLog(opts) });
+    const max = opts.poolSize ?? 10;
+    stats = () => ({ dialect: 'postgres', pool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max } });
   }
 
   const database: Database = {
@@ -100,6 +122,7 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
         return false;
       }
     },
+    stats: () => stats(),
     async close() {
       await checkpointer?.stop();
       await db.destroy();
@@ -195,6 +218,8 @@ class GuardedSqliteDialect extends SqliteDialect {
   constructor(
     config: ConstructorParameters<typeof SqliteDialect>[0],
     private readonly waitMs: number,
+    /** `outstanding`: callers holding or waiting for the single connection; the rest counts the waits. */
+    private readonly counters: SqliteCounters,
   ) {
     super(config);
   }
@@ -202,14 +227,13 @@ class GuardedSqliteDialect extends SqliteDialect {
   createDriver(): Driver {
     const inner = super.createDriver();
     const WAIT_MS = this.waitMs;
-    // Callers holding or waiting for the single connection.
-    let outstanding = 0;
+    const c = this.counters;
     return new Proxy(inner, {
       get(target, prop, receiver) {
         if (prop === 'releaseConnection') {
-          return async (c: Parameters<Driver['releaseConnection']>[0]) => {
-            outstanding--;
-            return target.releaseConnection(c);
+          return async (conn: Parameters<Driver['releaseConnection']>[0]) => {
+            c.outstanding--;
+            return target.releaseConnection(conn);
           };
         }
         if (prop !== 'acquireConnection') {
@@ -218,7 +242,10 @@ class GuardedSqliteDialect extends SqliteDialect {
         }
         return async () => {
           // Uncontended (nobody holds or waits for the connection), it is handed over at once: no timer.
-          if (outstanding++ === 0) return target.acquireConnection();
+          if (c.outstanding++ === 0) return target.acquireConnection();
+          // Contended: the wait is counted and timed (this path already arms a timer).
+          c.waits++;
+          const since = performance.now();
           let timedOut = false;
           const acquiring = target.acquireConnection();
           void acquiring.then((c) => {
@@ -231,13 +258,15 @@ class GuardedSqliteDialect extends SqliteDialect {
               new Promise<never>((_, reject) => {
                 timer = setTimeout(() => {
                   timedOut = true;
-                  outstanding--; // this caller gives up; the connection it would get is released above
+                  c.timeouts++;
+                  c.outstanding--; // this caller gives up; the connection it would get is released above
                   reject(new Error(`SQLite connection wait exceeded ${WAIT_MS / 1000} s: a query on \`db\` inside a transaction? Use the transaction (trx).`));
                 }, WAIT_MS);
               }),
             ]);
           } finally {
             clearTimeout(timer);
+            c.waitMs += performance.now() - since;
           }
         };
       },
