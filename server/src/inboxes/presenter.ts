@@ -1,6 +1,7 @@
 import { fromJson } from '../kernel/db.js';
 import type { InboxWithChannel } from './repository.js';
 import { weeklySchedule } from './working-hours.js';
+import type { CallbackWarnings } from '../webhooks/presenters.js';
 
 export const SENDER_NAME_TYPES = ['friendly', 'professional'] as const;
 const senderNameType = (inbox: Pick<InboxWithChannel, 'sender_name_type'>) => SENDER_NAME_TYPES[inbox.sender_name_type] ?? 'friendly';
@@ -9,9 +10,11 @@ const iso = (ms: number) => new Date(Number(ms)).toISOString();
 
 /**
  * Inbox JSON for the Application API. `hmac_token`, `secret` and `hmac_mandatory` appear only for
- * administrators; the previous (rotated-out) secret never appears.
+ * administrators; the previous (rotated-out) secret never appears. `warnings` (administrators, one
+ * inbox: show, create, update, secret reset) only when there is something to say about the
+ * callback URL (src/webhooks/presenters.ts presentCallbackWarnings).
  */
-export function presentInbox(inbox: InboxWithChannel, opts: { admin: boolean }) {
+export function presentInbox(inbox: InboxWithChannel, opts: { admin: boolean; warnings?: CallbackWarnings }) {
   const json = {
     id: inbox.id,
     avatar_url: '',
@@ -39,7 +42,7 @@ export function presentInbox(inbox: InboxWithChannel, opts: { admin: boolean }) 
     provider: null,
   };
   if (!opts.admin) return json;
-  return { ...json, hmac_token: inbox.hmac_token, secret: inbox.secret, hmac_mandatory: !!inbox.hmac_mandatory };
+  return { ...json, hmac_token: inbox.hmac_token, secret: inbox.secret, hmac_mandatory: !!inbox.hmac_mandatory, ...(opts.warnings ? { warnings: opts.warnings } : {}) };
 }
 export type InboxJson = ReturnType<typeof presentInbox>;
 

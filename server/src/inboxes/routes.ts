@@ -7,8 +7,15 @@ import { payloadOf } from '../kernel/presenters.js';
 import { createInbox, deleteInbox, resetInboxSecret, updateInbox, visibleInbox, visibleInboxes } from './service.js';
 import { InboxCreateBody, InboxDeleted, InboxList, InboxParams, InboxSchema, InboxUpdateBody } from './schemas.js';
 import { registerMemberRoutes } from './member-routes.js';
+import { callbackWarnings } from '../webhooks/service.js';
+import type { InboxWithChannel } from './repository.js';
 
 const BASE = '/api/v1/accounts/:account_id/inboxes';
+
+/** One inbox as an administrator gets it: with `warnings` when its callback URL cannot be delivered to. */
+async function adminInbox(ctx: AppContext, inbox: InboxWithChannel) {
+  return presentInbox(inbox, { admin: true, warnings: await callbackWarnings(ctx, inbox.webhook_url, 'webhook_url') });
+}
 
 /** API-channel inboxes. Agents see their member inboxes; administrators see and manage all of the account's. */
 export async function register(app: TypedApp, ctx: AppContext) {
@@ -42,7 +49,8 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return presentInbox(await visibleInbox(ctx, auth, req.params.id), { admin: auth.isAdmin });
+      const inbox = await visibleInbox(ctx, auth, req.params.id);
+      return auth.isAdmin ? adminInbox(ctx, inbox) : presentInbox(inbox, { admin: false });
     },
   );
 
@@ -60,7 +68,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return presentInbox(await createInbox(ctx, auth, req.body), { admin: true });
+      return adminInbox(ctx, await createInbox(ctx, auth, req.body));
     },
   );
 
@@ -78,7 +86,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       },
       handler: async (req) => {
         const auth = principal(req);
-        return presentInbox(await updateInbox(ctx, auth, req.params.id, req.body), { admin: true });
+        return adminInbox(ctx, await updateInbox(ctx, auth, req.params.id, req.body));
       },
     });
   }
@@ -115,7 +123,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     async (req) => {
       const auth = principal(req);
-      return presentInbox(await resetInboxSecret(ctx, auth, req.params.id), { admin: true });
+      return adminInbox(ctx, await resetInboxSecret(ctx, auth, req.params.id));
     },
   );
 

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { AnyJson, Id, JsonObject, NullableText, Open, Text } from '../accounts/schemas.js';
 import { AgentSchema } from '../users/presenter.js';
+import { CallbackWarningsJson } from '../webhooks/schemas.js';
 
 const Hour = Type.Union([Type.Integer({ minimum: 0, maximum: 23 }), Type.Null()]);
 const Minutes = Type.Union([Type.Integer({ minimum: 0, maximum: 59 }), Type.Null()]);
@@ -110,8 +111,9 @@ export const InboxSchema = Open(
     hmac_token: Type.Optional(Type.String({ description: 'administrators only' })),
     secret: Type.Optional(Type.String({ description: 'administrators only: the webhook signing secret' })),
     hmac_mandatory: Type.Optional(Type.Boolean({ description: 'administrators only' })),
+    warnings: Type.Optional(CallbackWarningsJson),
   },
-  'An API-channel inbox',
+  'An API-channel inbox (`warnings`: administrators, one inbox at a time — show, create, update, reset_secret — never the list)',
 );
 
 export const InboxList = Open({ payload: Type.Array(InboxSchema) });

@@ -316,6 +316,8 @@ export interface WebhookDeliveriesTable extends Timestamps {
   last_status_code: number | null;
   last_error: string | null;
   completed_at: number | null;
+  /** 1 when the last attempt was refused by the SSRF guard (migration 0009). */
+  blocked: Generated<number>;
 }
 
 export interface WebhookAttemptsTable {

@@ -129,3 +129,17 @@ export function normalizeWebhookContent(content: string | null): string | null {
   if (!content) return content;
   return content.replace(/\\\r?\n/g, '\n').replace(/(\r?\n)+$/, '');
 }
+
+/**
+ * `content_attributes.delivery` of an outgoing message whose `message_created` callback (API inbox)
+ * did not go through at the first attempt: `retrying` from the first failed attempt (with the time
+ * of the next one), `delivered` when a later attempt succeeded, `failed` once the retry schedule is
+ * used up (the message is then `status: failed` with `external_error`). `attempts` counts the
+ * attempts of the current schedule (a retry or redelivery starts it again); `next_attempt_at` is
+ * unix seconds, as the API's other times. A message delivered at the first attempt has none.
+ */
+export type DeliveryState = { state: 'retrying' | 'delivered' | 'failed'; attempts: number; next_attempt_at: number | null; last_error: string | null };
+
+export function deliveryState(state: DeliveryState['state'], attempts: number, nextAttemptAtMs: number | null, lastError: string | null): DeliveryState {
+  return { state, attempts, next_attempt_at: unix(nextAttemptAtMs), last_error: lastError };
+}

@@ -63,7 +63,12 @@ export const MessageJson = Open(
     message_type: MessageTypeInt,
     content_type: Nullable(Type.String()),
     status: Type.String({ description: 'sent | delivered | read | failed' }),
-    content_attributes: AnyJson,
+    content_attributes: Type.Unknown({
+      description:
+        'An object. On an outgoing message of an API inbox whose callback did not take the first attempt, `delivery`: ' +
+        "{state: 'retrying' | 'delivered' | 'failed', attempts (of the current retry schedule), next_attempt_at (unix seconds, or null), last_error (or null)}; " +
+        "failed also sets status failed and external_error. Set by the server only (a delivery key given on create is dropped); none when the first attempt succeeded.",
+    }),
     created_at: Nullable(Type.Integer({ description: 'unix seconds' })),
     private: Type.Boolean(),
     source_id: Nullable(Type.String()),

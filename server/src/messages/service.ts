@@ -61,6 +61,8 @@ export function normalizeMessageInput(raw: MessageCreateBody, channelType: strin
     throw errors.invalid(`content_type must be one of ${CONTENT_TYPES.join(', ')}`, ['content_type']);
   }
   const contentAttributes = jsonObject(raw.content_attributes, 'content_attributes') ?? {};
+  // The callback delivery state is the server's to say (src/webhooks/delivery-repository.ts).
+  delete contentAttributes.delivery;
   if (contentType && STRUCTURED.has(contentType)) {
     const items = contentAttributes.items;
     if (!Array.isArray(items) || !items.length) {
@@ -228,7 +230,7 @@ export async function updateMessageStatus(
 
 /**
  * POST …/messages/:id/retry: only an outgoing message whose status is failed (422 otherwise). It
- * becomes sent again without external_error (message.updated), and its `message_created` callback
+ * becomes sent again without external_error and delivery state (message.updated), and its `message_created` callback
  * delivery is re-queued (same delivery id and signed body, due now, fresh retry schedule). The
  * delivery outcome then decides again: failing for good marks the message failed once more
  * (src/webhooks/delivery-repository.ts). Without a callback delivery (no callback URL, or the status
@@ -243,14 +245,21 @@ export async function retryMessage(ctx: AppContext, conv: ConversationRow, messa
   const row = await ctx.database.transaction(async (trx) => {
     const attrs = fromJson<Record<string, unknown>>(current.content_attributes);
     const previousError = attrs.external_error ?? null;
+    const previousDelivery = attrs.delivery ?? null;
+    // A fresh start: the delivery state comes back with the new schedule's first failure (none if it goes through).
     delete attrs.external_error;
+    delete attrs.delivery;
     const updated = await repo.retryFailedMessage(trx, current.id, toJson(attrs));
     if (!updated) return null; // retried (or changed) concurrently
     requeued = await requeueMessageCallback(trx, conv.account_id, current.inbox_id, current.id);
     await ctx.events(trx, conv.account_id, 'message.updated', {
       message_id: updated.id,
       conversation_id: conv.id,
-      previous_changes: { status: [MESSAGE_STATUSES[current.status], MESSAGE_STATUSES[updated.status]], external_error: [previousError, null] },
+      previous_changes: {
+        status: [MESSAGE_STATUSES[current.status], MESSAGE_STATUSES[updated.status]],
+        external_error: [previousError, null],
+        ...(previousDelivery ? { delivery: [previousDelivery, null] } : {}),
+      },
     });
     return updated;
   });

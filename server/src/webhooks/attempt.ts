@@ -39,7 +39,8 @@ export async function attemptDelivery(deps: AttemptDeps, d: ClaimedDelivery, ep:
     return null;
   }
   const outcome = decideOutcome(d, ep, r, startedAt, deps.config.webhookRetrySchedule);
-  deps.log.info(
+  // A refusal by the SSRF guard is the operator's to fix (the address, or WEBHOOK_ALLOW_PRIVATE_NETWORK): a warning.
+  deps.log[r.blocked ? 'warn' : 'info'](
     {
       delivery_id: d.delivery_id,
       endpoint: endpointKey(d.endpoint_type, d.endpoint_id),
@@ -51,7 +52,7 @@ export async function attemptDelivery(deps: AttemptDeps, d: ClaimedDelivery, ep:
       ...(r.error ? { error: redactText(r.error) } : {}),
       outcome: outcome.status,
     },
-    'webhook attempt',
+    r.blocked ? 'webhook attempt refused: private network address' : 'webhook attempt',
   );
   return outcome;
 }

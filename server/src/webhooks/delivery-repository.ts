@@ -2,6 +2,9 @@ import type { Database, Executor, Tx } from '../kernel/db.js';
 import { fromJson, now, toJson } from '../kernel/db.js';
 import { recordEvent } from '../kernel/events/outbox.js';
 import { MESSAGE_STATUS, MESSAGE_STATUS_NAMES as STATUS_NAMES, MESSAGE_TYPE } from '../kernel/constants.js';
+import type { AnyOutboxEvent } from '../kernel/events/types.js';
+import { redactText } from '../kernel/redact.js';
+import { deliveryState } from '../messages/format.js';
 import type { DeliveryRow } from './repository.js';
 
 /** The delivery worker's queries: claiming due rows, endpoints, and writing attempt outcomes. */
@@ -184,6 +187,8 @@ export type Outcome = {
   statusCode: number | null;
   /** 410 Gone from an account webhook: disable it. */
   disableWebhook?: string;
+  /** The SSRF guard refused the address (no connection made): remembered on the row (`blocked`). */
+  blocked?: boolean;
 };
 
 /**
@@ -238,6 +243,7 @@ export async function writeOutcomes(database: Database, outcomes: Outcome[]) {
             lease_until: null,
             last_status_code: statusCode,
             last_error: null,
+            blocked: 0,
             completed_at: t,
             updated_at: t,
           })
@@ -258,6 +264,7 @@ export async function writeOutcomes(database: Database, outcomes: Outcome[]) {
           lease_until: null,
           last_status_code: o.statusCode,
           last_error: o.error,
+          blocked: o.blocked ? 1 : 0,
           completed_at: o.status === 'pending' ? null : t,
           updated_at: t,
         })
@@ -267,11 +274,9 @@ export async function writeOutcomes(database: Database, outcomes: Outcome[]) {
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) === 0) continue; // redelivered or reclaimed meanwhile
       if (o.disableWebhook) await disableWebhook(trx, database.dialect, d.account_id, d.endpoint_id, o.disableWebhook, t);
-      if (d.endpoint_type === 'inbox' && d.event_name === 'message_created' && d.message_id != null) {
-        if (o.status === 'failed' && o.attempt) await markOutgoingMessage(trx, database.dialect, d.message_id, 'failed', o.error);
-        // Only a delivery that failed before can have marked its message failed.
-        if (o.status === 'succeeded' && d.logged > 0) await markOutgoingMessage(trx, database.dialect, d.message_id, 'sent', null);
-      }
+      // A message's callback: every failed attempt and the end of a delivery that failed before
+      // are the message's business (its delivery state); a first-time success is not.
+      if (isMessageCallback(d) && (o.status !== 'succeeded' || d.logged > 0)) await markOutgoingMessage(trx, database.dialect, d.message_id!, o);
     }
   });
 }
@@ -284,8 +289,11 @@ export async function writeOutcomes(database: Database, outcomes: Outcome[]) {
 function isPlainSuccess(o: Outcome) {
   const d = o.delivery;
   if (o.status !== 'succeeded' || !o.attempt || o.error !== null || o.nextAttemptAt !== null || o.disableWebhook) return false;
-  return !(d.endpoint_type === 'inbox' && d.event_name === 'message_created' && d.message_id != null && d.logged > 0);
+  return !(isMessageCallback(d) && d.logged > 0);
 }
+
+/** The `message_created` delivery of a message to its API inbox's callback: its outcome is the message's delivery state. */
+const isMessageCallback = (d: ClaimedDelivery) => d.endpoint_type === 'inbox' && d.event_name === 'message_created' && d.message_id != null;
 
 async function disableWebhook(trx: Tx, dialect: Database['dialect'], accountId: number, webhookId: number, reason: string, t: number) {
   await trx.updateTable('webhooks').set({ disabled_at: t, disabled_reason: reason, updated_at: t }).where('id', '=', webhookId).execute();
@@ -302,34 +310,69 @@ async function disableWebhook(trx: Tx, dialect: Database['dialect'], accountId: 
 
 
 /**
- * DESIGN §3: an exhausted callback delivery of an outgoing message marks it failed with
+ * The delivery state of an outgoing message from its callback's outcome (messages/format.ts
+ * deliveryState, `content_attributes.delivery`): `retrying` from the first failed attempt,
+ * `delivered` when an attempt after failures succeeds, `failed` when the delivery fails for good.
+ * DESIGN §3 as before: failing for good also makes the message `status: failed` with
  * `content_attributes.external_error`; a later success sets a failed message back to sent.
- * Incoming (and any non-outgoing) messages are never touched. Records `message.updated`.
+ * Incoming (and any non-outgoing) messages are never touched. Records one `message.updated` when
+ * something changed, `previous_changes` naming what did (`delivery`, `status`, `external_error`).
  */
-async function markOutgoingMessage(trx: Tx, dialect: Database['dialect'], messageId: number, to: 'sent' | 'failed', error: string | null) {
+async function markOutgoingMessage(trx: Tx, dialect: Database['dialect'], messageId: number, o: Outcome) {
   const m = await trx
     .selectFrom('messages')
     .select(['id', 'account_id', 'conversation_id', 'message_type', 'status', 'content_attributes'])
     .where('id', '=', messageId)
     .executeTakeFirst();
   if (!m || m.message_type !== MESSAGE_TYPE.outgoing) return;
-  if (to === 'sent' && m.status !== MESSAGE_STATUS.failed) return;
-  if (to === 'failed' && m.status === MESSAGE_STATUS.failed) return;
   const attrs = fromJson<Record<string, unknown>>(m.content_attributes, {});
-  const previousError = attrs.external_error;
-  if (to === 'failed') attrs.external_error = error ?? 'webhook delivery failed';
-  else delete attrs.external_error;
-  const t = now();
+  const before = { delivery: attrs.delivery ?? null, external_error: attrs.external_error ?? null };
+  const made = o.attempt ? o.delivery.attempts + 1 : o.delivery.attempts;
+  // The text may quote the callback URL: its credentials never reach the message.
+  const error = o.error === null ? null : redactText(o.error);
+  let status = m.status;
+  if (o.status === 'pending') {
+    if (!o.attempt) return;
+    attrs.delivery = deliveryState('retrying', made, o.nextAttemptAt, error);
+  } else if (o.status === 'failed') {
+    // Failing without an attempt (callback removed, inbox gone) matters only to a message that was retrying.
+    if (!o.attempt && !before.delivery) return;
+    attrs.delivery = deliveryState('failed', made, null, error);
+    if (m.status !== MESSAGE_STATUS.failed) {
+      status = MESSAGE_STATUS.failed;
+      attrs.external_error = error ?? 'webhook delivery failed';
+    }
+  } else {
+    // A success after failures: the state says so; a message marked failed becomes sent again.
+    if (!before.delivery && m.status !== MESSAGE_STATUS.failed) return;
+    attrs.delivery = deliveryState('delivered', made, null, null);
+    if (m.status === MESSAGE_STATUS.failed) {
+      status = MESSAGE_STATUS.sent;
+      delete attrs.external_error;
+    }
+  }
+  const previous: Record<string, unknown[]> = {};
+  if (status !== m.status) previous.status = [STATUS_NAMES[m.status] ?? m.status, STATUS_NAMES[status] ?? status];
+  if ((attrs.external_error ?? null) !== before.external_error) previous.external_error = [before.external_error, attrs.external_error ?? null];
+  if (JSON.stringify(attrs.delivery) !== JSON.stringify(before.delivery)) previous.delivery = [before.delivery, attrs.delivery];
+  if (!Object.keys(previous).length) return;
   await trx
     .updateTable('messages')
-    .set({ status: MESSAGE_STATUS[to], content_attributes: toJson(attrs), updated_at: t })
+    .set({ status, content_attributes: toJson(attrs), updated_at: now() })
     .where('id', '=', m.id)
     .execute();
-  await recordEvent(trx, dialect, m.account_id, 'message.updated', {
-    message_id: m.id,
-    conversation_id: m.conversation_id,
-    previous_changes: { status: [STATUS_NAMES[m.status] ?? m.status, to], external_error: [previousError ?? null, attrs.external_error ?? null] },
-  });
+  await recordEvent(trx, dialect, m.account_id, 'message.updated', { message_id: m.id, conversation_id: m.conversation_id, previous_changes: previous });
+}
+
+/**
+ * A `message.updated` that only moved a message's callback delivery state: not sent back to that
+ * callback (it is the endpoint failing, and would hear of a message it has not received yet),
+ * only to sockets and account webhooks (src/webhooks/listener.ts).
+ */
+export function isDeliveryStateOnly(e: AnyOutboxEvent): boolean {
+  if (e.name !== 'message.updated') return false;
+  const keys = Object.keys(e.payload.previous_changes ?? {});
+  return keys.length === 1 && keys[0] === 'delivery';
 }
 
 /** Shutdown: hand unfinished sends back as due now, without counting an attempt. */
@@ -356,6 +399,23 @@ export async function recoverOrphans(db: Executor): Promise<number> {
     .updateTable('webhook_deliveries')
     .set({ status: 'pending', lease_until: null, next_attempt_at: t, updated_at: t })
     .where('status', '=', 'in_flight')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+/**
+ * A start with WEBHOOK_ALLOW_PRIVATE_NETWORK=true: pending deliveries whose last attempt the SSRF
+ * guard refused are due now, not after their retry delay (minutes to hours). Failed ones stay
+ * failed, as every dead letter: they are sent again on purpose (redeliver, or a message's retry).
+ */
+export async function releaseBlocked(db: Executor): Promise<number> {
+  const t = now();
+  const res = await db
+    .updateTable('webhook_deliveries')
+    .set({ next_attempt_at: t, updated_at: t })
+    .where('status', '=', 'pending')
+    .where('blocked', '=', 1)
+    .where('next_attempt_at', '>', t)
     .executeTakeFirst();
   return Number(res.numUpdatedRows);
 }

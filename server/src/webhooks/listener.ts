@@ -7,7 +7,7 @@ import { contactInboxIds, insertDeliveries, type NewDelivery } from './repositor
 import { webhookEventOf, type WebhookEventName } from './presenters.js';
 import { webhookBodies } from './bodies.js';
 import { EndpointDirectory } from './routing.js';
-import { endpointKey, type ClaimedDelivery } from './delivery-repository.js';
+import { endpointKey, isDeliveryStateOnly, type ClaimedDelivery } from './delivery-repository.js';
 
 export { WEBHOOK_EVENTS } from './presenters.js';
 
@@ -195,7 +195,7 @@ export function webhookListener(deps: { log: Logger; worker: Adopter; directory?
     } else if (e.name === 'inbox.created' || e.name === 'inbox.updated') inboxIds = [e.payload.inbox_id];
     else inboxIds = null; // contact events: the contact's inboxes, read only if a filter needs them
     const out: Endpoint[] = [];
-    if (conv !== null && CALLBACK_EVENTS.has(event) && directory.hasCallback(e.accountId, inboxIds![0])) out.push({ type: 'inbox', id: inboxIds![0] });
+    if (conv !== null && CALLBACK_EVENTS.has(event) && !isDeliveryStateOnly(e) && directory.hasCallback(e.accountId, inboxIds![0])) out.push({ type: 'inbox', id: inboxIds![0] });
     for (const w of directory.webhooksOf(e.accountId)) {
       if (!w.subscriptions.has(event)) continue;
       if (w.inbox_id != null) {

@@ -14,11 +14,33 @@ import { findAccountRef } from '../contacts/repository.js';
 import { userWebhookData } from '../users/presenter.js';
 import type { AttemptRow, DeliveryRow, WebhookWithInbox } from './repository.js';
 import { findUserBasics, subscriptionsOf } from './repository.js';
+import type { PrivateCallback } from './callback-check.js';
+
+// ------------------------------------------------------------------ callback warnings
+
+/** ipaddr.js range names as a sentence says them. */
+const RANGE_WORDS: Record<string, string> = { linkLocal: 'link-local', carrierGradeNat: 'carrier-grade NAT', uniqueLocal: 'unique local', unspecified: 'unspecified', private: 'private', loopback: 'loopback' };
+
+/**
+ * `warnings` of an inbox or webhook whose callback URL the SSRF guard refuses: one
+ * `{code: 'private_network', field, host, address, reason, message}`; undefined (the key is left
+ * out) when there is nothing to say.
+ */
+export function presentCallbackWarnings(found: PrivateCallback | null, field: 'webhook_url' | 'url') {
+  if (!found) return undefined;
+  const range = RANGE_WORDS[found.reason] ?? found.reason;
+  const where = found.host === found.address ? `is ${/^[aeiou]/i.test(range) ? 'an' : 'a'} ${range} address` : `resolves to ${found.address} (${range})`;
+  const message =
+    `The callback URL's host ${found.host} ${where}: deliveries to it are refused while WEBHOOK_ALLOW_PRIVATE_NETWORK=false. ` +
+    'Use a publicly reachable URL, or set WEBHOOK_ALLOW_PRIVATE_NETWORK=true on the server if ChannelX should call this network.';
+  return [{ code: 'private_network' as const, field, host: found.host, address: found.address, reason: found.reason, message }];
+}
+export type CallbackWarnings = ReturnType<typeof presentCallbackWarnings>;
 
 // ------------------------------------------------------------------ API JSON (administrators)
 
-/** `{id, name, url, account_id, subscriptions, secret, inbox?}` as the reference renders a webhook. */
-export function presentWebhook(w: WebhookWithInbox) {
+/** `{id, name, url, account_id, subscriptions, secret, inbox?}` as the reference renders a webhook, plus `warnings` when its URL is refused. */
+export function presentWebhook(w: WebhookWithInbox, warnings?: CallbackWarnings) {
   return {
     id: w.id,
     name: w.name,
@@ -30,14 +52,17 @@ export function presentWebhook(w: WebhookWithInbox) {
     ...(w.inbox_id ? { inbox: { id: w.inbox_id, name: w.inbox_name } } : {}),
     disabled_at: unix(w.disabled_at),
     disabled_reason: w.disabled_reason,
+    ...(warnings ? { warnings } : {}),
   };
 }
 
-/** `{payload: {webhook}}` (show, create, update, secret reset). */
-export const presentWebhookPayload = (w: WebhookWithInbox) => ({ payload: { webhook: presentWebhook(w) } });
+/** `{payload: {webhook}}` (create, update, secret reset). */
+export const presentWebhookPayload = (w: WebhookWithInbox, warnings?: CallbackWarnings) => ({ payload: { webhook: presentWebhook(w, warnings) } });
 
 /** `{payload: {webhooks}}`. */
-export const presentWebhookList = (rows: WebhookWithInbox[]) => ({ payload: { webhooks: rows.map(presentWebhook) } });
+export const presentWebhookList = (rows: WebhookWithInbox[], warnings: (CallbackWarnings | undefined)[] = []) => ({
+  payload: { webhooks: rows.map((w, i) => presentWebhook(w, warnings[i])) },
+});
 
 export function presentAttempt(a: AttemptRow) {
   return {

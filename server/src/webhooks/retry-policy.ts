@@ -11,7 +11,7 @@ const DAY_MS = 24 * 3600 * 1000;
  */
 export function decideOutcome(d: ClaimedDelivery, ep: Endpoint, r: SendResult, startedAt: number, schedule: number[]): Outcome {
   const attempt = { startedAt, durationMs: r.durationMs, statusCode: r.statusCode, snippet: r.snippet, error: r.error };
-  const base = { delivery: d, attempt, error: r.error, statusCode: r.statusCode };
+  const base = { delivery: d, attempt, error: r.error, statusCode: r.statusCode, ...(r.blocked ? { blocked: true } : {}) };
   if (!r.error) return { ...base, status: 'succeeded', nextAttemptAt: null };
   if (r.statusCode === 410) {
     return { ...base, status: 'failed', nextAttemptAt: null, ...(ep.type === 'webhook' ? { disableWebhook: '410 Gone' } : {}) };

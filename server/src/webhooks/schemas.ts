@@ -39,6 +39,25 @@ const WebhookFields = {
 /** `{webhook:{…}}` as the reference takes it, or the same fields unwrapped. */
 export const WebhookBody = Type.Object({ ...WebhookFields, webhook: Type.Optional(Type.Object(WebhookFields)) });
 
+/** `warnings` of an inbox or webhook whose callback URL cannot be delivered to (absent when there is nothing to say). */
+export const CallbackWarningsJson = Type.Array(
+  Open(
+    {
+      code: Type.Literal('private_network'),
+      field: Type.String({ description: "the attribute it is about: 'webhook_url' (inbox) or 'url' (webhook)" }),
+      host: Type.String(),
+      address: Type.String({ description: 'the refused address the host is or resolves to' }),
+      reason: Type.String({ description: 'loopback, private, linkLocal, carrierGradeNat, uniqueLocal, unspecified, …' }),
+      message: Type.String({ description: 'what it means and what to do, for a person' }),
+    },
+    'The URL is stored, but deliveries to this address are refused while WEBHOOK_ALLOW_PRIVATE_NETWORK=false',
+  ),
+  {
+    description:
+      'Extra key (not in the reference), present only when there is something to say: the callback host is (or, looked up within 1.5 s, resolves to) an address the SSRF guard refuses. A lookup that fails says nothing.',
+  },
+);
+
 export const WebhookJson = Open(
   {
     id: Type.Integer(),
@@ -49,6 +68,7 @@ export const WebhookJson = Open(
     secret: Type.String({ description: 'signing secret (whsec_…), shown to administrators' }),
     inbox: Type.Optional(Open({ id: Type.Integer(), name: Type.Union([Type.String(), Type.Null()]) })),
     disabled_at: Type.Union([Type.Integer(), Type.Null()], { description: 'unix seconds; set when the endpoint answered 410 Gone' }),
+    warnings: Type.Optional(CallbackWarningsJson),
   },
   'An account webhook',
 );

@@ -4,7 +4,8 @@ import { isUniqueViolation } from '../kernel/db.js';
 import { errors } from '../kernel/errors.js';
 import { webhookSecret } from '../kernel/tokens.js';
 import * as repo from './repository.js';
-import { presentDelivery, presentDeliveryPage, presentWebhookList, presentWebhookPayload } from './presenters.js';
+import { presentCallbackWarnings, presentDelivery, presentDeliveryPage, presentWebhookList, presentWebhookPayload } from './presenters.js';
+import { privateCallback } from './callback-check.js';
 import { ALLOWED_SUBSCRIPTIONS, DEFAULT_SUBSCRIPTIONS } from './schemas.js';
 
 /** Account webhooks, the delivery log and redelivery. Callers have checked the administrator role. */
@@ -45,10 +46,20 @@ async function validate(ctx: AppContext, accountId: number, input: WebhookInput,
   return out;
 }
 
+/**
+ * The `warnings` of a callback URL (an inbox's `webhook_url`, a webhook's `url`): the SSRF guard
+ * refuses its address while WEBHOOK_ALLOW_PRIVATE_NETWORK=false. Undefined when there is nothing to
+ * say, or a host name lookup could not tell within its bound (src/webhooks/callback-check.ts).
+ * Asked outside any transaction: a lookup may take up to its bound.
+ */
+export async function callbackWarnings(ctx: AppContext, url: string | null | undefined, field: 'webhook_url' | 'url') {
+  return presentCallbackWarnings(await privateCallback(url, { allowPrivateNetwork: ctx.config.webhookAllowPrivateNetwork }), field);
+}
+
 async function presentOne(ctx: AppContext, accountId: number, id: number) {
   const w = await repo.findWebhook(ctx.database.db, accountId, id);
   if (!w) throw errors.notFound();
-  return presentWebhookPayload(w);
+  return presentWebhookPayload(w, await callbackWarnings(ctx, w.url, 'url'));
 }
 
 function uniqueUrl<T>(p: Promise<T>): Promise<T> {
@@ -59,7 +70,8 @@ function uniqueUrl<T>(p: Promise<T>): Promise<T> {
 
 export async function listWebhooks(ctx: AppContext, accountId: number) {
   const rows = await repo.listWebhooks(ctx.database.db, accountId);
-  return presentWebhookList(rows);
+  // Lookups of distinct hosts run together, each bounded, answers cached for a while.
+  return presentWebhookList(rows, await Promise.all(rows.map((w) => callbackWarnings(ctx, w.url, 'url'))));
 }
 
 /*
