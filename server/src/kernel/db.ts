@@ -6,6 +6,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type Compilable, type Driver, type LogEvent, type QueryResult, type Transaction } from 'kysely';
 import type { DB } from './schema.js';
+import { TransactionGroup } from './transaction-group.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<DB>;
@@ -18,6 +19,15 @@ export type Database = {
   dialect: Dialect;
   /** Runs fn in a transaction; afterCommit hooks registered inside run only once it committed. */
   transaction<T>(fn: (trx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * A transaction that may share its commit with the others asked for in the same event-loop turn
+   * (SQLite group commit, kernel/transaction-group.ts; on PostgreSQL the same as `transaction`). Its
+   * answer still comes after the COMMIT that holds it. `fn` must do only database work through `trx`:
+   * it runs again on its own when another member of its group fails.
+   */
+  grouped<T>(fn: (trx: Tx) => Promise<T>): Promise<T>;
+  /** Group commits written and the transactions in them (SQLite). */
+  readonly groupStats: TransactionGroup['stats'];
   /** Called after every commit that wrote outbox events (set by the dispatcher). */
   onEventsCommitted: (() => void) | null;
   /** SQLite only: `PRAGMA data_version`, which changes when another connection (the CLI) commits. */
@@ -114,6 +124,10 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
       if (state.wroteEvents) database.onEventsCommitted?.();
       return result;
     },
+    grouped: (fn) => group.run(fn),
+    get groupStats() {
+      return group.stats;
+    },
     async ping() {
       try {
         await sql`select 1`.execute(db);
@@ -128,6 +142,7 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
       await db.destroy();
     },
   };
+  const group = new TransactionGroup(database);
   return database;
 }
 
