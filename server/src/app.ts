@@ -11,9 +11,9 @@ import { registerBodyParsers } from './kernel/http.js';
 import { registerSecurityHeaders } from './kernel/security-headers.js';
 import { registerRoutes } from './routes.js';
 import { cableComponentSchemas } from './realtime/event-schemas.js';
-import { presentHealth } from './kernel/presenters.js';
+import { observeRequests, registerOperationRoutes } from './metrics/routes.js';
 import { enforceAccessPolicies } from './accounts/guard.js';
-import { ErrorBody, HealthJson } from './accounts/schemas.js';
+import { ErrorBody } from './accounts/schemas.js';
 import { lazySerializers } from './kernel/serializers.js';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -34,6 +34,8 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   });
 
   registerErrorHandler(app);
+  // First, so that every route and plugin after it is counted.
+  const metrics = observeRequests(app, ctx, pkg.version);
   registerSecurityHeaders(app, ctx.config);
   guardAccountRoutes(app, ctx);
   await app.register(cookie);
@@ -52,6 +54,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
       components: {
         securitySchemes: {
           userApiKey: { type: 'apiKey', in: 'header', name: 'api_access_token' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (GET /metrics only)' },
         },
         // The /cable RoomChannel messages (not HTTP operations): types for the clients.
         schemas: cableComponentSchemas,
@@ -61,14 +64,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/api-docs' });
 
-  app.get(
-    '/health',
-    { config: { access: 'public' }, schema: { tags: ['Health'], summary: 'Liveness and database reachability', security: [], response: { 200: HealthJson, 503: HealthJson } } },
-    async (_req, reply) => {
-      const database = await ctx.database.ping();
-      return reply.status(database ? 200 : 503).send(presentHealth(database, pkg.version));
-    },
-  );
+  registerOperationRoutes(app, ctx, metrics, pkg.version);
 
   await registerRoutes(app.withTypeProvider<TypeBoxTypeProvider>(), ctx);
   return app;

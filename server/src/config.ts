@@ -32,6 +32,8 @@ export type Config = {
   allowedOrigins: string[];
   /** Honour X-Forwarded-For (only behind a reverse proxy you control; otherwise clients could spoof their IP). */
   trustProxy: boolean;
+  /** GET /metrics answers only with `Authorization: Bearer <this>`; unset (null): /metrics is off (404) and nothing is counted. */
+  metricsToken: string | null;
   /** The built dashboard (DASHBOARD_DIR; default: the workspace's dashboard/dist), served at `/`. */
   dashboardDir: string;
   signInRateLimit: { perIp: number; perIpWindowS: number; perEmail: number; perEmailWindowS: number };
@@ -142,6 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
     cookieSecure: bool(env, 'COOKIE_SECURE', publicUrl.startsWith('https://'), problems),
     allowedOrigins: origins(env, 'ALLOWED_ORIGINS', problems),
     trustProxy: bool(env, 'TRUST_PROXY', false, problems),
+    metricsToken: env.METRICS_TOKEN || null,
     dashboardDir: path.resolve(env.DASHBOARD_DIR || DEFAULT_DASHBOARD_DIR),
     signInRateLimit: {
       perIp: int(env, 'SIGN_IN_LIMIT_PER_IP', 5, problems),
@@ -164,6 +167,9 @@ export function loadConfig(env: Env = process.env): Config {
       contactPresenceS: int(env, 'CONTACT_PRESENCE_DURATION', 90, problems),
     },
   };
+  if (config.metricsToken !== null && !/^[\x21-\x7e]{16,}$/.test(config.metricsToken)) {
+    problems.push('METRICS_TOKEN must be at least 16 printable characters without spaces (e.g. `openssl rand -hex 24`)');
+  }
   if (problems.length) throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   return config;
 }

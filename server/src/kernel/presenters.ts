@@ -1,3 +1,5 @@
+import type { Readiness } from '../metrics/readiness.js';
+
 /**
  * The response envelopes every audience shares, so routes return what a presenter built and never
  * assemble JSON themselves: `{payload}`, `{data}`, and a page's `{meta:{count, current_page,
@@ -19,5 +21,15 @@ export const logPageMeta = (count: number, page: number, perPage: number) => pag
 export const presentHealth = (database: boolean, version: string) => ({
   status: database ? ('ok' as const) : ('degraded' as const),
   database: database ? ('up' as const) : ('down' as const),
+  version,
+});
+
+/** `GET /health/ready`: 200 with `ready`, 503 with `not_ready` and the failed checks named in `failing`. */
+export const presentReadiness = (r: Readiness, version: string) => ({
+  status: r.failing.length ? ('not_ready' as const) : ('ready' as const),
+  checks: { ...r.checks },
+  failing: [...r.failing],
+  pending_migrations: [...r.pendingMigrations],
+  failing_listeners: [...r.failingListeners],
   version,
 });
