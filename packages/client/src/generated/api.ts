@@ -6375,6 +6375,7 @@ export interface paths {
                             /** @description oldest first */
                             payload: ({
                                 content: string | null;
+                                /** @description An object. On an outgoing message of an API inbox whose callback did not take the first attempt, `delivery`: {state: 'retrying' | 'delivered' | 'failed', attempts (of the current retry schedule), next_attempt_at (unix seconds, or null), last_error (or null)}; failed also sets status failed and external_error. Set by the server only (a delivery key given on create is dropped); none when the first attempt succeeded. */
                                 content_attributes: unknown;
                                 content_type: string | null;
                                 /** @description the display_id */
@@ -6515,6 +6516,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             content: string | null;
+                            /** @description An object. On an outgoing message of an API inbox whose callback did not take the first attempt, `delivery`: {state: 'retrying' | 'delivered' | 'failed', attempts (of the current retry schedule), next_attempt_at (unix seconds, or null), last_error (or null)}; failed also sets status failed and external_error. Set by the server only (a delivery key given on create is dropped); none when the first attempt succeeded. */
                             content_attributes: unknown;
                             content_type: string | null;
                             /** @description the display_id */
@@ -6687,6 +6689,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             content: string | null;
+                            /** @description An object. On an outgoing message of an API inbox whose callback did not take the first attempt, `delivery`: {state: 'retrying' | 'delivered' | 'failed', attempts (of the current retry schedule), next_attempt_at (unix seconds, or null), last_error (or null)}; failed also sets status failed and external_error. Set by the server only (a delivery key given on create is dropped); none when the first attempt succeeded. */
                             content_attributes: unknown;
                             content_type: string | null;
                             /** @description the display_id */
@@ -6809,6 +6812,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             content: string | null;
+                            /** @description An object. On an outgoing message of an API inbox whose callback did not take the first attempt, `delivery`: {state: 'retrying' | 'delivered' | 'failed', attempts (of the current retry schedule), next_attempt_at (unix seconds, or null), last_error (or null)}; failed also sets status failed and external_error. Set by the server only (a delivery key given on create is dropped); none when the first attempt succeeded. */
                             content_attributes: unknown;
                             content_type: string | null;
                             /** @description the display_id */
@@ -6949,6 +6953,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             content: string | null;
+                            /** @description An object. On an outgoing message of an API inbox whose callback did not take the first attempt, `delivery`: {state: 'retrying' | 'delivered' | 'failed', attempts (of the current retry schedule), next_attempt_at (unix seconds, or null), last_error (or null)}; failed also sets status failed and external_error. Set by the server only (a delivery key given on create is dropped); none when the first attempt succeeded. */
                             content_attributes: unknown;
                             content_type: string | null;
                             /** @description the display_id */
@@ -8874,6 +8879,22 @@ export interface paths {
                                 secret?: string;
                                 sender_name_type: string;
                                 timezone: string;
+                                /** @description Extra key (not in the reference), present only when there is something to say: the callback host is (or, looked up within 1.5 s, resolves to) an address the SSRF guard refuses. A lookup that fails says nothing. */
+                                warnings?: ({
+                                    /** @description the refused address the host is or resolves to */
+                                    address: string;
+                                    /** @enum {string} */
+                                    code: "private_network";
+                                    /** @description the attribute it is about: 'webhook_url' (inbox) or 'url' (webhook) */
+                                    field: string;
+                                    host: string;
+                                    /** @description what it means and what to do, for a person */
+                                    message: string;
+                                    /** @description loopback, private, linkLocal, carrierGradeNat, uniqueLocal, unspecified, … */
+                                    reason: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
                                 webhook_url: string | null;
                                 /** @description the weekly schedule, one entry per day_of_week (0 = Sunday) */
                                 working_hours: ({
@@ -8970,7 +8991,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description An API-channel inbox */
+                /** @description An API-channel inbox (`warnings`: administrators, one inbox at a time — show, create, update, reset_secret — never the list) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -9002,6 +9023,22 @@ export interface paths {
                             secret?: string;
                             sender_name_type: string;
                             timezone: string;
+                            /** @description Extra key (not in the reference), present only when there is something to say: the callback host is (or, looked up within 1.5 s, resolves to) an address the SSRF guard refuses. A lookup that fails says nothing. */
+                            warnings?: ({
+                                /** @description the refused address the host is or resolves to */
+                                address: string;
+                                /** @enum {string} */
+                                code: "private_network";
+                                /** @description the attribute it is about: 'webhook_url' (inbox) or 'url' (webhook) */
+                                field: string;
+                                host: string;
+                                /** @description what it means and what to do, for a person */
+                                message: string;
+                                /** @description loopback, private, linkLocal, carrierGradeNat, uniqueLocal, unspecified, … */
+                                reason: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
                             webhook_url: string | null;
                             /** @description the weekly schedule, one entry per day_of_week (0 = Sunday) */
                             working_hours: ({
@@ -9094,7 +9131,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description An API-channel inbox */
+                /** @description An API-channel inbox (`warnings`: administrators, one inbox at a time — show, create, update, reset_secret — never the list) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -9126,6 +9163,22 @@ export interface paths {
                             secret?: string;
                             sender_name_type: string;
                             timezone: string;
+                            /** @description Extra key (not in the reference), present only when there is something to say: the callback host is (or, looked up within 1.5 s, resolves to) an address the SSRF guard refuses. A lookup that fails says nothing. */
+                            warnings?: ({
+                                /** @description the refused address the host is or resolves to */
+                                address: string;
+                                /** @enum {string} */
+                                code: "private_network";
+                                /** @description the attribute it is about: 'webhook_url' (inbox) or 'url' (webhook) */
+                                field: string;
+                                host: string;
+                                /** @description what it means and what to do, for a person */
+                                message: string;
+                                /** @description loopback, private, linkLocal, carrierGradeNat, uniqueLocal, unspecified, … */
+                                reason: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
                             webhook_url: string | null;
                             /** @description the weekly schedule, one entry per day_of_week (0 = Sunday) */
                             working_hours: ({
@@ -9233,7 +9286,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description An API-channel inbox */
+                /** @description An API-channel inbox (`warnings`: administrators, one inbox at a time — show, create, update, reset_secret — never the list) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -9265,6 +9318,22 @@ export interface paths {
                             secret?: string;
                             sender_name_type: string;
                             timezone: string;
+                            /** @description Extra key (not in the reference), present only when there is something to say: the callback host is (or, looked up within 1.5 s, resolves to) an address the SSRF guard refuses. A lookup that fails says nothing. */
+                            warnings?: ({
+                                /** @description the refused address the host is or resolves to */
+                                address: string;
+                                /** @enum {string} */
+                                code: "private_network";
+                                /** @description the attribute it is about: 'webhook_url' (inbox) or 'url' (webhook) */
+                                field: string;
+                                host: string;
+                                /** @description what it means and what to do, for a person */
+                                message: string;
+                                /** @description loopback, private, linkLocal, carrierGradeNat, uniqueLocal, unspecified, … */
+                                reason: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
                             webhook_url: string | null;
                             /** @description the weekly schedule, one entry per day_of_week (0 = Sunday) */
                             working_hours: ({
@@ -9482,7 +9551,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description An API-channel inbox */
+                /** @description An API-channel inbox (`warnings`: administrators, one inbox at a time — show, create, update, reset_secret — never the list) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -9514,6 +9583,22 @@ export interface paths {
                             secret?: string;
                             sender_name_type: string;
                             timezone: string;
+                            /** @description Extra key (not in the reference), present only when there is something to say: the callback host is (or, looked up within 1.5 s, resolves to) an address the SSRF guard refuses. A lookup that fails says nothing. */
+                            warnings?: ({
+                                /** @description the refused address the host is or resolves to */
+                                address: string;
+                                /** @enum {string} */
+                                code: "private_network";
+                                /** @description the attribute it is about: 'webhook_url' (inbox) or 'url' (webhook) */
+                                field: string;
+                                host: string;
+                                /** @description what it means and what to do, for a person */
+                                message: string;
+                                /** @description loopback, private, linkLocal, carrierGradeNat, uniqueLocal, unspecified, … */
+                                reason: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
                             webhook_url: string | null;
                             /** @description the weekly schedule, one entry per day_of_week (0 = Sunday) */
                             working_hours: ({
@@ -9619,7 +9704,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description An API-channel inbox */
+                /** @description An API-channel inbox (`warnings`: administrators, one inbox at a time — show, create, update, reset_secret — never the list) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -9651,6 +9736,22 @@ export interface paths {
                             secret?: string;
                             sender_name_type: string;
                             timezone: string;
+                            /** @description Extra key (not in the reference), present only when there is something to say: the callback host is (or, looked up within 1.5 s, resolves to) an address the SSRF guard refuses. A lookup that fails says nothing. */
+                            warnings?: ({
+                                /** @description the refused address the host is or resolves to */
+                                address: string;
+                                /** @enum {string} */
+                                code: "private_network";
+                                /** @description the attribute it is about: 'webhook_url' (inbox) or 'url' (webhook) */
+                                field: string;
+                                host: string;
+                                /** @description what it means and what to do, for a person */
+                                message: string;
+                                /** @description loopback, private, linkLocal, carrierGradeNat, uniqueLocal, unspecified, … */
+                                reason: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
                             webhook_url: string | null;
                             /** @description the weekly schedule, one entry per day_of_week (0 = Sunday) */
                             working_hours: ({
@@ -11547,6 +11648,22 @@ export interface paths {
                                     secret: string;
                                     subscriptions: string[];
                                     url: string;
+                                    /** @description Extra key (not in the reference), present only when there is something to say: the callback host is (or, looked up within 1.5 s, resolves to) an address the SSRF guard refuses. A lookup that fails says nothing. */
+                                    warnings?: ({
+                                        /** @description the refused address the host is or resolves to */
+                                        address: string;
+                                        /** @enum {string} */
+                                        code: "private_network";
+                                        /** @description the attribute it is about: 'webhook_url' (inbox) or 'url' (webhook) */
+                                        field: string;
+                                        host: string;
+                                        /** @description what it means and what to do, for a person */
+                                        message: string;
+                                        /** @description loopback, private, linkLocal, carrierGradeNat, uniqueLocal, unspecified, … */
+                                        reason: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
                                 } & {
                                     [key: string]: unknown;
                                 })[];
@@ -11649,6 +11766,22 @@ export interface paths {
                                     secret: string;
                                     subscriptions: string[];
                                     url: string;
+                                    /** @description Extra key (not in the reference), present only when there is something to say: the callback host is (or, looked up within 1.5 s, resolves to) an address the SSRF guard refuses. A lookup that fails says nothing. */
+                                    warnings?: ({
+                                        /** @description the refused address the host is or resolves to */
+                                        address: string;
+                                        /** @enum {string} */
+                                        code: "private_network";
+                                        /** @description the attribute it is about: 'webhook_url' (inbox) or 'url' (webhook) */
+                                        field: string;
+                                        host: string;
+                                        /** @description what it means and what to do, for a person */
+                                        message: string;
+                                        /** @description loopback, private, linkLocal, carrierGradeNat, uniqueLocal, unspecified, … */
+                                        reason: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
                                 } & {
                                     [key: string]: unknown;
                                 };
@@ -11795,6 +11928,22 @@ export interface paths {
                                     secret: string;
                                     subscriptions: string[];
                                     url: string;
+                                    /** @description Extra key (not in the reference), present only when there is something to say: the callback host is (or, looked up within 1.5 s, resolves to) an address the SSRF guard refuses. A lookup that fails says nothing. */
+                                    warnings?: ({
+                                        /** @description the refused address the host is or resolves to */
+                                        address: string;
+                                        /** @enum {string} */
+                                        code: "private_network";
+                                        /** @description the attribute it is about: 'webhook_url' (inbox) or 'url' (webhook) */
+                                        field: string;
+                                        host: string;
+                                        /** @description what it means and what to do, for a person */
+                                        message: string;
+                                        /** @description loopback, private, linkLocal, carrierGradeNat, uniqueLocal, unspecified, … */
+                                        reason: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
                                 } & {
                                     [key: string]: unknown;
                                 };
@@ -11999,6 +12148,22 @@ export interface paths {
                                     secret: string;
                                     subscriptions: string[];
                                     url: string;
+                                    /** @description Extra key (not in the reference), present only when there is something to say: the callback host is (or, looked up within 1.5 s, resolves to) an address the SSRF guard refuses. A lookup that fails says nothing. */
+                                    warnings?: ({
+                                        /** @description the refused address the host is or resolves to */
+                                        address: string;
+                                        /** @enum {string} */
+                                        code: "private_network";
+                                        /** @description the attribute it is about: 'webhook_url' (inbox) or 'url' (webhook) */
+                                        field: string;
+                                        host: string;
+                                        /** @description what it means and what to do, for a person */
+                                        message: string;
+                                        /** @description loopback, private, linkLocal, carrierGradeNat, uniqueLocal, unspecified, … */
+                                        reason: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
                                 } & {
                                     [key: string]: unknown;
                                 };
@@ -12243,6 +12408,22 @@ export interface paths {
                                     secret: string;
                                     subscriptions: string[];
                                     url: string;
+                                    /** @description Extra key (not in the reference), present only when there is something to say: the callback host is (or, looked up within 1.5 s, resolves to) an address the SSRF guard refuses. A lookup that fails says nothing. */
+                                    warnings?: ({
+                                        /** @description the refused address the host is or resolves to */
+                                        address: string;
+                                        /** @enum {string} */
+                                        code: "private_network";
+                                        /** @description the attribute it is about: 'webhook_url' (inbox) or 'url' (webhook) */
+                                        field: string;
+                                        host: string;
+                                        /** @description what it means and what to do, for a person */
+                                        message: string;
+                                        /** @description loopback, private, linkLocal, carrierGradeNat, uniqueLocal, unspecified, … */
+                                        reason: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
                                 } & {
                                     [key: string]: unknown;
                                 };
@@ -13588,7 +13769,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness and database reachability */
+        /** Liveness: the process answers, and whether the database does */
         get: {
             parameters: {
                 query?: never;
@@ -13627,6 +13808,165 @@ export interface paths {
                             /** @description ok | degraded */
                             status: string;
                             version: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: database reachable, migrations applied, outbox listeners, delivery worker and /cable running (503 names the failed checks) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            checks: {
+                                /** @description accepting | closing (/cable, closed first at shutdown) */
+                                cable: string;
+                                /** @description up | down */
+                                database: string;
+                                /** @description running | stopped (the webhook delivery worker) */
+                                deliveries: string;
+                                /** @description applied | pending | unknown (database down) */
+                                migrations: string;
+                                /** @description running | stopped | failing (a listener is retrying a transient failure) */
+                                outbox: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            /** @description the names of the checks that failed (empty when ready) */
+                            failing: string[];
+                            failing_listeners: string[];
+                            pending_migrations: string[];
+                            /** @description ready | not_ready */
+                            status: string;
+                            version: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            checks: {
+                                /** @description accepting | closing (/cable, closed first at shutdown) */
+                                cable: string;
+                                /** @description up | down */
+                                database: string;
+                                /** @description running | stopped (the webhook delivery worker) */
+                                deliveries: string;
+                                /** @description applied | pending | unknown (database down) */
+                                migrations: string;
+                                /** @description running | stopped | failing (a listener is retrying a transient failure) */
+                                outbox: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            /** @description the names of the checks that failed (empty when ready) */
+                            failing: string[];
+                            failing_listeners: string[];
+                            pending_migrations: string[];
+                            /** @description ready | not_ready */
+                            status: string;
+                            version: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (text format); 404 unless METRICS_TOKEN is set, then Authorization: Bearer <METRICS_TOKEN> */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Prometheus text exposition format */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attributes?: string[];
+                            error: string;
+                            message?: string;
                         } & {
                             [key: string]: unknown;
                         };
