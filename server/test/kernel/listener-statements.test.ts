@@ -108,7 +108,10 @@ describeEachDb('statements per message in the outbox listeners', (dialect) => {
     // writes nothing; the one events read per batch is shared by both listeners; no transaction.
     expect(seq['listener:webhooks']).toBeLessThanOrEqual(0.1);
     expect(burst['listener:webhooks']).toBeLessThanOrEqual(0.1);
-    expect(seq.listeners).toBeLessThanOrEqual(1.25);
+    // Sequentially, one events read per commit. On PostgreSQL the commit horizon (kernel/events/horizon.ts)
+    // reads again when an older transaction was still open at the read — more often on a loaded machine
+    // (1.4–1.8 seen under heavy load), so the bound there is looser; it is still far from the 9 of before.
+    expect(seq.listeners).toBeLessThanOrEqual(dialect === 'postgres' ? 2.5 : 1.25);
     // A burst forms real batches: far below one statement per message.
     expect(burst.listeners).toBeLessThanOrEqual(0.6);
   });
