@@ -169,7 +169,8 @@ export async function ingestMessage(
     if (existing) return { message: existing, created: false };
   }
   try {
-    const { message, contact } = await ctx.database.transaction((trx) => writeMessage(ctx, trx, conversation, msg, sender));
+    // Group commit (kernel/transaction-group.ts): concurrent creates share a COMMIT; writeMessage is database work only.
+    const { message, contact } = await ctx.database.grouped((trx) => writeMessage(ctx, trx, conversation, msg, sender));
     return { message, created: true, contact };
   } catch (err) {
     if (dedupe && isUniqueViolation(err)) {
