@@ -1,6 +1,6 @@
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { dayKey, dayLabel, fullDateTime, MESSAGE_TYPE, timeOf, type Msg } from './model.js';
+import { dayKey, dayLabel, fullDateTime, MESSAGE_TYPE, timeOf, type Delivery, type Msg } from './model.js';
 import type { MessagesState } from './messages.js';
 
 const TOP_HEIGHT = 48;
@@ -274,12 +274,23 @@ const MessageItem = memo(function MessageItem({ msg, contactName, retrying, onRe
             ))}
           </ul>
         )}
-        {!incoming && !msg.private && <Status status={status} />}
+        {!incoming && !msg.private &&
+          (msg.delivery?.state === 'retrying' && status !== 'failed' && status !== 'progress' ? (
+            <div className="cv-foot">
+              <RetryingNote delivery={msg.delivery} />
+              <Status status={status} />
+            </div>
+          ) : (
+            <Status status={status} />
+          ))}
         {msg.private && status === 'progress' && <Status status={status} />}
       </div>
       {status === 'failed' && (
         <div className="cv-failed" role="alert">
-          <span>Not delivered{msg.error ? `: ${msg.error}` : '.'}</span>
+          <span>
+            Not delivered{msg.delivery?.state === 'failed' && msg.delivery.attempts > 1 ? ` after ${msg.delivery.attempts} attempts` : ''}
+            {msg.error ? `: ${msg.error}` : '.'}
+          </span>
           <button type="button" className="button" onClick={() => onRetry(msg.id)}>
             Retry
           </button>
@@ -296,6 +307,37 @@ function Status({ status }: { status: string }) {
     <span className={`cv-status ${status}`} title={text}>
       <span aria-hidden="true">{mark}</span>
       <span className={status === 'progress' || status === 'failed' ? '' : 'sr-only'}>{status === 'progress' ? ' Sending…' : status === 'failed' ? ' Failed' : text}</span>
+    </span>
+  );
+}
+
+/** "in 40 s", "in 5 min", "in 3 h", "in 2 days" (rounded up: never sooner than it is). */
+function inWords(seconds: number): string {
+  if (seconds < 60) return `${Math.ceil(seconds)} s`;
+  if (seconds < 3600) return `${Math.ceil(seconds / 60)} min`;
+  if (seconds < 48 * 3600) return `${Math.ceil(seconds / 3600)} h`;
+  return `${Math.ceil(seconds / 86400)} days`;
+}
+
+/**
+ * The callback of an outgoing message failed and is retried: which attempt failed, when the next
+ * one is, and why (the receiver's answer). Counts down on its own; the next message.updated
+ * replaces it.
+ */
+function RetryingNote({ delivery }: { delivery: Delivery }) {
+  const at = delivery.nextAttemptAt;
+  const [now, setNow] = useState(() => Date.now());
+  const left = at === null ? 0 : at - now / 1000;
+  const tick = left > 0 && left < 90 ? 1000 : 20_000;
+  useEffect(() => {
+    const t = window.setInterval(() => setNow(Date.now()), tick);
+    return () => window.clearInterval(t);
+  }, [tick]);
+  const when = at === null || left <= 0 ? 'retrying now' : `next in ${inWords(left)}`;
+  return (
+    <span className="cv-delivery" data-testid="delivery-retrying" title={at === null ? undefined : `Next attempt ${fullDateTime(at)}`}>
+      <span aria-hidden="true">↻ </span>
+      Retrying delivery (attempt {delivery.attempts}, {when}){delivery.lastError ? `: ${delivery.lastError}` : ''}
     </span>
   );
 }

@@ -20,11 +20,15 @@ export type Msg = {
   /** sent | delivered | read | failed | progress */
   status: string;
   error: string | null;
+  /** The callback delivery state of an outgoing message (content_attributes.delivery), when it did not go through at once. */
+  delivery?: Delivery | null;
   createdAt: number;
   sender: Sender | null;
   echoId: string | null;
   attachments: Attachment[];
 };
+
+export type Delivery = { state: 'retrying' | 'delivered' | 'failed'; attempts: number; nextAttemptAt: number | null; lastError: string | null };
 
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 const safeUrl = (u: unknown) => (typeof u === 'string' && /^https?:\/\//i.test(u) ? u : null);
@@ -49,6 +53,11 @@ export function toMsg(raw: unknown): Msg {
     }
   }
   const error = typeof attrs.external_error === 'string' ? attrs.external_error : null;
+  const d = obj(attrs.delivery);
+  const delivery: Delivery | null =
+    d.state === 'retrying' || d.state === 'delivered' || d.state === 'failed'
+      ? { state: d.state, attempts: Number(d.attempts) || 0, nextAttemptAt: typeof d.next_attempt_at === 'number' ? d.next_attempt_at : null, lastError: typeof d.last_error === 'string' ? d.last_error : null }
+      : null;
   return {
     id: Number(m.id),
     content: typeof m.content === 'string' ? m.content : '',
@@ -56,6 +65,7 @@ export function toMsg(raw: unknown): Msg {
     private: m.private === true,
     status: String(m.status ?? 'sent'),
     error,
+    delivery,
     createdAt: typeof m.created_at === 'number' ? m.created_at : Math.floor(Date.now() / 1000),
     sender,
     echoId: typeof m.echo_id === 'string' ? m.echo_id : null,

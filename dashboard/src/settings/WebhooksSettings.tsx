@@ -8,6 +8,7 @@ import { ConfirmDialog } from '../contacts/ConfirmDialog.js';
 import { DeliveryLog } from './DeliveryLog.js';
 import { WebhookForm, type Webhook } from './webhooks/WebhookForm.js';
 import { SigningSecret } from './webhooks/SigningSecret.js';
+import { CallbackWarning } from './webhooks/CallbackWarning.js';
 import { eventLabel } from './webhooks/events.js';
 import './settings.css';
 import './admin.css';
@@ -152,6 +153,11 @@ export function WebhooksPage() {
                   <td>{w.inbox ? w.inbox.name || `Inbox ${w.inbox.id}` : <span className="muted">All inboxes</span>}</td>
                   <td>
                     <DisabledBadge w={w} />
+                    {w.warnings?.length ? (
+                      <span className="badge wait" title={w.warnings[0].message} data-testid="webhook-warning-badge">
+                        Private address: not called
+                      </span>
+                    ) : null}
                   </td>
                   <td className="adm-actions">
                     <a href={paths.webhook(w.id)} onClick={onLinkClick} className="button small" aria-label={`Edit ${w.name || w.url}`}>
@@ -253,6 +259,8 @@ export function WebhookPage({ webhookId }: { webhookId: number }) {
           Deliveries stopped on {new Date(webhook.disabled_at * 1000).toLocaleString()}: the endpoint answered 410 Gone. Saving the webhook turns it back on.
         </p>
       )}
+
+      <CallbackWarning warnings={webhook.warnings} what="webhook" />
 
       <section className="card" aria-labelledby="edit-webhook-title">
         <h2 id="edit-webhook-title">Endpoint and events</h2>

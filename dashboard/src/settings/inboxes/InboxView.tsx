@@ -9,6 +9,7 @@ import { channelLabel, problemText, type Inbox } from './common.js';
 import { SettingsTab } from './SettingsTab.js';
 import { AgentsTab } from './AgentsTab.js';
 import { ConfigurationTab } from './ConfigurationTab.js';
+import { CallbackWarning } from '../webhooks/CallbackWarning.js';
 
 type Tab = 'settings' | 'agents' | 'configuration' | 'deliveries';
 const TABS: { key: Tab; label: string; adminOnly?: boolean }[] = [
@@ -97,6 +98,7 @@ export function InboxView({ inboxId, tab }: { inboxId: number; tab: string | nul
           </h1>
         </div>
       </div>
+      <CallbackWarning warnings={inbox.warnings} what="callback" />
       <nav className="tabs" aria-label="Inbox sections">
         {tabs.map((t) => (
           <a key={t.key} href={paths.inbox(inboxId, t.key === 'settings' ? undefined : t.key)} onClick={onLinkClick} aria-current={t.key === current ? 'page' : undefined}>

@@ -6,6 +6,7 @@ import { useSession } from '../../session.js';
 import { Field, FormError } from '../../ui.js';
 import { AgentChecklist, membershipProblem, useAccountAgents } from './AgentChecklist.js';
 import { errorAttributes, problemText, type Inbox } from './common.js';
+import { CallbackWarning } from '../webhooks/CallbackWarning.js';
 
 type Step = 'channel' | 'details' | 'agents';
 const STEPS: { key: Step; label: string }[] = [
@@ -169,6 +170,7 @@ function AgentsStep({ inbox, headingRef }: { inbox: Inbox; headingRef: React.Ref
       <p className="notice" role="status">
         Inbox created. Only its agents (and administrators) see its conversations.
       </p>
+      <CallbackWarning warnings={inbox.warnings} what="callback" />
       {loadError && (
         <div className="actions">
           <p role="alert" className="error">
