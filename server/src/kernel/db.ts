@@ -26,7 +26,7 @@ export type Database = {
    * it runs again on its own when another member of its group fails.
    */
   grouped<T>(fn: (trx: Tx) => Promise<T>): Promise<T>;
-  /** Group commits written and the transactions in them (SQLite). */
+  /** Commits of grouped transactions and the transactions in them (SQLite). */
   readonly groupStats: TransactionGroup['stats'];
   /** Called after every commit that wrote outbox events (set by the dispatcher). */
   onEventsCommitted: (() => void) | null;

@@ -21,7 +21,7 @@ type Member = { fn: (trx: Tx) => Promise<unknown>; resolve: (v: unknown) => void
 export class TransactionGroup {
   private queue: Member[] = [];
   private scheduled = false;
-  /** Groups written and members in them (tests and docs read these). */
+  /** Commits (a group of one included), the transactions in them, and groups that fell back to one transaction each. */
   readonly stats = { groups: 0, members: 0, fallbacks: 0 };
 
   constructor(
@@ -46,6 +46,8 @@ export class TransactionGroup {
       const group = this.queue.splice(0, this.maxMembers);
       if (group.length === 1) {
         const [m] = group;
+        this.stats.groups++;
+        this.stats.members++;
         await this.database.transaction(m.fn).then(m.resolve, m.reject);
         continue;
       }
@@ -59,6 +61,8 @@ export class TransactionGroup {
       } catch {
         // Somebody's error (or the commit's): nothing of the group was written. Each on its own.
         this.stats.fallbacks++;
+        this.stats.groups += group.length;
+        this.stats.members += group.length;
         for (const m of group) await this.database.transaction(m.fn).then(m.resolve, m.reject);
         continue;
       }
