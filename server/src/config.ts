@@ -24,6 +24,8 @@ export type Config = {
   /** Send webhooks from a thread of their own (HTTP work off the API's event loop); the database work stays on the main thread. */
   webhookSenderThread: boolean;
   bodyLimitBytes: number;
+  /** On SIGTERM/SIGINT: how long in-flight requests, then the outbox and in-flight webhook sends, may finish (one budget). */
+  shutdownGraceMs: number;
   cookieSecure: boolean;
   /**
    * Origins (scheme://host[:port]) trusted for cookie-authenticated state-changing requests, besides
@@ -141,6 +143,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookConcurrencyPerEndpoint: Math.max(1, int(env, 'WEBHOOK_CONCURRENCY_PER_ENDPOINT', 16, problems)),
     webhookSenderThread: bool(env, 'WEBHOOK_SENDER_THREAD', false, problems),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, problems),
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, problems),
     cookieSecure: bool(env, 'COOKIE_SECURE', publicUrl.startsWith('https://'), problems),
     allowedOrigins: origins(env, 'ALLOWED_ORIGINS', problems),
     trustProxy: bool(env, 'TRUST_PROXY', false, problems),

@@ -10,7 +10,7 @@ import { MemoryRateLimiter, RedisRateLimiter, createRedisClient } from './kernel
 import { createMailer } from './kernel/mailer.js';
 import { createWorkers, type Worker } from './workers.js';
 import { Realtime } from './realtime/index.js';
-import { DeliveryWorker } from './webhooks/worker.js';
+import { DeliveryWorker, type DeliveryWorkerOptions } from './webhooks/worker.js';
 import { REDACT, redactFields, redactText, redactUrl } from './kernel/redact.js';
 
 /** Credentials are kept out of logs in one place, src/kernel/redact.ts; the logger below applies it. */
@@ -22,7 +22,11 @@ export type Server = {
   workers: Worker[];
   /** Listens on config.port (0 = any free port) and starts the dispatcher and workers. */
   listen(): Promise<string>;
-  close(): Promise<void>;
+  /**
+   * Graceful stop (see `stopServer`), within `graceMs` (default SHUTDOWN_GRACE_MS) plus the time to
+   * close. Idempotent: every call returns the same promise.
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
 };
 
 /**
@@ -72,6 +76,7 @@ export async function createServer(config: Config, opts: { log?: Logger; db?: Op
   if (applied.length) log.info({ applied }, 'migrations applied');
 
   const redis = config.redisUrl ? createRedisClient(config.redisUrl, log) : null;
+  const deliveryOpts: DeliveryWorkerOptions = {};
   const dispatcher = new Dispatcher(database, log, {
     databaseUrl: database.dialect === 'postgres' ? config.databaseUrl : undefined,
     pollMs: opts.pollMs,
@@ -87,11 +92,13 @@ export async function createServer(config: Config, opts: { log?: Logger; db?: Op
     limiter: redis ? new RedisRateLimiter(redis, { log }) : new MemoryRateLimiter(),
     mailer: createMailer(config.smtpUrl, config.mailFrom, log),
     realtime: new Realtime({ config, log, database }),
-    deliveries: new DeliveryWorker({ database, config, log }),
+    // The worker reads stopGraceMs when it stops: close() sets it to what is left of the grace then.
+    deliveries: new DeliveryWorker({ database, config, log }, deliveryOpts),
   };
   const app = await buildApp(ctx);
   const workers = createWorkers(ctx);
   let started = false;
+  let closing: Promise<void> | null = null;
 
   return {
     app,
@@ -104,14 +111,114 @@ export async function createServer(config: Config, opts: { log?: Logger; db?: Op
       started = true;
       return address;
     },
-    async close() {
-      if (started) for (const w of [...workers].reverse()) await w.stop();
-      await app.close();
-      await dispatcher.stop();
-      ctx.limiter.close();
-      ctx.mailer.close();
-      redis?.disconnect();
-      await database.close();
+    close(opts = {}) {
+      closing ??= stopServer({ app, ctx, workers, started, deliveryOpts, redis, graceMs: opts.graceMs ?? config.shutdownGraceMs });
+      return closing;
     },
   };
+}
+
+const REAP_IDLE_MS = 25;
+
+/**
+ * The shutdown, in order, each step logged with its duration:
+ * 1. every /cable socket gets `server_restart` (reconnect: true) and is closed; the listener stops
+ *    accepting at once; a request arriving meanwhile on a kept-alive connection is answered 503 with
+ *    `Connection: close` (Fastify's closing path); in-flight requests finish, their connections are
+ *    closed as soon as they go idle, and any still running at the grace deadline are cut;
+ * 2. the outbox drains within what is left of the grace, so the events of the last requests are
+ *    handed to the listeners now (skipped while a listener backs off: the outbox is durable, the
+ *    next start dispatches what is left);
+ * 3. the dispatcher stops: batches under way finish, in-memory cursors are saved;
+ * 4. the workers stop, last started first: in-flight webhook sends may finish within what is left of
+ *    the grace (then they are cancelled and their leases released, like the claimed rows that never
+ *    started), and the real-time pub/sub closes;
+ * 5. rate limiter, mailer, Redis, and the database close.
+ */
+async function stopServer(s: {
+  app: App;
+  ctx: AppContext;
+  workers: Worker[];
+  started: boolean;
+  deliveryOpts: DeliveryWorkerOptions;
+  redis: { disconnect(): void } | null;
+  graceMs: number;
+}): Promise<void> {
+  const { app, ctx, workers, graceMs } = s;
+  const log = ctx.log;
+  const t0 = Date.now();
+  const deadline = t0 + graceMs;
+  const left = () => Math.max(0, deadline - Date.now());
+  let t = t0;
+  const step = (msg: string, fields: Record<string, unknown> = {}) => {
+    const at = Date.now();
+    log.info({ ...fields, ms: at - t }, `shutdown: ${msg}`);
+    t = at;
+  };
+
+  const connections = await openConnections(app);
+  const cableSockets = ctx.realtime.hub.size;
+  log.info({ grace_ms: graceMs, connections, cable_sockets: cableSockets }, 'shutdown: started');
+  // The frames go out before the listener closes (@fastify/websocket's own pre-close would close the sockets bare).
+  const socketsClosed = ctx.realtime.closeSockets();
+  // Settles with the close error (if any), so no rejection goes unhandled while the steps below wait.
+  const httpClosed = app.close().then(
+    () => null,
+    (err: unknown) => err ?? new Error('closing the HTTP server failed'),
+  );
+  // Fastify closes the listener once its pre-close hooks ran (a few turns of the event loop).
+  for (let i = 0; i < 1000 && app.server.listening; i++) await new Promise((r) => setImmediate(r));
+  // Node closes idle kept-alive connections once, at close: the ones busy then are closed as they go idle.
+  const reaper = setInterval(() => app.server.closeIdleConnections(), REAP_IDLE_MS);
+  reaper.unref();
+  step('stopped accepting; cable sockets told to reconnect', { cable_sockets: cableSockets });
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([
+    httpClosed.then(() => true),
+    new Promise<boolean>((ok) => (timer = setTimeout(() => ok(false), left()))),
+  ]);
+  clearTimeout(timer);
+  if (!inTime) {
+    log.warn({ connections: await openConnections(app), grace_ms: graceMs }, 'shutdown: requests still running at the grace deadline; closing their connections');
+    app.server.closeAllConnections();
+  }
+  const closeError = await httpClosed;
+  clearInterval(reaper);
+  if (closeError) throw closeError;
+  await socketsClosed;
+  step('in-flight requests finished, listener closed', { cut: !inTime });
+
+  if (s.started) {
+    const backingOff = Object.entries(ctx.dispatcher.status()).filter(([, v]) => v.transientFailures > 0).map(([k]) => k);
+    if (backingOff.length) {
+      step('outbox not drained: listeners backing off; the next start dispatches the rest', { listeners: backingOff });
+    } else if (left() > 0) {
+      const drained = await ctx.dispatcher.drain(left()).then(
+        () => true,
+        () => false,
+      );
+      step(drained ? 'outbox drained' : 'outbox not drained within the grace; the next start dispatches the rest');
+    }
+  }
+  await ctx.dispatcher.stop();
+  step('outbox dispatcher stopped, cursors saved');
+  if (s.started) {
+    s.deliveryOpts.stopGraceMs = left();
+    for (const w of [...workers].reverse()) {
+      await w.stop();
+      step(`${w.name} worker stopped`);
+    }
+  }
+  await ctx.realtime.stop(); // pub/sub, when the workers never started (a no-op otherwise)
+  ctx.limiter.close();
+  ctx.mailer.close();
+  s.redis?.disconnect();
+  await ctx.database.close();
+  step('database closed');
+  log.info({ ms: Date.now() - t0 }, 'shutdown: done');
+}
+
+/** TCP connections of the listener (HTTP, kept-alive, and upgraded /cable sockets). */
+function openConnections(app: App): Promise<number> {
+  return new Promise((ok) => app.server.getConnections((err, n) => ok(err ? 0 : n)));
 }

@@ -19,6 +19,7 @@ export class Realtime {
   private redis: RedisPubSub | null = null;
   private started = false;
   private stopped = false;
+  private socketsClosed: Promise<void> | null = null;
 
   constructor(ctx: Pick<AppContext, 'config' | 'log' | 'database'>) {
     const { cable, redisUrl } = ctx.config;
@@ -48,11 +49,20 @@ export class Realtime {
     this.hub.start();
   }
 
-  /** Sends `server_restart` to every socket, closes them, then the pub/sub connections. Idempotent. */
+  /**
+   * Shutdown, first step: every socket gets `server_restart` (reconnect: true) and is closed, and new
+   * ones are refused. The frames are sent before this returns, so the HTTP listener can close next;
+   * pub/sub stays up while the outbox drains. Idempotent.
+   */
+  closeSockets(): Promise<void> {
+    return (this.socketsClosed ??= this.hub.stop());
+  }
+
+  /** Closes the sockets (if not done yet), then the pub/sub connections. Idempotent. */
   async stop() {
     if (this.stopped) return;
     this.stopped = true;
-    await this.hub.stop();
+    await this.closeSockets();
     await this.pubsub.close();
   }
 }

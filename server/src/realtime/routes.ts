@@ -25,5 +25,6 @@ export async function register(app: TypedApp, ctx: AppContext) {
     },
     (socket, req) => rt.hub.accept(socket, req.ip),
   );
-  app.addHook('onClose', async () => rt.stop());
+  // The sockets go with the listener; pub/sub closes with the realtime worker, after the outbox drained.
+  app.addHook('onClose', async () => rt.closeSockets());
 }
