@@ -33,7 +33,7 @@ function spawn(workerData: WebhookClientOptions): Worker {
   return new Worker(boot, { eval: true, workerData });
 }
 
-type Pending = { resolve: (r: SendResult) => void; started: number; onAbort?: () => void; signal?: AbortSignal };
+type Pending = { resolve: (r: SendResult) => void; started: number; signal?: AbortSignal };
 
 /**
  * Posts through the sending thread. Every post resolves, as WebhookHttpClient's do: if the thread
@@ -45,6 +45,8 @@ export class ThreadedSender implements WebhookSender {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closing: Promise<void> | null = null;
+  /** Cancel signals listened to: one listener per signal (the worker passes one to every send), not one per send. */
+  private readonly watched = new WeakSet<AbortSignal>();
 
   constructor(
     private readonly opts: WebhookClientOptions,
@@ -75,7 +77,6 @@ export class ThreadedSender implements WebhookSender {
 
   private settle(id: number, p: Pending, r: SendResult) {
     this.pending.delete(id);
-    if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
     if (this.pending.size === 0) this.worker?.unref();
     p.resolve(r);
   }
@@ -92,13 +93,19 @@ export class ThreadedSender implements WebhookSender {
       const p: Pending = { resolve, started };
       if (cancel) {
         p.signal = cancel;
-        p.onAbort = () => this.worker?.postMessage({ t: 'cancel', id } satisfies SenderRequest);
-        cancel.addEventListener('abort', p.onAbort, { once: true });
+        if (!this.watched.has(cancel)) {
+          this.watched.add(cancel);
+          cancel.addEventListener('abort', () => this.cancelAll(cancel), { once: true });
+        }
       }
       this.pending.set(id, p);
       if (this.pending.size === 1) w.ref();
       w.postMessage({ t: 'post', id, url, headers, body } satisfies SenderRequest);
     });
+  }
+
+  private cancelAll(signal: AbortSignal) {
+    for (const [id, p] of this.pending) if (p.signal === signal) this.worker?.postMessage({ t: 'cancel', id } satisfies SenderRequest);
   }
 
   /** Cancels what is still in flight (those sends resolve as cancelled), closes the agent, ends the thread. */
