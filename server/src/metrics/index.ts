@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { AppContext } from '../context.js';
 import type { Outcome } from '../webhooks/delivery-repository.js';
 import { HttpSeries } from './http.js';
-import { deadEventsByListener, deliveryBacklog, eventsAfter, type EndpointBacklog } from './repository.js';
+import { BREAKDOWN_CAP, deadEventsByListener, deliveryBacklog, deliveryTotals, eventsAfter, type EndpointBacklog } from './repository.js';
 
 /**
  * GET /metrics (Prometheus text format, prom-client). Three kinds of series:
@@ -47,6 +47,7 @@ type Snapshot = {
   lag: Map<string, { events: number; seconds: number }>;
   dead: Map<string, number>;
   backlog: EndpointBacklog[];
+  totals: { pending: number; inFlight: number };
 };
 
 export class Metrics {
@@ -129,14 +130,14 @@ export class Metrics {
     // Webhook deliveries.
     new Gauge({
       name: 'channelx_webhook_deliveries',
-      help: `Deliveries by endpoint and state: pending (waiting to be sent), retrying (pending after a failed attempt), in_flight. The ${ENDPOINT_LABELS} endpoints with the most are labelled; the rest are summed as "other". Counted up to 100 000 rows.`,
+      help: `Deliveries by endpoint and state: pending (waiting to be sent), retrying (pending after a failed attempt), in_flight. The ${ENDPOINT_LABELS} endpoints with the most among the first ${BREAKDOWN_CAP} rows (in flight, then due first) are labelled; the rest is "other", so pending and in_flight sum to the totals (counted up to 100 000).`,
       labelNames: ['endpoint', 'state'],
       registers,
       async collect() {
         this.reset();
         const s = await snapshot();
         if (!s) return;
-        for (const b of boundEndpoints(s.backlog)) {
+        for (const b of boundEndpoints(s.backlog, s.totals)) {
           this.set({ endpoint: b.endpoint, state: 'pending' }, b.pending);
           this.set({ endpoint: b.endpoint, state: 'retrying' }, b.retrying);
           this.set({ endpoint: b.endpoint, state: 'in_flight' }, b.inFlight);
@@ -265,21 +266,25 @@ export class Metrics {
       const behind = await eventsAfter(db, at);
       lag.set(listener, { events: behind.count, seconds: behind.oldestAt === null ? 0 : Math.max(0, (t - behind.oldestAt) / 1000) });
     }
-    return { lag, dead: await deadEventsByListener(db), backlog: await deliveryBacklog(db) };
+    return { lag, dead: await deadEventsByListener(db), backlog: await deliveryBacklog(db), totals: await deliveryTotals(db) };
   }
 }
 
-/** The ENDPOINT_LABELS endpoints with the most deliveries waiting or in flight, and the rest summed as `other`. */
-export function boundEndpoints(all: EndpointBacklog[]): EndpointBacklog[] {
+/**
+ * The ENDPOINT_LABELS endpoints with the most deliveries waiting or in flight, and `other`: the
+ * rest of the breakdown plus what it did not look at (the totals beyond BREAKDOWN_CAP rows).
+ */
+export function boundEndpoints(all: EndpointBacklog[], totals: { pending: number; inFlight: number }): EndpointBacklog[] {
   const sorted = [...all].sort((a, b) => b.pending + b.inFlight - (a.pending + a.inFlight) || a.endpoint.localeCompare(b.endpoint));
   const top = sorted.slice(0, ENDPOINT_LABELS);
-  const rest = sorted.slice(ENDPOINT_LABELS);
-  if (!rest.length) return top;
   const other = { endpoint: 'other', pending: 0, retrying: 0, inFlight: 0 };
-  for (const b of rest) {
+  for (const b of sorted.slice(ENDPOINT_LABELS)) {
     other.pending += b.pending;
     other.retrying += b.retrying;
     other.inFlight += b.inFlight;
   }
-  return [...top, other];
+  const sum = (k: 'pending' | 'inFlight') => all.reduce((n, b) => n + b[k], 0);
+  other.pending += Math.max(0, totals.pending - sum('pending'));
+  other.inFlight += Math.max(0, totals.inFlight - sum('inFlight'));
+  return other.pending || other.inFlight || other.retrying ? [...top, other] : top;
 }

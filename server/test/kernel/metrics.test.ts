@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { boundEndpoints, ENDPOINT_LABELS } from '../../src/metrics/index.js';
 import { describeEachDb, startTestServer, type TestServer, type TestUser } from '../support/harness.js';
 import { parsePrometheus, sampleValue, type Family } from '../support/prometheus.js';
 import { apiContact, apiConversation, apiMessage, consumer, disconnectAll, subscribe } from '../realtime/cable.js';
@@ -260,5 +261,20 @@ describe('METRICS_TOKEN', () => {
     }
     expect(loadConfig({ METRICS_TOKEN: TOKEN }).metricsToken).toBe(TOKEN);
     expect(loadConfig({}).metricsToken).toBeNull();
+  });
+});
+
+describe('the endpoint label of channelx_webhook_deliveries', () => {
+  it('names the endpoints with the most, sums the rest and what the breakdown did not read as "other"', () => {
+    const all = Array.from({ length: ENDPOINT_LABELS + 5 }, (_, i) => ({ endpoint: `inbox:${i + 1}`, pending: i + 1, retrying: i % 2, inFlight: 0 }));
+    const counted = all.reduce((n, b) => n + b.pending, 0);
+    const out = boundEndpoints(all, { pending: counted + 1000, inFlight: 3 });
+    expect(out).toHaveLength(ENDPOINT_LABELS + 1);
+    expect(out.slice(0, ENDPOINT_LABELS).map((b) => b.endpoint)).toEqual(all.slice(5).reverse().map((b) => b.endpoint));
+    const other = out[ENDPOINT_LABELS];
+    expect(other).toEqual({ endpoint: 'other', pending: 1 + 2 + 3 + 4 + 5 + 1000, retrying: 0 + 1 + 0 + 1 + 0, inFlight: 3 });
+    expect(out.reduce((n, b) => n + b.pending, 0)).toBe(counted + 1000);
+    // Few endpoints, everything read: no "other".
+    expect(boundEndpoints(all.slice(0, 2), { pending: 3, inFlight: 0 }).map((b) => b.endpoint)).toEqual(['inbox:2', 'inbox:1']);
   });
 });
