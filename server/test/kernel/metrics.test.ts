@@ -226,6 +226,24 @@ describeEachDb('GET /metrics off and readiness', (dialect) => {
     expect(r.body).toEqual(readyBody([]));
   });
 
+  it('a database that does not answer: readiness 503 naming only the database, liveness 503 degraded', async () => {
+    const database = h.server.ctx.database;
+    const ping = database.ping;
+    database.ping = async () => false;
+    try {
+      const r = await ready();
+      expect(r.status).toBe(503);
+      // The migrations were seen applied already (asked until then only): not a second failure.
+      expect(r.body).toEqual(readyBody(['database'], { database: 'down' }));
+      const live = await h.api('GET', '/health');
+      expect(live.status).toBe(503);
+      expect(live.body).toEqual({ status: 'degraded', database: 'down', version: expect.any(String) });
+    } finally {
+      database.ping = ping;
+    }
+    expect((await ready()).status).toBe(200);
+  });
+
   it('liveness stays 200 while readiness is 503 naming the stopped delivery worker, then the stopped outbox', async () => {
     await h.server.ctx.deliveries.stop();
     let r = await ready();
