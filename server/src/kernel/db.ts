@@ -48,6 +48,8 @@ export type DatabaseStats =
       waits: number;
       waitSeconds: number;
       timeouts: number;
+      /** The WAL checkpointing thread runs (it runs while there are writes). */
+      checkpointing: boolean;
     };
 
 /** The SQLite connection guard's counters (see GuardedSqliteDialect). */
@@ -64,6 +66,8 @@ export type OpenOptions = {
   sqliteSynchronous?: 'normal' | 'full';
   /** SQLite only: how often a background thread checkpoints the WAL (ms; 0: SQLite's own auto-checkpoint in commits). */
   sqliteCheckpointMs?: number;
+  /** SQLite only: the checkpointing thread ends after this long without WAL growth; the next commit starts it again (30 s). */
+  sqliteCheckpointIdleMs?: number;
   /** SQLite only: how long a query waits for the connection before it fails as a likely `db`-inside-a-transaction mistake (15 s). */
   sqliteWaitMs?: number;
   /** Called with the SQL of every statement executed through Kysely (tests count statements per request with it). */
@@ -87,10 +91,11 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
     // WAL + NORMAL loses nothing when the process crashes (kill -9 included); FULL also keeps the
     // last commits through an OS crash or power cut, at the price of an fsync per commit.
     conn.pragma(`synchronous = ${opts.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    checkpointer = file === ':memory:' ? null : startCheckpointer(conn, path.resolve(file), opts.sqliteCheckpointMs ?? 1000);
+    const ms = opts.sqliteCheckpointMs ?? 1000;
+    checkpointer = file === ':memory:' || ms <= 0 ? null : new Checkpointer(conn, path.resolve(file), ms, opts.sqliteCheckpointIdleMs ?? 30_000);
     const counters: SqliteCounters = { outstanding: 0, waits: 0, waitMs: 0, timeouts: 0 };
-    db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: withStatementCache(conn) }, opts.sqliteWaitMs ?? 15_000, counters), ...queryLog(opts) });
-    stats = () => ({ dialect: 'sqlite', outstanding: counters.outstanding, waits: counters.waits, waitSeconds: counters.waitMs / 1000, timeouts: counters.timeouts });
+    db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: withStatementCache(conn, checkpointer ? () => checkpointer!.touch() : null) }, opts.sqliteWaitMs ?? 15_000, counters), ...queryLog(opts) });
+    stats = () => ({ dialect: 'sqlite', outstanding: counters.outstanding, waits: counters.waits, waitSeconds: counters.waitMs / 1000, timeouts: counters.timeouts, checkpointing: checkpointer?.running ?? false });
     // Prepared once: conn.pragma() prepares a statement on every call (8 % of a message's CPU).
     const version = conn.prepare('PRAGMA data_version').pluck();
     dataVersion = () => version.get() as number;
@@ -146,17 +151,20 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
   return database;
 }
 
-type Checkpointer = { stop(): Promise<void> };
-
 // The checkpointing thread: its own connection to the file, a PASSIVE checkpoint every `ms` (never
-// waits for readers or writers; what it cannot copy now it copies next time).
+// waits for readers or writers; what it cannot copy now it copies next time). After `idleMs` in
+// which the WAL did not grow it says so and ends: an idle server keeps no thread (and no isolate).
 const CHECKPOINTER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma('busy_timeout = 0');
+let last = -1, quietSince = Date.now();
 const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy: next time */ }
+  let log = last;
+  try { log = db.pragma('wal_checkpoint(PASSIVE)')[0].log; } catch { /* busy: next time */ }
+  if (log !== last) { last = log; quietSince = Date.now(); }
+  else if (Date.now() - quietSince >= workerData.idleMs) { clearInterval(timer); db.close(); parentPort.postMessage('idle'); parentPort.close(); }
 }, workerData.ms);
 parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
 `;
@@ -165,35 +173,69 @@ parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.cl
  * WAL checkpoints off the request path: SQLite's auto-checkpoint runs inside the commit that crosses
  * 1000 pages, a 20–30 ms stall of the event loop every few thousand messages. Here a worker thread
  * checkpoints every second instead; the connection's own auto-checkpoint stays as a safety net at
- * 20 000 pages (~80 MB of WAL), should the thread ever fall behind.
+ * 20 000 pages (~80 MB of WAL), should the thread ever fall behind or not run.
+ *
+ * The thread runs while there are writes: every statement that may write `touch()`es the
+ * checkpointer, which starts the thread when none runs; the thread ends itself once the WAL stayed the same for `idleMs` (a V8
+ * isolate is ~13 MB of resident memory an idle server does not need).
  */
-function startCheckpointer(conn: SQLite.Database, file: string, ms: number): Checkpointer | null {
-  if (ms <= 0) return null;
-  conn.pragma('wal_autocheckpoint = 20000');
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { file, ms, driver } });
-  worker.unref();
-  worker.on('error', () => {
-    try {
-      conn.pragma('wal_autocheckpoint = 1000'); // the thread died: SQLite checkpoints in commits again
-    } catch {
-      /* closed */
-    }
-  });
-  return {
-    stop: () =>
-      new Promise<void>((resolve) => {
-        // Held (ref) while it stops: an unref'd thread and timer would let the process end before
-        // the caller's close() resolves.
-        worker.ref();
-        const fallback = setTimeout(() => void worker.terminate().then(() => resolve()), 2000);
-        worker.once('exit', () => {
-          clearTimeout(fallback);
-          resolve();
-        });
-        worker.postMessage('stop');
-      }),
-  };
+class Checkpointer {
+  private worker: Worker | null = null;
+  private lastTouch = 0;
+  private stopped = false;
+  private readonly driver = createRequire(import.meta.url).resolve('better-sqlite3');
+
+  constructor(
+    private readonly conn: SQLite.Database,
+    private readonly file: string,
+    private readonly ms: number,
+    private readonly idleMs: number,
+  ) {
+    conn.pragma('wal_autocheckpoint = 20000');
+  }
+
+  get running() {
+    return this.worker !== null;
+  }
+
+  /** A commit happened: make sure a thread checkpoints. Cheap when one runs. */
+  touch() {
+    this.lastTouch = Date.now();
+    if (this.worker || this.stopped) return;
+    const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { file: this.file, ms: this.ms, idleMs: this.idleMs, driver: this.driver } });
+    worker.unref();
+    worker.on('error', () => {
+      try {
+        this.conn.pragma('wal_autocheckpoint = 1000'); // the thread died: SQLite checkpoints in commits again
+      } catch {
+        /* closed */
+      }
+    });
+    worker.once('exit', () => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      // A commit came while the thread was deciding it was idle: start another.
+      if (!this.stopped && Date.now() - this.lastTouch < this.idleMs) this.touch();
+    });
+    this.worker = worker;
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    const worker = this.worker;
+    if (!worker) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      // Held (ref) while it stops: an unref'd thread and timer would let the process end before
+      // the caller's close() resolves.
+      worker.ref();
+      const fallback = setTimeout(() => void worker.terminate().then(() => resolve()), 2000);
+      worker.once('exit', () => {
+        clearTimeout(fallback);
+        resolve();
+      });
+      worker.postMessage('stop');
+    });
+  }
 }
 
 const queryLog = (opts: OpenOptions) => {
@@ -206,7 +248,7 @@ const queryLog = (opts: OpenOptions) => {
  * statements (bounded, least recently used evicted). Safe: Kysely runs one statement at a time.
  * `prepare` is replaced on the connection itself (no proxy in front of every property access).
  */
-function withStatementCache(conn: SQLite.Database, max = 500): SQLite.Database {
+function withStatementCache(conn: SQLite.Database, onWrite: (() => void) | null, max = 500): SQLite.Database {
   const cache = new Map<string, SQLite.Statement>();
   const prepare = conn.prepare.bind(conn);
   const cached = (source: string) => {
@@ -218,6 +260,8 @@ function withStatementCache(conn: SQLite.Database, max = 500): SQLite.Database {
       if (cache.size >= max) cache.delete(cache.keys().next().value!);
     }
     cache.set(source, stmt);
+    // Every statement that may write (the WAL checkpointer runs while there are writes).
+    if (!stmt.reader) onWrite?.();
     return stmt;
   };
   Object.defineProperty(conn, 'prepare', { value: cached, configurable: true, writable: true });

@@ -77,6 +77,40 @@ describeEachDb('kernel/db', (dialect) => {
       }
     });
 
+    it('the checkpointing thread runs only while there are writes: it ends when the WAL stays the same, a commit starts it again', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'channelx-wal-idle-'));
+      const file = path.join(dir, 'wal.sqlite');
+      const walled = openDatabase(`sqlite:${file}`, { sqliteCheckpointMs: 20, sqliteCheckpointIdleMs: 300 });
+      const checkpointing = () => (walled.stats() as { checkpointing: boolean }).checkpointing;
+      const until = async (ok: () => boolean, what: string) => {
+        const deadline = Date.now() + 15_000;
+        while (!ok()) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      try {
+        expect(checkpointing()).toBe(false); // opened, nothing written: no thread
+        await migrate(walled);
+        const t = Date.now();
+        const account = { locale: 'en', status: 0, settings: '{}', custom_attributes: '{}', last_display_id: 0, created_at: t, updated_at: t };
+        await walled.transaction((trx) => trx.insertInto('accounts').values({ name: 'first', ...account } as never).execute());
+        expect(checkpointing()).toBe(true); // the first commit started it
+        await until(() => !checkpointing(), 'the idle thread to end');
+        const big = 'y'.repeat(2000);
+        const before = fs.statSync(file).size;
+        await walled.transaction(async (trx) => {
+          for (let k = 0; k < 500; k++)
+            await trx.insertInto('accounts').values({ name: big, ...account } as never).execute();
+        });
+        expect(checkpointing()).toBe(true); // the commit started it again
+        await until(() => fs.statSync(file).size >= before + 1_000_000, 'the new rows to reach the main file');
+      } finally {
+        await walled.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('a query on `db` while the same code holds a transaction fails clearly instead of hanging, also after heavy contention', async () => {
       // Contention: many transactions and plain queries at once all complete.
       const work = Array.from({ length: 200 }, (_, i) =>
