@@ -44,7 +44,7 @@ export function presentPublicContact(contact: ContactRow, session: Pick<ContactI
 }
 
 /** Keys of content_attributes that describe the business's own plumbing, not the conversation. */
-const INTERNAL_CONTENT_ATTRIBUTES = ['external_error', 'delivery'];
+export const INTERNAL_CONTENT_ATTRIBUTES: readonly string[] = ['external_error', 'delivery'];
 
 /** `public_message`. */
 export function presentPublicMessage(m: MessageRow, conversationDisplayId: number, sender: Sender) {

@@ -3,7 +3,7 @@ import type { Tx } from '../kernel/db.js';
 import { TransientError, type Listener } from '../kernel/events/outbox.js';
 import type { Actor, AnyOutboxEvent } from '../kernel/events/types.js';
 import { MESSAGE_TYPE } from '../kernel/constants.js';
-import { contactDeletedData, conversationDeletedData, messageEventData, socketData, typingData } from './presenters.js';
+import { contactDeletedData, contactMessageEventData, conversationDeletedData, messageEventData, socketData, typingData } from './presenters.js';
 import { loadMessagePushData } from '../messages/presenters.js';
 import { findMessageById } from '../messages/repository.js';
 import { loadConversationPushData } from '../conversations/presenters.js';
@@ -17,7 +17,8 @@ import type { Realtime } from './index.js';
 /** Events older than this when the listener sees them (a node was down) are not replayed to sockets. */
 const STALE_MS = 60_000;
 
-type Delivery = { event: string; data: Record<string, unknown>; targets: Targets };
+/** `contactData`: what the contacts among the targets get instead of `data` (null: they get nothing). */
+type Delivery = { event: string; data: Record<string, unknown>; targets: Targets; contactData?: Record<string, unknown> | null };
 
 /**
  * The 'realtime' outbox listener: for each event, loads the push data once, computes who receives
@@ -77,7 +78,8 @@ export function realtimeListener(_ctx: Pick<AppContext, 'log'>, rt: Realtime): L
         if (!msg || !conv || !data) return null;
         const extra = ev.name === 'message.created' ? { echo_id: ev.payload.echo_id } : { previous_changes: ev.payload.previous_changes };
         const isPublic = !msg.private && msg.message_type !== MESSAGE_TYPE.activity;
-        return { event: ev.name, data: messageEventData(data, extra), targets: await targetsFor(trx, conv, isPublic) };
+        const full = messageEventData(data, extra);
+        return { event: ev.name, data: full, targets: await targetsFor(trx, conv, isPublic), contactData: isPublic ? contactMessageEventData(full) : undefined };
       }
       case 'conversation.created':
       case 'conversation.updated':
@@ -169,8 +171,14 @@ export function realtimeListener(_ctx: Pick<AppContext, 'log'>, rt: Realtime): L
         if (!out) continue;
         const performer = 'performer' in ev.payload ? ev.payload.performer : undefined;
         const who = performer && out.event !== 'conversation.typing_on' && out.event !== 'conversation.typing_off' ? await personPush(trx, ev.accountId, performer) : undefined;
+        const contacts = out.targets.contacts;
+        const split = out.contactData !== undefined && out.contactData !== out.data && !!contacts?.length;
         out.data = socketData(out.data, ev.accountId, who);
-        outs.push({ accountId: ev.accountId, out });
+        if (split) {
+          // Agents and contacts get different data: two envelopes.
+          outs.push({ accountId: ev.accountId, out: { ...out, targets: { ...out.targets, contacts: [] } } });
+          if (out.contactData) outs.push({ accountId: ev.accountId, out: { event: out.event, data: socketData(out.contactData, ev.accountId, who), targets: { users: [], contacts } } });
+        } else outs.push({ accountId: ev.accountId, out });
       }
       // Published in order; each failure is caught at once, so none is an unhandled rejection.
       const publishing = outs.map(({ accountId, out }) => rt.publish(accountId, out.targets, out.event, out.data).catch((err) => (failure ??= err)));

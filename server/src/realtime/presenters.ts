@@ -1,6 +1,7 @@
 import { scrubSecrets } from '../kernel/scrub.js';
 import { availabilityStatus } from '../users/presenter.js';
 import type { CableEventData } from './event-schemas.js';
+import { INTERNAL_CONTENT_ATTRIBUTES } from '../public/presenters.js';
 
 /**
  * The socket audience's JSON: the `data` of each /cable event (schemas: ./event-schemas.ts). The
@@ -14,6 +15,31 @@ type Data = Record<string, unknown>;
 /** message.created carries the sender's echo id; message.updated what changed (`{attr: [before, after]}`). */
 export function messageEventData(push: Data, extra: { echo_id?: string; previous_changes?: unknown }): Data {
   return { ...push, ...(extra.echo_id ? { echo_id: extra.echo_id } : {}), ...('previous_changes' in extra ? { previous_changes: extra.previous_changes ?? null } : {}) };
+}
+
+/**
+ * A message event as a contact's own socket gets it: without the business's plumbing (the callback's
+ * delivery state and errors, which may name internal hosts) in content_attributes and
+ * previous_changes. Null when nothing else changed (a delivery-state update): the contact is not told.
+ */
+export function contactMessageEventData(data: Data): Data | null {
+  const attrs = data.content_attributes;
+  const changes = data.previous_changes;
+  const has = (o: unknown) => !!o && typeof o === 'object' && INTERNAL_CONTENT_ATTRIBUTES.some((k) => k in (o as Data));
+  if (!has(attrs) && !has(changes)) return data; // the usual case: the same data for everyone
+  const strip = (o: unknown) => {
+    if (!o || typeof o !== 'object' || Array.isArray(o)) return o;
+    const copy = { ...(o as Data) };
+    for (const k of INTERNAL_CONTENT_ATTRIBUTES) delete copy[k];
+    return copy;
+  };
+  const out: Data = { ...data, content_attributes: strip(attrs) };
+  if ('previous_changes' in data) {
+    const left = strip(changes) as Data | null;
+    if (left && typeof left === 'object' && Object.keys(left).length === 0) return null;
+    out.previous_changes = left;
+  }
+  return out;
 }
 
 /** conversation.typing_on / typing_off: the conversation, the typist (`user`, a user or a contact) and whether it is a private note. */

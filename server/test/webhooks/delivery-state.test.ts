@@ -123,6 +123,36 @@ describeEachDb('delivery state of an outgoing message', (dialect) => {
     expect((await listed(displayId, id)).content_attributes).toEqual({});
   });
 
+  it("the contact's own socket hears neither the retries nor the callback's errors", async () => {
+    let created = 0;
+    callback.respond = (r) => (r.json?.event === 'message_created' && ++created === 1 ? { status: 503, body: 'down at 10.1.2.3' } : { status: 200 });
+    const inbox = await h.inbox(accountId, { webhook_url: callback.url });
+    const c = await api('POST', '/contacts', { inbox_id: inbox.id, name: 'Watching contact' });
+    const conv = await api('POST', '/conversations', { source_id: c.body.payload.contact_inbox.source_id, inbox_id: inbox.id });
+    expect(conv.status, conv.text).toBe(200);
+    const contact = await subscribe(consumer(h), { pubsub_token: c.body.payload.contact_inbox.pubsub_token });
+    agent = await subscribe(consumer(h), { pubsub_token: admin.pubsub_token, account_id: accountId, user_id: admin.id });
+    const m = await api('POST', `/conversations/${conv.body.id}/messages`, { content: 'reply to watch', message_type: 'outgoing' });
+    expect(m.status, m.text).toBe(200);
+    const id = m.body.id as number;
+    await contact.next('message.created', (x) => x.data.id === id);
+    // The agent hears retrying, then delivered; a later public update still reaches the contact.
+    await agent.next('message.updated', (x) => x.data.id === id && x.data.content_attributes.delivery?.state === 'delivered');
+    const status = await api('PATCH', `/conversations/${conv.body.id}/messages/${id}`, { status: 'delivered' });
+    expect(status.status, status.text).toBe(200);
+    const seen = await contact.next('message.updated', (x) => x.data.id === id);
+    expect(seen.data.status).toBe('delivered');
+    // That is the only update the contact heard: the two delivery-state updates went to agents only.
+    expect(contact.received.filter((x) => x.event === 'message.updated' && x.data.id === id)).toHaveLength(1);
+    expect(agent.received.filter((x) => x.event === 'message.updated' && x.data.id === id).length).toBeGreaterThanOrEqual(2);
+    const text = JSON.stringify(contact.received);
+    expect(text).not.toContain('"delivery"');
+    expect(text).not.toContain('external_error');
+    expect(text).not.toContain('10.1.2.3');
+    // Agents still see it all.
+    expect(JSON.stringify(agent.received)).toContain('"delivery"');
+  });
+
   it('a delivery key given on create is the server\'s: dropped', async () => {
     callback.respond = () => ({ status: 200 });
     const { displayId } = await reply();
