@@ -10,7 +10,7 @@ import { MemoryRateLimiter, RedisRateLimiter, createRedisClient } from './kernel
 import { createMailer } from './kernel/mailer.js';
 import { createWorkers, type Worker } from './workers.js';
 import { Realtime } from './realtime/index.js';
-import { DeliveryWorker, type DeliveryWorkerOptions } from './webhooks/worker.js';
+import { DeliveryWorker } from './webhooks/worker.js';
 import { REDACT, redactFields, redactText, redactUrl } from './kernel/redact.js';
 
 /** Credentials are kept out of logs in one place, src/kernel/redact.ts; the logger below applies it. */
@@ -76,7 +76,6 @@ export async function createServer(config: Config, opts: { log?: Logger; db?: Op
   if (applied.length) log.info({ applied }, 'migrations applied');
 
   const redis = config.redisUrl ? createRedisClient(config.redisUrl, log) : null;
-  const deliveryOpts: DeliveryWorkerOptions = {};
   const dispatcher = new Dispatcher(database, log, {
     databaseUrl: database.dialect === 'postgres' ? config.databaseUrl : undefined,
     pollMs: opts.pollMs,
@@ -92,8 +91,7 @@ export async function createServer(config: Config, opts: { log?: Logger; db?: Op
     limiter: redis ? new RedisRateLimiter(redis, { log }) : new MemoryRateLimiter(),
     mailer: createMailer(config.smtpUrl, config.mailFrom, log),
     realtime: new Realtime({ config, log, database }),
-    // The worker reads stopGraceMs when it stops: close() sets it to what is left of the grace then.
-    deliveries: new DeliveryWorker({ database, config, log }, deliveryOpts),
+    deliveries: new DeliveryWorker({ database, config, log }),
   };
   const app = await buildApp(ctx);
   const workers = createWorkers(ctx);
@@ -112,7 +110,7 @@ export async function createServer(config: Config, opts: { log?: Logger; db?: Op
       return address;
     },
     close(opts = {}) {
-      closing ??= stopServer({ app, ctx, workers, started, deliveryOpts, redis, graceMs: opts.graceMs ?? config.shutdownGraceMs });
+      closing ??= stopServer({ app, ctx, workers, started, redis, graceMs: opts.graceMs ?? config.shutdownGraceMs });
       return closing;
     },
   };
@@ -140,7 +138,6 @@ async function stopServer(s: {
   ctx: AppContext;
   workers: Worker[];
   started: boolean;
-  deliveryOpts: DeliveryWorkerOptions;
   redis: { disconnect(): void } | null;
   graceMs: number;
 }): Promise<void> {
@@ -203,9 +200,8 @@ async function stopServer(s: {
   await ctx.dispatcher.stop();
   step('outbox dispatcher stopped, cursors saved');
   if (s.started) {
-    s.deliveryOpts.stopGraceMs = left();
     for (const w of [...workers].reverse()) {
-      await w.stop();
+      await w.stop(left());
       step(`${w.name} worker stopped`);
     }
   }

@@ -6,7 +6,8 @@ import { webhooksWorker } from './webhooks/worker.js';
  * Background work that runs beside the HTTP server: outbox listeners (webhooks, real-time) and the
  * webhook delivery worker. Each capability registers here; `start` runs after the app is built.
  */
-export type Worker = { name: string; start(): Promise<void> | void; stop(): Promise<void> | void };
+/** `stop(graceMs)`: how long work in flight may still finish (what is left of the shutdown grace). */
+export type Worker = { name: string; start(): Promise<void> | void; stop(graceMs?: number): Promise<void> | void };
 
 export function createWorkers(ctx: AppContext): Worker[] {
   return [realtimeWorker(ctx), webhooksWorker(ctx)];

@@ -134,7 +134,8 @@ export class DeliveryWorker {
     this.wake();
   }
 
-  async stop() {
+  /** Stops claiming; sends in flight get `graceMs` to finish, then are cancelled and handed back. */
+  async stop(graceMs = this.opts.stopGraceMs ?? 3000) {
     if (this.stopped) return;
     this.stopped = true;
     void this.outcomes.close(); // outcomes of the sends still finishing are written without lingering
@@ -145,7 +146,7 @@ export class DeliveryWorker {
     // Claimed rows that never started go back to the database at once.
     const waiting = [...this.endpoints.values()].flatMap((s) => s.waiting.splice(0));
     if (waiting.length) await releaseLeases(this.deps.database.db, waiting.map((w) => w.d)).catch(() => {});
-    const grace = new Promise((r) => setTimeout(r, this.opts.stopGraceMs ?? 3000).unref());
+    const grace = new Promise((r) => setTimeout(r, graceMs).unref());
     await Promise.race([Promise.allSettled([...this.sends]), grace]);
     this.cancel.abort();
     await Promise.allSettled([...this.sends]);
@@ -473,5 +474,5 @@ export class DeliveryWorker {
 export function webhooksWorker(ctx: { log: Logger; deliveries: DeliveryWorker; dispatcher: { register(l: Listener): void } }) {
   const worker = ctx.deliveries;
   ctx.dispatcher.register(webhookListener({ log: ctx.log, worker }));
-  return { name: 'webhooks', start: () => worker.start(), stop: () => worker.stop(), worker };
+  return { name: 'webhooks', start: () => worker.start(), stop: (graceMs?: number) => worker.stop(graceMs), worker };
 }
