@@ -449,7 +449,14 @@ async function sqliteSection(hook: Receiver, built: boolean) {
       const child = (st.server = startNode('dist/main.js', [], env, { loopProbe: true, nodeArgs: ['--expose-gc'] }));
       await waitHttp(`${base}/health`, 30_000, child);
       await sleep(1500);
-      result.rss_idle_mib = round(rssMiB(child.pid!));
+      // Right after start-up, and after a minute without a request: V8's memory reducer gives back
+      // the young generation and compacts 20–35 s after the process went quiet (seen here), and the
+      // WAL checkpointing thread ends 30 s after the last write.
+      result.rss_startup_mib = round(rssMiB(child.pid!));
+      if (!QUICK) {
+        await sleep(60_000);
+        result.rss_idle_mib = round(rssMiB(child.pid!));
+      }
       st.f = await fixture(base, setup, hook.url);
     });
     if (!ok || !st.server || !st.f) return;
@@ -851,7 +858,7 @@ const TARGETS: Record<string, string> = {
   ws_connections: `${WS_CONNECTIONS}`,
   ws_kib_per_connection: '≤ 40',
   ws_fanout_p99_ms: '≤ 10',
-  rss_idle_mib: '≤ 120',
+  rss_idle_mib: '≤ 120 (after 30 s idle)',
   pg2_scale: '≥ 1 (never slower)',
 };
 const COUNT_SUFFIXES = ['_errors', '_non2xx', '_dropped', '_late', '_sent', '_received', '_duplicates', '_loop_p99_ms', '_rate', '_frames'];
