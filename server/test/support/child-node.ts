@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { withTimeout } from '../realtime/cable.js';
+import { onLines } from './server-process.js';
 
 export type ChildNode = { proc: ChildProcess; url: string; output: string[] };
 
@@ -15,20 +16,13 @@ export async function startChildNode(env: Record<string, string>): Promise<Child
   const output: string[] = [];
   const url = await withTimeout(
     new Promise<string>((resolve, reject) => {
-      let buf = '';
-      proc.stdout!.on('data', (d) => {
-        buf += String(d);
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          output.push(line);
-          try {
-            const rec = JSON.parse(line);
-            if (rec.msg === 'ChannelX listening') resolve(String(rec.address).replace('[::1]', '127.0.0.1'));
-          } catch {
-            /* not a log line */
-          }
+      onLines(proc.stdout!, (line) => {
+        output.push(line);
+        try {
+          const rec = JSON.parse(line);
+          if (rec.msg === 'ChannelX listening') resolve(String(rec.address).replace('[::1]', '127.0.0.1'));
+        } catch {
+          /* not a log line */
         }
       });
       proc.stderr!.on('data', (d) => output.push(String(d)));

@@ -2,6 +2,20 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { waitFor } from './wait.js';
 
+/** Calls `fn` with each complete line a stream writes (a child's stdout). */
+export function onLines(stream: NodeJS.ReadableStream, fn: (line: string) => void) {
+  let buf = '';
+  stream.on('data', (d) => {
+    buf += String(d);
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      fn(line);
+    }
+  });
+}
+
 export type Exit = { code: number | null; signal: NodeJS.Signals | null };
 export type LogRecord = { level?: number; msg?: string; [key: string]: any };
 
@@ -35,18 +49,11 @@ export async function startServerProcess(env: Record<string, string>, startTimeo
   const other: string[] = [];
   let exit: Exit | null = null;
   const exited = new Promise<Exit>((ok) => proc.on('exit', (code, signal) => ok((exit = { code, signal }))));
-  let buf = '';
-  proc.stdout!.on('data', (d) => {
-    buf += String(d);
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      try {
-        logs.push(JSON.parse(line));
-      } catch {
-        other.push(line);
-      }
+  onLines(proc.stdout!, (line) => {
+    try {
+      logs.push(JSON.parse(line));
+    } catch {
+      other.push(line);
     }
   });
   proc.stderr!.on('data', (d) => other.push(String(d)));
