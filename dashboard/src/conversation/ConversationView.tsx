@@ -189,7 +189,7 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
             body: { content: text, private: mode === 'note', message_type: 'outgoing', echo_id: echoId },
           }),
         );
-        msgs.upsert([{ ...toMsg(m), echoId }]);
+        msgs.upsert([{ ...toMsg(m), echoId }], { keepExisting: true });
         return true;
       } catch (err) {
         msgs.remove(pending.id);

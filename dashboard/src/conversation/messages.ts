@@ -28,13 +28,14 @@ const WIDEN = 14;
 const initial: MessagesState = { list: [], loading: true, error: null, hasOlder: false, loadingOlder: false, olderError: null, retrying: new Set() };
 
 /** Real messages by id ascending; messages still being sent after them, in the order they were written. */
-function merge(list: Msg[], incoming: Msg[]): Msg[] {
+function merge(list: Msg[], incoming: Msg[], keepExisting = false): Msg[] {
   if (!incoming.length) return list;
   const byId = new Map(list.map((m) => [m.id, m]));
   for (const m of incoming) {
     if (m.id > 0 && m.echoId) {
       for (const [id, p] of byId) if (id < 0 && p.echoId === m.echoId) byId.delete(id);
     }
+    if (keepExisting && byId.has(m.id)) continue;
     byId.set(m.id, m);
   }
   return [...byId.values()].sort((a, b) => (a.id < 0 || b.id < 0 ? (a.id < 0 ? (b.id < 0 ? b.id - a.id : 1) : -1) : a.id - b.id));
@@ -127,7 +128,12 @@ export function useMessages(accountId: number, conversationId: number) {
     }
   }, [list]);
 
-  const upsert = useCallback((msgs: Msg[], opts: { updated?: boolean } = {}) => {
+  /**
+   * `keepExisting`: a send's own response describes the message as it was created; a socket frame
+   * for it that arrived first (message.created, or a message.updated such as a callback's delivery
+   * state) is at least as new, so it stays.
+   */
+  const upsert = useCallback((msgs: Msg[], opts: { updated?: boolean; keepExisting?: boolean } = {}) => {
     setState((s) => {
       let retrying = s.retrying;
       if (opts.updated && msgs.some((m) => retrying.has(m.id))) {
@@ -135,7 +141,7 @@ export function useMessages(accountId: number, conversationId: number) {
         for (const m of msgs) next.delete(m.id);
         retrying = next;
       }
-      return { ...s, list: merge(s.list, msgs), retrying };
+      return { ...s, list: merge(s.list, msgs, opts.keepExisting), retrying };
     });
   }, []);
 

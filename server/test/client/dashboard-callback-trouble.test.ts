@@ -116,12 +116,29 @@ async function signIn(page: Page, h: TestServer, email: string) {
         await gate;
         return { status: 200 };
       };
+      // The send's own response is held until the page shows the retrying state from the socket: a
+      // response that arrives after the frames (a loaded machine) must not put the older state back.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      const sendUrl = `**/api/v1/accounts/${accountId}/conversations/${displayId}/messages`;
+      await page.route(sendUrl, async (route) => {
+        if (route.request().method() !== 'POST') return route.continue();
+        const response = await route.fetch();
+        await held;
+        await route.fulfill({ response });
+      });
       const reply = page.getByRole('textbox', { name: 'Reply' });
       await reply.fill('It ships today.');
       await reply.press('Enter');
       const first = page.locator('[data-testid="message"]', { hasText: 'It ships today.' });
       const note = first.getByTestId('delivery-retrying');
       await note.waitFor(T);
+      const answered = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/conversations/${displayId}/messages`));
+      release();
+      await answered;
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      await page.unroute(sendUrl);
+      expect(await note.count()).toBe(1);
       expect(await note.textContent()).toMatch(/Retrying delivery \(attempt 1, (next in \d+ s|retrying now)\): 503 Service Unavailable/);
       open();
       await note.waitFor({ state: 'detached', ...T });
