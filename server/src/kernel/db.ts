@@ -153,7 +153,7 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
 
 // The checkpointing thread: its own connection to the file, a PASSIVE checkpoint every `ms` (never
 // waits for readers or writers; what it cannot copy now it copies next time). After `idleMs` in
-// which the WAL did not grow it says so and ends: an idle server keeps no thread (and no isolate).
+// which the WAL did not change it ends (the main thread sees the exit): an idle server keeps no thread.
 const CHECKPOINTER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
@@ -164,7 +164,7 @@ const timer = setInterval(() => {
   let log = last;
   try { log = db.pragma('wal_checkpoint(PASSIVE)')[0].log; } catch { /* busy: next time */ }
   if (log !== last) { last = log; quietSince = Date.now(); }
-  else if (Date.now() - quietSince >= workerData.idleMs) { clearInterval(timer); db.close(); parentPort.postMessage('idle'); parentPort.close(); }
+  else if (Date.now() - quietSince >= workerData.idleMs) { clearInterval(timer); db.close(); parentPort.close(); }
 }, workerData.ms);
 parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
 `;
@@ -176,8 +176,8 @@ parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.cl
  * 20 000 pages (~80 MB of WAL), should the thread ever fall behind or not run.
  *
  * The thread runs while there are writes: every statement that may write `touch()`es the
- * checkpointer, which starts the thread when none runs; the thread ends itself once the WAL stayed the same for `idleMs` (a V8
- * isolate is ~13 MB of resident memory an idle server does not need).
+ * checkpointer, which starts the thread when none runs; the thread ends itself once the WAL stayed
+ * the same for `idleMs` (a V8 isolate is ~13 MB of resident memory an idle server does not need).
  */
 class Checkpointer {
   private worker: Worker | null = null;
