@@ -76,6 +76,9 @@ export function registerErrorHandler(app: FastifyInstance) {
       return reply.status(error.status).send(body(error));
     }
     const fe = error as FastifyError;
+    // A path segment that is not what the route takes (`/contacts/abc`) names no record: 404, as the
+    // reference answers (its lookups cast the segment and find nothing).
+    if (fe.validation && fe.validationContext === 'params') return reply.status(404).send({ error: 'Resource could not be found' });
     if (fe.validation) {
       const attributes = [
         ...new Set(

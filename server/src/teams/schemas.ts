@@ -10,7 +10,7 @@ export const TeamParams = Type.Object({ account_id: Id, team_id: Id });
 const TeamFields = {
   name: Type.Optional(Text(255, { description: 'Required on create; stored lowercased, unique per account (case-insensitive)' })),
   description: Type.Optional(NullableText(20_000)),
-  allow_auto_assign: Type.Optional(Type.Boolean({ description: 'default true; stored and returned (ChannelX does not auto-assign yet)' })),
+  allow_auto_assign: Type.Optional(Type.Boolean({ description: 'default true: a conversation joining the team without one of its members as assignee is given to an online member of the team and the inbox with the fewest open conversations' })),
 };
 
 /** `{team: {name, description, allow_auto_assign}}` as the reference takes it, or the same fields unwrapped (the wrapped form wins). */

@@ -378,8 +378,10 @@ describeEachDb('contacts parity', (dialect) => {
         expect(r.status, `${method} ${path}: ${r.text}`).toBe(200);
         expect(r.body.meta).toMatchObject({ current_page: 1 });
       }
+      // Any other segment names no contact: 404, as the reference answers.
       const bad = await h.api('GET', `${s.base}/contacts/nope`, { token: s.admin.token });
-      expect(bad.status).toBe(422);
+      expect(bad.status).toBe(404);
+      expect(bad.body).toEqual({ error: 'Resource could not be found' });
     });
 
     it('sort takes every reference key, ascending and with - descending; nulls last', async () => {

@@ -51,7 +51,7 @@ describeEachDb('conversations parity', (dialect) => {
     ((await api('GET', `/conversations/${id}/messages`, admin.token)).body.payload as any[]).filter((m) => m.message_type === 2).map((m) => m.content);
 
   describe('literal segments win over /:conversation_id', () => {
-    it('GET /conversations/search, /meta and POST /filter are routes of their own; a non-numeric id is still a 422', async () => {
+    it('GET /conversations/search, /meta and POST /filter are routes of their own; a non-numeric id is a 404 as in the reference', async () => {
       await conversation({ message: 'routing check' });
       const search = await api('GET', '/conversations/search?q=routing', admin.token);
       expect(search.status, search.text).toBe(200);
@@ -63,7 +63,8 @@ describeEachDb('conversations parity', (dialect) => {
       expect(filter.status, filter.text).toBe(200);
       expect((await api('POST', '/conversations/filter', admin.token, { payload: [] })).body.error).toMatch(/payload/);
       const bad = await api('GET', '/conversations/abc', admin.token);
-      expect(bad.status).toBe(422);
+      expect(bad.status).toBe(404);
+      expect(bad.body).toEqual({ error: 'Resource could not be found' });
     });
   });
 

@@ -136,8 +136,9 @@ describeEachDb('inboxes and inbox members', (dialect) => {
       }
       expect(await counts(h)).toEqual(mid);
       expect((await h.api('GET', `${url}/${inbox.id}`, { token: admin.token })).body.name).toBe('API Channel');
-      expect((await h.api('GET', `${url}/abc`, { token: admin.token })).status).toBe(422);
-      expect((await h.api('GET', `${url}/99999999999`, { token: admin.token })).status).toBe(422);
+      // A path id that is not one (or beyond an integer) names no inbox: 404, as in the reference.
+      expect((await h.api('GET', `${url}/abc`, { token: admin.token })).status).toBe(404);
+      expect((await h.api('GET', `${url}/99999999999`, { token: admin.token })).status).toBe(404);
       expect((await h.api('GET', `${url}/2147483647`, { token: admin.token })).status).toBe(404);
     });
 

@@ -67,8 +67,8 @@ describeEachDb('the inbox-member policy', (dialect) => {
     // A conversation the caller may see: now the body is validated.
     expect((await post(visible.id, agent.token)).status).toBe(422);
     expect((await post(hidden.id, s.admin.token)).status).toBe(422);
-    // A malformed id stays the params schema's 422.
-    expect((await post(0, s.admin.token)).status).toBe(422);
+    // A malformed id names no conversation: 404, as the reference answers, before the body too.
+    expect((await post(0, s.admin.token)).status).toBe(404);
     expect(await counts(h)).toEqual(before);
   });
 });

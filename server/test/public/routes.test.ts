@@ -367,7 +367,8 @@ describeEachDb('client API routes', (dialect) => {
     it('malformed ids and bodies are 4xx JSON, never 500', async () => {
       const s = await c.session(inbox);
       const r = await c.call('GET', `${c.contactUrl(inbox, s.source_id)}/conversations/abc`);
-      expect(r.status).toBe(422);
+      expect(r.status).toBe(404);
+      expect(r.body).toEqual(NOT_FOUND);
       const bad = await c.call('POST', `${c.base(inbox)}/contacts`, '{"name":', { 'content-type': 'application/json' });
       expect(bad.status).toBe(400);
       const nul = await c.call('POST', `${c.base(inbox)}/contacts`, { name: 'a\u0000b' });

@@ -10608,13 +10608,13 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description default true; stored and returned (ChannelX does not auto-assign yet) */
+                        /** @description default true: a conversation joining the team without one of its members as assignee is given to an online member of the team and the inbox with the fewest open conversations */
                         allow_auto_assign?: boolean;
                         description?: string | null;
                         /** @description Required on create; stored lowercased, unique per account (case-insensitive) */
                         name?: string;
                         team?: {
-                            /** @description default true; stored and returned (ChannelX does not auto-assign yet) */
+                            /** @description default true: a conversation joining the team without one of its members as assignee is given to an online member of the team and the inbox with the fewest open conversations */
                             allow_auto_assign?: boolean;
                             description?: string | null;
                             /** @description Required on create; stored lowercased, unique per account (case-insensitive) */
@@ -10798,13 +10798,13 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description default true; stored and returned (ChannelX does not auto-assign yet) */
+                        /** @description default true: a conversation joining the team without one of its members as assignee is given to an online member of the team and the inbox with the fewest open conversations */
                         allow_auto_assign?: boolean;
                         description?: string | null;
                         /** @description Required on create; stored lowercased, unique per account (case-insensitive) */
                         name?: string;
                         team?: {
-                            /** @description default true; stored and returned (ChannelX does not auto-assign yet) */
+                            /** @description default true: a conversation joining the team without one of its members as assignee is given to an online member of the team and the inbox with the fewest open conversations */
                             allow_auto_assign?: boolean;
                             description?: string | null;
                             /** @description Required on create; stored lowercased, unique per account (case-insensitive) */
@@ -10985,13 +10985,13 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description default true; stored and returned (ChannelX does not auto-assign yet) */
+                        /** @description default true: a conversation joining the team without one of its members as assignee is given to an online member of the team and the inbox with the fewest open conversations */
                         allow_auto_assign?: boolean;
                         description?: string | null;
                         /** @description Required on create; stored lowercased, unique per account (case-insensitive) */
                         name?: string;
                         team?: {
-                            /** @description default true; stored and returned (ChannelX does not auto-assign yet) */
+                            /** @description default true: a conversation joining the team without one of its members as assignee is given to an online member of the team and the inbox with the fewest open conversations */
                             allow_auto_assign?: boolean;
                             description?: string | null;
                             /** @description Required on create; stored lowercased, unique per account (case-insensitive) */
