@@ -196,7 +196,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       schema: {
         tags: ['Contact Labels'],
         summary: "Replace the contact's labels",
-        description: 'Label titles (free strings); trimmed, blanks dropped, duplicates removed, order kept. Answers the new list.',
+        description: 'Label titles: any title works, as in the reference (the account labels of /labels are the managed list the dashboard offers; renaming one renames it here). Trimmed, blanks dropped, duplicates removed, order kept. Answers the new list.',
         params: s.AccountIdParams,
         body: s.ContactLabelsBody,
         response: { 200: s.ContactLabelsResponse, ...errorResponses(401, 404, 422) },

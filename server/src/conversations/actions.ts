@@ -205,9 +205,9 @@ export async function setMuted(ctx: AppContext, auth: AccountContext, conv: repo
 
 /**
  * DELETE /conversations/:id (administrators): the conversation goes with its messages and labels
- * (foreign-key cascades) in one transaction. As in the reference, no event is recorded: its webhook
- * and socket events have no "conversation deleted", and events already in the outbox for this
- * conversation are skipped by the listeners once it is gone.
+ * (foreign-key cascades) in one transaction. As in the reference no webhook fires; the recorded
+ * `conversation.deleted` reaches only the inbox's agents on /cable (a ChannelX event), and events
+ * already in the outbox for this conversation are skipped by the listeners once it is gone.
  */
 export async function deleteConversation(ctx: AppContext, auth: AccountContext, displayId: number): Promise<void> {
   await ctx.database.transaction(async (trx) => {

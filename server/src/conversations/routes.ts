@@ -159,7 +159,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
       schema: {
         tags,
         summary: 'Delete a conversation with its messages (administrators); 200 with an empty body',
-        description: 'As in the reference, no webhook or socket event is sent for a deletion. An agent gets 401, as on every administrator route.',
+        description: 'The messages and labels go with it. As in the reference, no webhook is sent; the inbox\'s agents get the ChannelX socket event `conversation.deleted` so their dashboards drop it. An agent gets 401, as on every administrator route.',
         params: s.ConversationParams,
         response: { 200: EmptyOk, ...errorResponses(401, 404) },
       },
@@ -296,7 +296,7 @@ export async function register(app: TypedApp, ctx: AppContext) {
         tags: ['Conversation Assignments'],
         summary: 'Assign an agent (assignee_id; null or 0 unassigns) or, without assignee_id, a team (team_id; null or 0 removes it); returns the agent or the team, or null',
         description:
-          'A team keeps the assignee only when they are a member of it (as the reference). A team change sends team.changed to the agents on /cable and conversation_updated (changed_attributes team_id) to webhooks and sockets.',
+          'A team keeps the assignee only when they are a member of it (as the reference). With the team\'s allow_auto_assign, a conversation left without one of its members as assignee is assigned to an online member of both the team and the inbox holding the fewest open conversations (nobody online: it stays unassigned). A team change sends team.changed to the agents on /cable and conversation_updated (changed_attributes team_id) to webhooks and sockets.',
         params: s.ConversationParams,
         body: s.AssignmentBody,
         response: { 200: s.AssignmentResponse, ...errorResponses(401, 404, 409, 422) },

@@ -254,4 +254,6 @@ export const ConversationAttachments = Open({
 
 export const AssignmentResponse = Type.Union([AgentSchema, TeamJson, Type.Null()], { description: 'The agent (assignee_id), the team (team_id), or null when unassigned' });
 export const LabelsResponse = Open({ payload: Type.Array(Type.String()) });
-export const CustomAttributesResponse = Open({ custom_attributes: AnyJson });
+export const CustomAttributesResponse = Open({
+  custom_attributes: Type.Object({}, { additionalProperties: true, description: 'The custom attributes after the change' }),
+});

@@ -524,6 +524,43 @@ describeEachDb('wire conformance: every documented key with its JSON type', (dia
     expect(back.body.payload).toMatchObject({ current_status: 'open' });
   });
 
+  it('update_last_seen, unread, custom_attributes, destroy_custom_attributes, retry and the empty bodies of mute, unmute and DELETE', async () => {
+    // A conversation of its own, in an inbox without a callback: muting blocks its contact, DELETE removes it.
+    const quiet = await h.inbox(accountId, { name: 'Quiet' });
+    const c = await h.api('POST', `${base}/contacts`, { token: admin.token, body: { inbox_id: quiet.id, name: 'Shape Visitor' } });
+    expect(c.status, c.text).toBe(200);
+    const conv = await h.api('POST', `${base}/conversations`, { token: admin.token, body: { source_id: c.body.payload.contact_inbox.source_id } });
+    expect(conv.status, conv.text).toBe(200);
+    const one = `${base}/conversations/${conv.body.id}`;
+    const post = async (path: string, body?: unknown) => {
+      const r = await h.api('POST', `${one}${path}`, { token: admin.token, body });
+      expect(r.status, `${path}: ${r.text}`).toBe(200);
+      return r;
+    };
+    expect((await post('/messages', { content: 'hello', message_type: 'incoming' })).body.message_type).toBe(0);
+    // ChannelX answers these two with the conversation (the reference with no body).
+    for (const action of ['/update_last_seen', '/unread']) {
+      const r = await post(action);
+      expectShape(r.body, CONVERSATION, `POST ${action}`);
+      expect(r.body.id).toBe(conv.body.id);
+    }
+    const set = await post('/custom_attributes', { custom_attributes: { plan: 'pro', seats: 3 } });
+    expectShape(set.body, { custom_attributes: { plan: 'string', seats: 'number' } }, 'POST custom_attributes');
+    const left = await post('/destroy_custom_attributes', { custom_attributes: ['plan'] });
+    expect(left.body).toEqual({ custom_attributes: { seats: 3 } });
+
+    const out = await post('/messages', { content: 'a reply', message_type: 'outgoing' });
+    const failed = await h.api('PATCH', `${one}/messages/${out.body.id}`, { token: admin.token, body: { status: 'failed', external_error: 'gateway down' } });
+    expect(failed.status, failed.text).toBe(200);
+    const retried = await post(`/messages/${out.body.id}/retry`);
+    expectShape(retried.body, MESSAGE, 'POST …/messages/:id/retry');
+    expect(retried.body).toMatchObject({ id: out.body.id, status: 'sent', message_type: 1 });
+
+    for (const action of ['/mute', '/unmute']) expect((await post(action)).text, action).toBe('');
+    const del = await h.api('DELETE', one, { token: admin.token });
+    expect([del.status, del.text]).toEqual([200, '']);
+  });
+
   it('client API: inbox, contact, conversation and message shapes', async () => {
     const pub = `/public/api/v1/inboxes/${inbox.identifier}`;
     const papi = async (method: string, url: string, body?: unknown) => {

@@ -381,7 +381,11 @@ describeEachDb('conversations parity', (dialect) => {
       expect((await db.selectFrom('messages').select('id').where('conversation_id', '=', c.id).execute()).length).toBeGreaterThan(0);
 
       // An agent of the inbox may not (401, as on every administrator route of the reference); another account's admin neither.
-      expect((await api('DELETE', `/conversations/${c.displayId}`, ada.token)).status).toBe(401);
+      const denied = await api('DELETE', `/conversations/${c.displayId}`, ada.token);
+      expect([denied.status, denied.body]).toEqual([401, { error: 'You are not authorized to do this action' }]);
+      // The role is checked before the conversation is looked up: an unknown id tells an agent nothing more.
+      const unknown = await api('DELETE', '/conversations/999999', ada.token);
+      expect([unknown.status, unknown.body]).toEqual([401, { error: 'You are not authorized to do this action' }]);
       const foreign = await h.account();
       expect((await h.api('DELETE', `/api/v1/accounts/${accountId}/conversations/${c.displayId}`, { token: foreign.admin.token })).status).toBe(401);
       expect((await h.api('DELETE', `/api/v1/accounts/${foreign.accountId}/conversations/${c.displayId}`, { token: foreign.admin.token })).status).toBe(404);

@@ -106,7 +106,8 @@ describeEachDb('teams', (dialect) => {
     expect(del.text).toBe('');
     expect((await api('GET', `/teams/${billing.body.id}`, grace.token)).status).toBe(404);
     expect((await api('DELETE', `/teams/${billing.body.id}`, grace.token)).status).toBe(404);
-    expect((await api('GET', '/teams/abc', grace.token)).status).toBe(422);
+    const notAnId = await api('GET', '/teams/abc', grace.token);
+    expect([notAnId.status, notAnId.body]).toEqual([404, { error: 'Resource could not be found' }]);
   });
 
   it('members: add (the agents named), replace, remove; strangers refused with nothing written; is_member follows', async () => {
@@ -149,7 +150,8 @@ describeEachDb('teams', (dialect) => {
   it('assignments {team_id}: returns the team, meta.team and push/webhook team; the assignee stays only if a team member; 0 removes; unknown team 422', async () => {
     const sales = await team('Sales');
     await api('POST', `/teams/${sales.id}/team_members`, grace.token, { user_ids: [ada.id] });
-    const conv = await fresh('Team Jane');
+    const jane = await apiContact(h, grace.token, accountId, inbox.id, 'Team Jane');
+    const conv = await apiConversation(h, grace.token, accountId, inbox.id, jane);
     const assign = (body: object, token = ada.token) => api('POST', `/conversations/${conv.displayId}/assignments`, token, body);
 
     // No team: meta has no team key (as the reference).
@@ -157,6 +159,7 @@ describeEachDb('teams', (dialect) => {
 
     expect((await assign({ assignee_id: linus.id })).status).toBe(200);
     const agentSocket = await subscribe(consumer(h), { pubsub_token: ada.pubsub_token, account_id: accountId, user_id: ada.id });
+    const contactSocket = await subscribe(consumer(h), { pubsub_token: jane.pubsubToken });
     rx.requests.length = 0;
 
     const r = await assign({ team_id: sales.id });
@@ -187,6 +190,11 @@ describeEachDb('teams', (dialect) => {
     );
     expect(hook.meta.team).toEqual({ id: sales.id, name: 'sales' });
     expect(rx.requests.some((q) => q.json?.event === 'team_changed' || /team\.changed/.test(q.body))).toBe(false);
+    // The contact never hears of teams: a later reply reaches its socket, a team.changed never did.
+    const marker = await api('POST', `/conversations/${conv.displayId}/messages`, ada.token, { content: 'after the team change', message_type: 'outgoing' });
+    expect(marker.status, marker.text).toBe(200);
+    await contactSocket.next('message.created', (m) => m.data.id === marker.body.id);
+    expect(contactSocket.received.map((m) => m.event)).not.toContain('team.changed');
 
     // The same team again changes nothing; an assignee in the team stays when the team is set.
     expect((await assign({ team_id: String(sales.id) })).body.id).toBe(sales.id);

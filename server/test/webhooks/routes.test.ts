@@ -163,7 +163,8 @@ describeEachDb('account webhooks and the delivery log (routes)', (dialect) => {
     const row = first.id;
     expect((await h.api('POST', `/api/v1/accounts/${accountId}/webhook_deliveries/${row}/redeliver`, { token: agentToken })).status).toBe(401);
     expect((await h.api('POST', `/api/v1/accounts/${other.accountId}/webhook_deliveries/${row}/redeliver`, { token: other.token })).status).toBe(404);
-    expect((await h.api('POST', `/api/v1/accounts/${accountId}/webhook_deliveries/nope/redeliver`, { token })).status).toBe(422);
+    const notAnId = await h.api('POST', `/api/v1/accounts/${accountId}/webhook_deliveries/nope/redeliver`, { token });
+    expect([notAnId.status, notAnId.body]).toEqual([404, { error: 'Resource could not be found' }]);
     expect((await h.api('POST', `/api/v1/accounts/${accountId}/webhook_deliveries/msg_unknown/redeliver`, { token })).status).toBe(404);
   });
 

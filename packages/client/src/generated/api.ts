@@ -3265,7 +3265,7 @@ export interface paths {
         put?: never;
         /**
          * Replace the contact's labels
-         * @description Label titles (free strings); trimmed, blanks dropped, duplicates removed, order kept. Answers the new list.
+         * @description Label titles: any title works, as in the reference (the account labels of /labels are the managed list the dashboard offers; renaming one renames it here). Trimmed, blanks dropped, duplicates removed, order kept. Answers the new list.
          */
         post: {
             parameters: {
@@ -5196,7 +5196,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a conversation with its messages (administrators); 200 with an empty body
-         * @description As in the reference, no webhook or socket event is sent for a deletion. An agent gets 401, as on every administrator route.
+         * @description The messages and labels go with it. As in the reference, no webhook is sent; the inbox's agents get the ChannelX socket event `conversation.deleted` so their dashboards drop it. An agent gets 401, as on every administrator route.
          */
         delete: {
             parameters: {
@@ -5608,7 +5608,7 @@ export interface paths {
         put?: never;
         /**
          * Assign an agent (assignee_id; null or 0 unassigns) or, without assignee_id, a team (team_id; null or 0 removes it); returns the agent or the team, or null
-         * @description A team keeps the assignee only when they are a member of it (as the reference). A team change sends team.changed to the agents on /cable and conversation_updated (changed_attributes team_id) to webhooks and sockets.
+         * @description A team keeps the assignee only when they are a member of it (as the reference). With the team's allow_auto_assign, a conversation left without one of its members as assignee is assigned to an online member of both the team and the inbox holding the fewest open conversations (nobody online: it stays unassigned). A team change sends team.changed to the agents on /cable and conversation_updated (changed_attributes team_id) to webhooks and sockets.
          */
         post: {
             parameters: {
@@ -5903,7 +5903,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            custom_attributes: unknown;
+                            /** @description The custom attributes after the change */
+                            custom_attributes: {
+                                [key: string]: unknown;
+                            };
                         } & {
                             [key: string]: unknown;
                         };
@@ -6031,7 +6034,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            custom_attributes: unknown;
+                            /** @description The custom attributes after the change */
+                            custom_attributes: {
+                                [key: string]: unknown;
+                            };
                         } & {
                             [key: string]: unknown;
                         };
