@@ -133,6 +133,8 @@ export function CannedResponsesPage() {
           onConfirm={async () => {
             await cannedApi.remove(accountId, deleting.id);
             canned.set((d) => (d ?? []).filter((x) => x.id !== deleting.id));
+            // An open edit form of the deleted response would only fail to save.
+            setEditing((e) => (e !== 'new' && e?.id === deleting.id ? null : e));
             flash.show(`Canned response /${deleting.short_code} deleted.`);
             setDeleting(null);
           }}

@@ -121,6 +121,8 @@ export function LabelsPage() {
           onConfirm={async () => {
             await labelsApi.remove(accountId, deleting.id);
             labels.set((d) => (d ?? []).filter((x) => x.id !== deleting.id));
+            // An open edit form of the deleted label would only fail to save.
+            setEditing((e) => (e !== 'new' && e?.id === deleting.id ? null : e));
             flash.show(`Label ${deleting.title} deleted.`);
             setDeleting(null);
           }}

@@ -177,7 +177,14 @@ function TeamForm({ accountId, team, onSaved, onCancel }: { accountId: number; t
     setError(null);
     const body = { name: name.trim(), description: description.trim(), allow_auto_assign: auto };
     try {
-      onSaved(team ? await teamsApi.update(accountId, team.id, body) : await teamsApi.create(accountId, body));
+      const saved = team ? await teamsApi.update(accountId, team.id, body) : await teamsApi.create(accountId, body);
+      if (team) {
+        // The edit form stays open: show what was stored (the name lowercased, trimmed), not what was typed.
+        setName(saved.name);
+        setDescription(saved.description ?? '');
+        setAuto(saved.allow_auto_assign);
+      }
+      onSaved(saved);
     } catch (err) {
       setError({ message: problemText(err), fields: errorAttributes(err) });
     }

@@ -9,6 +9,9 @@ import { waitFor } from '../support/wait.js';
  * Settings, then uses them on a conversation (team assignment, a coloured account label, a canned
  * response picked with the keyboard after `/` in the composer); the sidebar counts the label and
  * filters by it, the list filters by team; an agent sees the settings lists without write buttons.
+ * Then the administrator edits, renames and deletes: a renamed label follows on the conversation
+ * that carries it, a deleted one stays on it; a canned response edited and one deleted; a team
+ * renamed (lowercased) and a member removed — each checked on screen and through the API.
  */
 
 const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
@@ -324,4 +327,159 @@ const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.s
     expect(problems.filter((p) => !/status of (401|404|422)/.test(p))).toEqual([]);
     await page.context().close();
   }, 120_000);
+
+  it('an administrator edits, renames and deletes labels, canned responses and teams, and removes a team member', async () => {
+    // What there is to change, made through the API (creating through the UI is the first test's).
+    for (const label of [
+      { title: 'urgent', description: 'Answer today', color: '#2563EB' },
+      { title: 'spam', description: 'Not a customer', color: '#6B7280' },
+    ]) {
+      const r = await api('POST', '/labels', { label });
+      expect(r.status, r.text).toBe(200);
+    }
+    const carried = await contactWithConversation('Mary Somerville', 'The export fails every night.');
+    const set = await api('POST', `/conversations/${carried}/labels`, { labels: ['urgent', 'spam'] });
+    expect(set.status, set.text).toBe(200);
+    const cannedIds: Record<string, number> = {};
+    for (const [code, content] of [
+      ['bye', 'Goodbye!'],
+      ['oops', 'Sorry, wrong conversation.'],
+    ]) {
+      const r = await api('POST', '/canned_responses', { canned_response: { short_code: code, content } });
+      expect(r.status, r.text).toBe(200);
+      cannedIds[code!] = r.body.id;
+    }
+    const t = await api('POST', '/teams', { team: { name: 'Support', description: 'First line' } });
+    expect(t.status, t.text).toBe(200);
+    const teamId = t.body.id as number;
+    const tm = await api('POST', `/teams/${teamId}/team_members`, { user_ids: [agent.id] });
+    expect(tm.status, tm.text).toBe(200);
+    const labelsNow = async () => (await api('GET', '/labels')).body.payload as { title: string; description: string; color: string }[];
+
+    const page = await openPage(browser, problems, { width: 1280, height: 720 });
+    await signIn(page, admin.email, '/app/settings/labels');
+    await page.getByRole('heading', { name: /^Labels/ }).waitFor(T);
+
+    /* ---------- a label: new description and colour ---------- */
+    await page.getByRole('button', { name: 'Edit label urgent' }).click();
+    const labelForm = page.getByRole('form', { name: 'Edit label urgent' });
+    await labelForm.waitFor(T);
+    expect(await labelForm.getByLabel('Title').inputValue()).toBe('urgent');
+    expect(await labelForm.getByLabel('Description').inputValue()).toBe('Answer today');
+    await labelForm.getByLabel('Description').fill('Answer within the hour');
+    await labelForm.getByLabel('Colour', { exact: true }).fill('#F59E0B');
+    await shoot(page, 'labels-edit');
+    expect(await axeScan(page)).toEqual([]);
+    await labelForm.getByRole('button', { name: 'Save label' }).click();
+    await page.getByText('Label urgent saved.').waitFor(T);
+    await labelForm.waitFor({ state: 'detached', ...T });
+    const urgentRow = page.getByTestId('label-urgent');
+    await urgentRow.getByText('Answer within the hour').waitFor(T);
+    expect((await urgentRow.locator('.adm-sub').textContent())?.toLowerCase()).toBe('#f59e0b');
+    expect(await urgentRow.locator('.lbl-dot').evaluate((d) => getComputedStyle(d).backgroundColor)).toBe('rgb(245, 158, 11)');
+    expect((await labelsNow()).find((l) => l.title === 'urgent')).toMatchObject({ description: 'Answer within the hour', color: expect.stringMatching(/^#f59e0b$/i) });
+
+    /* ---------- the same label renamed: the conversation carrying it follows ---------- */
+    await page.getByRole('button', { name: 'Edit label urgent' }).click();
+    await labelForm.getByLabel('Title').fill('Escalated');
+    await labelForm.getByRole('button', { name: 'Save label' }).click();
+    await page.getByText('Label escalated saved.').waitFor(T);
+    await page.getByTestId('label-escalated').getByText('Answer within the hour').waitFor(T);
+    expect(await page.getByTestId('label-urgent').count()).toBe(0);
+    expect((await labelsNow()).map((l) => l.title)).toEqual(expect.arrayContaining(['escalated', 'spam']));
+    expect((await labelsNow()).map((l) => l.title)).not.toContain('urgent');
+    expect(((await api('GET', `/conversations/${carried}/labels`)).body.payload as string[]).sort()).toEqual(['escalated', 'spam']);
+    await shoot(page, 'labels-edited');
+
+    /* ---------- a label deleted through the dialog; the conversation keeps its title ---------- */
+    // Its edit form open meanwhile: the deletion closes it (it could only fail to save).
+    await page.getByRole('button', { name: 'Edit label spam' }).click();
+    await page.getByRole('form', { name: 'Edit label spam' }).waitFor(T);
+    await page.getByRole('button', { name: 'Delete label spam' }).click();
+    const labelDialog = page.getByRole('dialog', { name: 'Delete the label spam?' });
+    await labelDialog.waitFor(T);
+    await shoot(page, 'labels-delete');
+    await labelDialog.getByRole('button', { name: 'Delete label' }).click();
+    await labelDialog.waitFor({ state: 'detached', ...T });
+    await page.getByText('Label spam deleted.').waitFor(T);
+    await page.getByRole('form', { name: 'Edit label spam' }).waitFor({ state: 'detached', ...T });
+    expect(await page.getByTestId('label-spam').count()).toBe(0);
+    expect((await labelsNow()).map((l) => l.title)).not.toContain('spam');
+    expect(((await api('GET', `/conversations/${carried}/labels`)).body.payload as string[]).sort()).toEqual(['escalated', 'spam']);
+    expect(await fitsWidth(page)).toBe(true);
+    await shoot(page, 'labels-after-delete');
+    expect(await axeScan(page)).toEqual([]);
+
+    // The conversation view shows the new title.
+    await page.goto(`${h.url}/app/conversations/${carried}`);
+    const view = page.locator(`[data-testid="conversation-view"][data-conversation-id="${carried}"]`);
+    await view.getByText('The export fails every night.').waitFor(T);
+    await view.getByRole('list', { name: 'Labels' }).getByText('escalated', { exact: true }).waitFor(T);
+    expect(await view.getByRole('list', { name: 'Labels' }).getByText('urgent', { exact: true }).count()).toBe(0);
+
+    /* ---------- canned responses: one edited, one deleted ---------- */
+    await page.goto(`${h.url}/app/settings/canned-responses`);
+    await page.getByRole('heading', { name: /^Canned responses/ }).waitFor(T);
+    await page.getByRole('button', { name: 'Edit canned response bye' }).click();
+    const cannedForm = page.getByRole('form', { name: 'Edit /bye' });
+    await cannedForm.waitFor(T);
+    expect(await cannedForm.getByLabel('Content').inputValue()).toBe('Goodbye!');
+    await cannedForm.getByLabel('Content').fill('Glad we could help. Have a good day!');
+    await shoot(page, 'canned-edit');
+    expect(await axeScan(page)).toEqual([]);
+    await cannedForm.getByRole('button', { name: 'Save canned response' }).click();
+    await page.getByText('Canned response /bye saved.').waitFor(T);
+    await cannedForm.waitFor({ state: 'detached', ...T });
+    await page.getByTestId('canned-bye').getByText('Glad we could help. Have a good day!').waitFor(T);
+    expect((await api('GET', `/canned_responses`)).body.find((c: { id: number }) => c.id === cannedIds.bye)).toMatchObject({ short_code: 'bye', content: 'Glad we could help. Have a good day!' });
+
+    await page.getByRole('button', { name: 'Edit canned response oops' }).click();
+    await page.getByRole('form', { name: 'Edit /oops' }).waitFor(T);
+    await page.getByRole('button', { name: 'Delete canned response oops' }).click();
+    const cannedDialog = page.getByRole('dialog', { name: 'Delete the canned response /oops?' });
+    await cannedDialog.waitFor(T);
+    await cannedDialog.getByRole('button', { name: 'Delete canned response' }).click();
+    await cannedDialog.waitFor({ state: 'detached', ...T });
+    await page.getByText('Canned response /oops deleted.').waitFor(T);
+    await page.getByRole('form', { name: 'Edit /oops' }).waitFor({ state: 'detached', ...T });
+    expect(await page.getByTestId('canned-oops').count()).toBe(0);
+    const codes = ((await api('GET', '/canned_responses')).body as { short_code: string }[]).map((c) => c.short_code);
+    expect(codes).toContain('bye');
+    expect(codes).not.toContain('oops');
+    await shoot(page, 'canned-after-edit-delete');
+    expect(await axeScan(page)).toEqual([]);
+
+    /* ---------- a team renamed, a member removed ---------- */
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Teams' }).click();
+    await page.getByRole('heading', { name: /^Teams/ }).waitFor(T);
+    await page.getByRole('button', { name: 'Manage team support' }).click();
+    const panel = page.getByTestId('team-panel');
+    await panel.getByRole('heading', { name: 'support', exact: true }).waitFor(T);
+    await panel.getByRole('list', { name: 'Members of support' }).getByText('Grace Hopper').waitFor(T);
+    await panel.getByLabel('Team name').fill('Front Desk');
+    await shoot(page, 'teams-rename');
+    await panel.getByRole('button', { name: 'Save team' }).click();
+    await page.getByText('Team front desk saved.').waitFor(T);
+    await panel.getByRole('heading', { name: 'front desk', exact: true }).waitFor(T);
+    await page.getByTestId('team-front desk').waitFor(T);
+    // The form, still open, shows the name as stored.
+    expect(await panel.getByLabel('Team name').inputValue()).toBe('front desk');
+    expect(await page.getByTestId('team-support').count()).toBe(0);
+    expect((await api('GET', `/teams/${teamId}`)).body).toMatchObject({ name: 'front desk', description: 'First line' });
+
+    const members = panel.getByRole('list', { name: 'Members of front desk' });
+    await members.getByText('Grace Hopper').waitFor(T);
+    await panel.getByRole('button', { name: 'Remove Grace Hopper from front desk' }).click();
+    await panel.getByText('Grace Hopper removed from front desk.').waitFor(T);
+    await panel.getByText('No members yet.').waitFor(T);
+    expect(await members.count()).toBe(0);
+    // The removed agent is offered again.
+    await panel.getByLabel('Add a member').locator('option', { hasText: 'Grace Hopper (grace@example.com)' }).waitFor({ state: 'attached', ...T });
+    expect((await api('GET', `/teams/${teamId}/team_members`)).body).toEqual([]);
+    expect(await fitsWidth(page)).toBe(true);
+    await shoot(page, 'teams-after-rename-remove');
+    expect(await axeScan(page)).toEqual([]);
+    expect(problems.filter((p) => !/status of (401|404|422)/.test(p))).toEqual([]);
+    await page.context().close();
+  }, 240_000);
 });
