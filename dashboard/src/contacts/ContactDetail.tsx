@@ -7,6 +7,8 @@ import { paths } from '../routes.js';
 import { useReconnected } from '../live.js';
 import { Field } from '../ui.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
+import { labelsApi, type Label } from '../catalog.js';
+import { LabelsPanel } from '../conversation/LabelPicker.js';
 import { attributeText, entriesOf, fullTime, invalidFields, isoOf, relativeTime } from './format.js';
 
 type Contact = ResponseBody<'/api/v1/accounts/{account_id}/contacts/{id}', 'get'>['payload'];
@@ -144,6 +146,8 @@ export function ContactDetail({ contactId }: { contactId: number }) {
               </>
             )}
           </section>
+
+          <ContactLabels accountId={accountId} contactId={contact.id} />
 
           <section className="card" aria-labelledby="contact-custom-title">
             <h2 id="contact-custom-title">Custom attributes</h2>
@@ -326,6 +330,66 @@ function Conversations({ accountId, contactId }: { accountId: number; contactId:
           })}
         </ul>
       )}
+    </section>
+  );
+}
+
+/** The contact's labels: the account's labels offered with their colours, any other title works too (as on conversations). */
+function ContactLabels({ accountId, contactId }: { accountId: number; contactId: number }) {
+  const [labels, setLabels] = useState<string[] | null>(null);
+  const [accountLabels, setAccountLabels] = useState<Label[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState('');
+  const path = { account_id: accountId, id: contactId };
+
+  const load = useCallback(async () => {
+    try {
+      setLabels((await unwrap(api.GET('/api/v1/accounts/{account_id}/contacts/{id}/labels', { params: { path: { account_id: accountId, id: contactId } } }))).payload);
+      setError(null);
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }, [accountId, contactId]);
+  useEffect(() => void load(), [load]);
+  useReconnected(() => void load());
+  useEffect(() => {
+    // The colours and the offered titles are a nicety: free text works without them.
+    labelsApi.list(accountId).then(setAccountLabels, () => setAccountLabels([]));
+  }, [accountId]);
+
+  async function save(next: string[]) {
+    const before = labels;
+    setLabels(next);
+    setStatus('Saving…');
+    setError(null);
+    try {
+      setLabels((await unwrap(api.POST('/api/v1/accounts/{account_id}/contacts/{id}/labels', { params: { path }, body: { labels: next } }))).payload);
+      setStatus('Labels saved.');
+    } catch (err) {
+      setLabels(before);
+      setStatus('');
+      setError(`The labels were not saved: ${errorText(err)}`);
+    }
+  }
+
+  return (
+    <section className="card contact-labels" aria-labelledby="contact-labels-title">
+      <h2 id="contact-labels-title">Labels</h2>
+      {labels === null && !error && <p className="loading">Loading labels…</p>}
+      {labels !== null && <LabelsPanel labels={labels} accountLabels={accountLabels} suggestions={[]} onChange={(next) => void save(next)} />}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      {labels === null && error && (
+        <button type="button" className="button small" onClick={() => void load()} style={{ marginTop: '0.5rem' }}>
+          Try again
+        </button>
+      )}
+      <p className="adm-status ok" role="status" style={{ margin: '0.4rem 0 0' }}>
+        {status}
+      </p>
     </section>
   );
 }

@@ -14,7 +14,8 @@ import type { ConversationState, Performer } from './changes.js';
  * changeConversation in the transaction of the change they describe. They have no sender, are
  * agents-only (never a contact's socket, the client API or a webhook), never count as unread and
  * never become the conversation's preview (last_non_activity_message). Like the reference, they
- * move the conversation's last_activity_at; they never touch waiting_since or reopen anything.
+ * move the conversation's last_activity_at; they never touch waiting_since or reopen anything
+ * (resolving clears waiting_since: changeConversation does that, not its line).
  */
 
 /** The names an activity line needs; null when unknown (no performer, or a user who is gone). */
@@ -26,13 +27,6 @@ export type ActivityNames = {
   team?: string | null;
   previousTeam?: string | null;
 };
-
-const SNOOZE_FORMAT = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
-
-/** "Dec 3, 2026, 9:00 AM UTC" (the server knows no agent's time zone). */
-export function snoozeTime(ms: number): string {
-  return `${SNOOZE_FORMAT.format(new Date(ms))} UTC`;
-}
 
 const list = (xs: string[]) => xs.join(', ');
 
@@ -47,24 +41,24 @@ export function activityLines(before: ConversationState, after: ConversationStat
   const by = p ? ` by ${p.name}` : '';
   const out: string[] = [];
 
-  const snoozeMoved = Number(before.snoozed_until ?? 0) !== Number(after.snoozed_until ?? 0);
-  if (before.status !== after.status || (after.status === STATUS.snoozed && snoozeMoved)) {
+  // As in the reference, a line only when the status changes (a new snooze time alone writes none).
+  if (before.status !== after.status) {
     switch (after.status) {
       case STATUS.resolved:
         out.push(p?.type === 'contact' ? `Conversation was resolved${by}` : `Conversation was marked resolved${by}`);
         break;
       case STATUS.open:
-        // A contact reopens a conversation only by writing to it.
-        out.push(p?.type === 'contact' ? `Conversation was reopened by a new message from ${p.name}` : `Conversation was reopened${by}`);
+        // A contact reopens a conversation only by writing to it: the reference's system line when it
+        // was resolved, none when it was snoozed (the snooze simply ends).
+        if (p?.type !== 'contact') out.push(`Conversation was reopened${by}`);
+        else if (before.status === STATUS.resolved) out.push('System reopened the conversation due to a new incoming message.');
         break;
       case STATUS.pending:
         out.push(`Conversation was marked as pending${by}`);
         break;
-      case STATUS.snoozed: {
-        const until = after.snoozed_until != null ? snoozeTime(Number(after.snoozed_until)) : 'next reply';
-        out.push(`Conversation was snoozed until ${until}${by}`);
+      case STATUS.snoozed:
+        out.push(`Conversation was snoozed${by}`);
         break;
-      }
     }
   }
 

@@ -3,7 +3,7 @@ import type { Tx } from '../kernel/db.js';
 import { fromJson, now, unix } from '../kernel/db.js';
 import { errors } from '../kernel/errors.js';
 import { activityLines, activityNames, hasActivity, writeActivity } from './activity.js';
-import { lockConversation, priorityName, statusName, updateConversation, type ConversationPatch, type ConversationRow } from './repository.js';
+import { lockConversation, priorityName, STATUS, statusName, updateConversation, type ConversationPatch, type ConversationRow } from './repository.js';
 
 /**
  * The one place conversation changes become domain events, so every write path (API, client API,
@@ -82,6 +82,9 @@ export async function changeConversation<T>(
   const current = await lockConversation(trx, ctx.database.dialect, conversationId);
   if (!current) throw errors.notFound();
   const { patch, labels, result } = await change(current);
+  // As in the reference, a resolved conversation waits for nobody: waiting_since clears (quietly, no
+  // changed attribute), and the contact's next message sets it again.
+  if (patch.status === STATUS.resolved && current.status !== STATUS.resolved && current.waiting_since != null) patch.waiting_since = null;
   const prev = stateOf(current, labels?.[0]);
   // Status, assignee, priority and label changes leave activity lines, which move last_activity_at.
   const activity = hasActivity(prev, stateOf({ ...current, ...patch }, labels?.[1]));

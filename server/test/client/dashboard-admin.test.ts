@@ -333,6 +333,25 @@ const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.s
     await page.getByText('Saved.').waitFor(T);
     expect((await api('GET', `/contacts/${rosalindId}`)).body.payload.name).toBe('Rosalind E. Franklin');
 
+    // Labels: an account label is offered with its colour; free text works too; × removes one.
+    expect((await api('POST', '/labels', { title: 'vip', color: '#d92d20' })).status).toBe(200);
+    await page.reload();
+    const labelsCard = page.getByRole('region', { name: 'Labels' });
+    await labelsCard.getByRole('button', { name: 'Add label vip' }).click();
+    await labelsCard.getByText('Labels saved.').waitFor(T);
+    await labelsCard.getByLabel('Add a label').fill('beta-tester');
+    await labelsCard.getByLabel('Add a label').press('Enter');
+    await labelsCard.getByRole('button', { name: 'Remove label beta-tester' }).waitFor(T);
+    await expect.poll(async () => (await api('GET', `/contacts/${rosalindId}/labels`)).body.payload, LONG).toEqual(['vip', 'beta-tester']);
+    expect(await labelsCard.locator('.cv-label-dot').count()).toBe(1); // vip's colour; beta-tester is no account label
+    await shoot(page, 'admin-contact-labels');
+    expect(await axeScan(page)).toEqual([]);
+    await labelsCard.getByRole('button', { name: 'Remove label vip' }).click();
+    await expect.poll(async () => (await api('GET', `/contacts/${rosalindId}/labels`)).body.payload, LONG).toEqual(['beta-tester']);
+    await page.reload();
+    await labelsCard.getByRole('button', { name: 'Remove label beta-tester' }).waitFor(T);
+    expect(await labelsCard.getByRole('button', { name: 'Remove label vip' }).count()).toBe(0);
+
     // The conversation link opens the conversation.
     await convLink.click();
     await page.waitForURL(`**/app/conversations/${displayId}`, T);

@@ -52,7 +52,7 @@ describeEachDb('activity messages', (dialect) => {
   const show = async (displayId: number) => (await api('GET', `/conversations/${displayId}`, grace.token)).body;
   const publicBase = (sourceId: string) => `/public/api/v1/inboxes/${inbox.identifier}/contacts/${sourceId}`;
 
-  it('status changes: resolved, reopened, pending, snoozed until a time or the next reply, each by its performer', async () => {
+  it('status changes: resolved, reopened, pending, snoozed, each by its performer; a new snooze time alone writes none (as the reference)', async () => {
     const conv = await fresh();
     expect(await lines(conv.displayId)).toEqual([]);
     await toggle(conv.displayId, grace.token); // open → resolved
@@ -60,14 +60,14 @@ describeEachDb('activity messages', (dialect) => {
     await toggle(conv.displayId, grace.token, { status: 'pending' });
     const until = Date.UTC(2030, 0, 15, 9, 30) / 1000;
     await toggle(conv.displayId, grace.token, { status: 'snoozed', snoozed_until: until });
-    await toggle(conv.displayId, grace.token, { status: 'snoozed', snoozed_until: null });
+    await toggle(conv.displayId, grace.token, { status: 'snoozed', snoozed_until: null }); // until the next reply: still snoozed, no line
+    expect((await show(conv.displayId)).snoozed_until).toBeNull();
     await toggle(conv.displayId, grace.token, { status: 'snoozed', snoozed_until: null }); // no change: no line
     expect(await lines(conv.displayId)).toEqual([
       'Conversation was marked resolved by Grace Hopper',
       'Conversation was reopened by Grace Hopper',
       'Conversation was marked as pending by Grace Hopper',
-      'Conversation was snoozed until Jan 15, 2030, 9:30 AM UTC by Grace Hopper',
-      'Conversation was snoozed until next reply by Grace Hopper',
+      'Conversation was snoozed by Grace Hopper',
     ]);
 
     // The contact resolves through the client API; a new message from them reopens it.
@@ -80,7 +80,15 @@ describeEachDb('activity messages', (dialect) => {
       [2, 'Conversation was reopened by Grace Hopper'],
       [2, 'Conversation was resolved by Jane Visitor'],
       [0, 'one more thing'],
-      [2, 'Conversation was reopened by a new message from Jane Visitor'],
+      [2, 'System reopened the conversation due to a new incoming message.'],
+    ]);
+    // A contact's message ends a snooze without a line (the reference writes none either).
+    await toggle(conv.displayId, grace.token, { status: 'snoozed', snoozed_until: null });
+    expect((await h.api('POST', `${pub}/conversations/${conv.displayId}/messages`, { body: { content: 'are you there?' } })).status).toBe(200);
+    expect((await show(conv.displayId)).status).toBe('open');
+    expect((await messages(conv.displayId)).slice(-2).map((m) => [m.message_type, m.content])).toEqual([
+      [2, 'Conversation was snoozed by Grace Hopper'],
+      [0, 'are you there?'],
     ]);
     // Activity messages have no sender and are neither private nor a reply.
     for (const m of all.filter((x) => x.message_type === 2)) {
@@ -89,7 +97,7 @@ describeEachDb('activity messages', (dialect) => {
     }
     // filter_internal_messages drops them.
     const filtered = await api('GET', `/conversations/${conv.displayId}/messages?filter_internal_messages=true`, grace.token);
-    expect(filtered.body.payload.map((m: any) => m.message_type)).toEqual([0]);
+    expect(filtered.body.payload.map((m: any) => m.message_type)).toEqual([0, 0]);
   });
 
   it('assignee lines: assigned to someone by someone, self-assigned, unassigned; an agent reopening becomes assignee', async () => {
@@ -137,6 +145,9 @@ describeEachDb('activity messages', (dialect) => {
   });
 
   it('never reach the callback, the contact’s socket or the client API; agents’ sockets get message.created (type 2); unread_count, preview and waiting_since stay', async () => {
+    // An account webhook hears every message_created of the account, the callback those of the inbox.
+    const hook = await api('POST', '/webhooks', grace.token, { url: rx.url, subscriptions: ['message_created', 'conversation_status_changed'] });
+    expect(hook.status, hook.text).toBe(200);
     const conv = await fresh('Quiet');
     const pub = publicBase(conv.contact.sourceId);
     expect((await h.api('POST', `${pub}/conversations/${conv.displayId}/messages`, { body: { content: 'hello?' } })).status).toBe(200);
@@ -178,8 +189,12 @@ describeEachDb('activity messages', (dialect) => {
     await waitUntil(() => rx.requests.some((r) => r.json?.event === 'conversation_status_changed'), 15_000, 'conversation_status_changed');
     const ids = (await activity(conv.displayId)).map((m) => m.id);
     expect(ids).toHaveLength(2);
-    const rows = await h.server.ctx.database.db.selectFrom('webhook_deliveries').select('id').where('message_id', 'in', ids).execute();
+    const db = h.server.ctx.database.db;
+    const rows = await db.selectFrom('webhook_deliveries').select('id').where('message_id', 'in', ids).execute();
     expect(rows).toEqual([]);
+    // The account webhook did get the status change (so it was live): only the lines never went out.
+    const hookRows = await db.selectFrom('webhook_deliveries').select('event_name').where('endpoint_type', '=', 'webhook').where('endpoint_id', '=', hook.body.payload.webhook.id).execute();
+    expect(hookRows.map((r) => r.event_name)).toContain('conversation_status_changed');
     // (the contact's own message may still be on its way: only the lines' ids matter)
     expect(rx.requests.filter((r) => r.json?.event === 'message_created' && (ids.includes(r.json.id) || r.json.message_type === 'activity'))).toEqual([]);
     expect(rx.requests.some((r) => /marked resolved|Assigned to/.test(r.body))).toBe(false);
@@ -190,13 +205,15 @@ describeEachDb('activity messages', (dialect) => {
     const pubConv = await h.api('GET', `${pub}/conversations/${conv.displayId}`);
     expect(pubConv.body.messages.map((m: any) => m.message_type)).toEqual([0]);
 
-    // Not unread, not the preview; waiting_since kept; the conversation stays resolved. last_activity_at
-    // moves with them, as the reference's does for every message.
+    // Not unread, not the preview; the conversation stays resolved. last_activity_at moves with them,
+    // as the reference's does for every message. The resolve cleared waiting_since (as the reference);
+    // the assignment's line after it did not set it again.
     const after = await show(conv.displayId);
     expect(after.unread_count).toBe(1);
     expect(after.last_non_activity_message).toMatchObject({ content: 'hello?', message_type: 0 });
     expect(after.status).toBe('resolved');
-    expect(after.waiting_since).toBe(before.waiting_since);
+    expect(before.waiting_since).toBeGreaterThan(0);
+    expect(after.waiting_since).toBe(0);
     expect(after.last_activity_at).toBeGreaterThanOrEqual(before.last_activity_at);
     expect(after.messages[0]).toMatchObject({ message_type: 2, content: 'Assigned to Ada Lovelace by Grace Hopper' });
     const list = await api('GET', `/conversations?status=resolved`, grace.token);

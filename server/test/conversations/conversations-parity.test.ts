@@ -259,6 +259,20 @@ describeEachDb('conversations parity', (dialect) => {
       expect(ids.sort()).toEqual([fresh.id, waitingAgain.id, noted.id].sort());
       expect(r.body.data.meta.all_count).toBe(3);
       expect((await api('GET', '/conversations/meta?conversation_type=unattended&q=unattended', admin.token)).body.meta.all_count).toBe(3);
+
+      // Resolving clears waiting_since (as the reference): the answered-then-waiting one leaves the
+      // unattended list of every status; the contact's next message makes it wait again. Muting resolves too.
+      const unattended = async () => ((await api('GET', '/conversations?conversation_type=unattended&status=all&q=unattended', admin.token)).body.data.payload as any[]).map((c) => c.id).sort();
+      expect((await api('POST', `/conversations/${waitingAgain.id}/toggle_status`, admin.token, { status: 'resolved' })).status).toBe(200);
+      expect((await show(waitingAgain.id)).waiting_since).toBe(0);
+      expect(await unattended()).toEqual([fresh.id, noted.id].sort());
+      expect((await api('POST', `/conversations/${waitingAgain.id}/messages`, admin.token, { content: 'back again', message_type: 'incoming' })).status).toBe(200);
+      expect(await show(waitingAgain.id)).toMatchObject({ status: 'open', waiting_since: expect.any(Number) });
+      expect((await show(waitingAgain.id)).waiting_since).toBeGreaterThan(0);
+      expect(await unattended()).toEqual([fresh.id, waitingAgain.id, noted.id].sort());
+      expect((await api('POST', `/conversations/${waitingAgain.id}/mute`, admin.token)).status).toBe(200);
+      expect(await show(waitingAgain.id)).toMatchObject({ status: 'resolved', waiting_since: 0 });
+      expect(await unattended()).toEqual([fresh.id, noted.id].sort());
       expect((await api('GET', '/conversations?conversation_type=mention', admin.token)).body.data.payload).toEqual([]);
       expect((await api('GET', '/conversations?conversation_type=bogus', admin.token)).status).toBe(422);
     });

@@ -105,7 +105,7 @@ describeEachDb('messages API', (dialect) => {
       await postMessage(h, s, conv.id, { content: 'customer is back', message_type: 'incoming' });
       expect((await h.api('GET', `${s.base}/conversations/${conv.id}`, { token: s.admin.token })).body.status).toBe('open');
       const evs = await eventsSince(h, before);
-      // The reopening's activity line ("reopened by a new message from …") comes with the change's events, before the message's own.
+      // The reopening's activity line ("System reopened the conversation …") comes with the change's events, before the message's own.
       expect(evs.map((e) => e.name)).toEqual(['conversation.status_changed', 'conversation.updated', 'message.created', 'message.created']);
       expect(evs[0].payload.performer.type).toBe('contact');
       expect(evs[1].payload.changed_attributes[0]).toEqual({ status: { previous_value: 'resolved', current_value: 'open' } });
