@@ -266,20 +266,12 @@ function EditForm({ accountId, contact, onSaved, onCancel }: { accountId: number
 }
 
 function Conversations({ accountId, contactId }: { accountId: number; contactId: number }) {
-  const [list, setList] = useState<Conversation[] | null>(null);
+  const {
+    data: list,
+    error,
+    load,
+  } = useFetched(async () => (await unwrap(api.GET('/api/v1/accounts/{account_id}/contacts/{id}/conversations', { params: { path: { account_id: accountId, id: contactId } } }))).payload, [accountId, contactId]);
   const [inboxes, setInboxes] = useState<Map<number, string>>(new Map());
-  const [error, setError] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      setList((await unwrap(api.GET('/api/v1/accounts/{account_id}/contacts/{id}/conversations', { params: { path: { account_id: accountId, id: contactId } } }))).payload);
-      setError(null);
-    } catch (err) {
-      setError(errorText(err));
-    }
-  }, [accountId, contactId]);
-  useEffect(() => void load(), [load]);
-  useReconnected(() => void load());
   useEffect(() => {
     // Inbox names are a nicety: without them the inbox shows by number.
     unwrap(api.GET('/api/v1/accounts/{account_id}/inboxes', { params: { path: { account_id: accountId } } }))
@@ -336,22 +328,16 @@ function Conversations({ accountId, contactId }: { accountId: number; contactId:
 
 /** The contact's labels: the account's labels offered with their colours, any other title works too (as on conversations). */
 function ContactLabels({ accountId, contactId }: { accountId: number; contactId: number }) {
-  const [labels, setLabels] = useState<string[] | null>(null);
-  const [accountLabels, setAccountLabels] = useState<Label[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [status, setStatus] = useState('');
   const path = { account_id: accountId, id: contactId };
-
-  const load = useCallback(async () => {
-    try {
-      setLabels((await unwrap(api.GET('/api/v1/accounts/{account_id}/contacts/{id}/labels', { params: { path: { account_id: accountId, id: contactId } } }))).payload);
-      setError(null);
-    } catch (err) {
-      setError(errorText(err));
-    }
-  }, [accountId, contactId]);
-  useEffect(() => void load(), [load]);
-  useReconnected(() => void load());
+  const {
+    data: labels,
+    setData: setLabels,
+    error,
+    setError,
+    load,
+  } = useFetched(async () => (await unwrap(api.GET('/api/v1/accounts/{account_id}/contacts/{id}/labels', { params: { path: { account_id: accountId, id: contactId } } }))).payload, [accountId, contactId]);
+  const [accountLabels, setAccountLabels] = useState<Label[] | null>(null);
+  const [status, setStatus] = useState('');
   useEffect(() => {
     // The colours and the offered titles are a nicety: free text works without them.
     labelsApi.list(accountId).then(setAccountLabels, () => setAccountLabels([]));
@@ -392,4 +378,22 @@ function ContactLabels({ accountId, contactId }: { accountId: number; contactId:
       </p>
     </section>
   );
+}
+
+/** A part of the contact page: fetched on mount, when `deps` change and after a reconnect; the last data stays beside an error. */
+function useFetched<T>(fetcher: () => Promise<T>, deps: unknown[]) {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const load = useCallback(async () => {
+    try {
+      setData(await fetcher());
+      setError(null);
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }, deps);
+  useEffect(() => void load(), [load]);
+  useReconnected(() => void load());
+  return { data, setData, error, setError, load };
 }
