@@ -213,7 +213,8 @@ type Spied = { __sounds: number; __notifications: { title: string; body?: string
     await palette().waitFor(T);
     await page.keyboard.press('Escape');
     await palette().waitFor({ state: 'detached', ...T });
-    expect(await name.evaluate((el) => el === document.activeElement)).toBe(true);
+    // Focus goes back in the frame after the palette has left the page: wait for it, never race it.
+    await expect.poll(() => name.evaluate((el) => el === document.activeElement), T).toBe(true);
   }, 120_000);
 
   it('notification preferences are saved in the profile ui_settings, beside what was there', async () => {
