@@ -48,10 +48,10 @@ export function activityLines(before: ConversationState, after: ConversationStat
         out.push(p?.type === 'contact' ? `Conversation was resolved${by}` : `Conversation was marked resolved${by}`);
         break;
       case STATUS.open:
-        // A contact reopens a conversation only by writing to it: the reference's system line when it
-        // was resolved, none when it was snoozed (the snooze simply ends).
-        if (p?.type !== 'contact') out.push(`Conversation was reopened${by}`);
-        else if (before.status === STATUS.resolved) out.push('System reopened the conversation due to a new incoming message.');
+        // An agent reopens with a line. A snooze that ends (its time came, or the contact wrote) writes
+        // none, as the reference; a contact's message reopening a resolved one the system line.
+        if (p?.type === 'user') out.push(`Conversation was reopened${by}`);
+        else if (before.status === STATUS.resolved) out.push(p ? 'System reopened the conversation due to a new incoming message.' : 'Conversation was reopened');
         break;
       case STATUS.pending:
         out.push(`Conversation was marked as pending${by}`);
@@ -91,8 +91,8 @@ export function activityLines(before: ConversationState, after: ConversationStat
 }
 
 /** Whether a change gets activity lines at all (before any name is looked up). */
-export function hasActivity(before: ConversationState, after: ConversationState): boolean {
-  return activityLines(before, after, { performer: null, assignee: null }).length > 0;
+export function hasActivity(before: ConversationState, after: ConversationState, performer?: Performer): boolean {
+  return activityLines(before, after, { performer: performer ? { ...performer, name: '' } : null, assignee: null }).length > 0;
 }
 
 /** The performer's and the new assignee's names: a user's name, a contact's name (or null when gone). */

@@ -87,7 +87,7 @@ export async function changeConversation<T>(
   if (patch.status === STATUS.resolved && current.status !== STATUS.resolved && current.waiting_since != null) patch.waiting_since = null;
   const prev = stateOf(current, labels?.[0]);
   // Status, assignee, priority and label changes leave activity lines, which move last_activity_at.
-  const activity = hasActivity(prev, stateOf({ ...current, ...patch }, labels?.[1]));
+  const activity = hasActivity(prev, stateOf({ ...current, ...patch }, labels?.[1]), performer);
   const t = now();
   if (activity) patch.last_activity_at = Math.max(t, Number(patch.last_activity_at ?? 0));
   const after = Object.keys(patch).length ? await updateConversation(trx, current.id, patch) : current;

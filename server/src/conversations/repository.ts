@@ -250,3 +250,20 @@ export async function incomingSince(db: Executor, conversationId: number, seenAt
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/**
+ * The snooze worker's sweep (every account: a system job): ids of snoozed conversations whose
+ * snoozed_until has passed, oldest first. Each is then changed under its own row lock.
+ */
+export async function dueSnoozedConversationIds(db: Executor, at: number, limit: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('conversations')
+    .select('id')
+    .where('status', '=', STATUS.snoozed)
+    .where('snoozed_until', 'is not', null)
+    .where('snoozed_until', '<=', at)
+    .orderBy('snoozed_until')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}

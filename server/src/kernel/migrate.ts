@@ -9,9 +9,10 @@ import * as m0006 from './migrations/0006_inbox_working_hours.js';
 import * as m0007 from './migrations/0007_teams_labels_canned.js';
 import * as m0008 from './migrations/0008_unread_counter.js';
 import * as m0009 from './migrations/0009_delivery_blocked.js';
+import * as m0010 from './migrations/0010_snoozed_until_index.js';
 
 /** Migrations are listed here in order; each is written once for both dialects. */
-const MIGRATIONS = { '0001_init': m0001, '0002_dead_events': m0002, '0003_user_consent': m0003, '0004_message_deliveries': m0004, '0005_contact_labels': m0005, '0006_inbox_working_hours': m0006, '0007_teams_labels_canned': m0007, '0008_unread_counter': m0008, '0009_delivery_blocked': m0009 } as const;
+const MIGRATIONS = { '0001_init': m0001, '0002_dead_events': m0002, '0003_user_consent': m0003, '0004_message_deliveries': m0004, '0005_contact_labels': m0005, '0006_inbox_working_hours': m0006, '0007_teams_labels_canned': m0007, '0008_unread_counter': m0008, '0009_delivery_blocked': m0009, '0010_snoozed_until_index': m0010 } as const;
 
 export async function migrate(database: Database): Promise<string[]> {
   const pg = database.dialect === 'postgres';
