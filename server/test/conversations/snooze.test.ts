@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { describeEachDb, NO_RATE_LIMITS, startTestServer, type TestServer, type TestUser } from '../support/harness.js';
+import { describeEachDb, type TestServer } from '../support/harness.js';
+import { agentScene, type AgentScene } from '../support/scene.js';
 import { eventsSince, lastEventId } from '../support/conversations.js';
 import { apiContact, apiConversation, consumer, disconnectAll, subscribe, until } from '../realtime/cable.js';
-import { startReceiver, type Receiver } from '../webhooks/support.js';
 import { reopenDueSnoozes } from '../../src/conversations/snooze.js';
 
 /**
@@ -12,31 +12,20 @@ import { reopenDueSnoozes } from '../../src/conversations/snooze.js';
  */
 describeEachDb('snoozes that end by themselves', (dialect) => {
   let h: TestServer;
-  let rx: Receiver;
-  let accountId: number;
-  let grace: TestUser;
-  let ada: TestUser;
-  let inbox: Awaited<ReturnType<TestServer['inbox']>>;
-
+  let scene: AgentScene;
   beforeAll(async () => {
-    h = await startTestServer(dialect, NO_RATE_LIMITS);
-    rx = await startReceiver();
-    ({ accountId } = await h.account());
-    grace = await h.user(accountId, { name: 'Grace Hopper', role: 'administrator' });
-    ada = await h.user(accountId, { name: 'Ada Lovelace' });
-    inbox = await h.inbox(accountId, { webhook_url: rx.url, members: [ada.id] });
+    scene = await agentScene(dialect);
+    h = scene.h;
     // The sweeps here are the test's own: the worker's timer must not take the first one.
     await h.server.workers.find((w) => w.name === 'snooze')!.stop();
   });
   afterEach(() => disconnectAll());
-  afterAll(async () => {
-    await rx?.close();
-    await h?.close();
-  });
+  afterAll(() => scene?.close());
 
-  const api = (method: string, path: string, body?: unknown) => h.api(method, `/api/v1/accounts/${accountId}${path}`, { token: grace.token, body });
+  const api = (method: string, path: string, body?: unknown) => h.api(method, `/api/v1/accounts/${scene.accountId}${path}`, { token: scene.grace.token, body });
   const show = async (id: number) => (await api('GET', `/conversations/${id}`)).body;
   async function snoozed(name: string, until: number | null) {
+    const { grace, accountId, inbox } = scene;
     const contact = await apiContact(h, grace.token, accountId, inbox.id, name);
     const conv = await apiConversation(h, grace.token, accountId, inbox.id, contact);
     const r = await api('POST', `/conversations/${conv.displayId}/toggle_status`, { status: 'snoozed', snoozed_until: until });
@@ -50,7 +39,8 @@ describeEachDb('snoozes that end by themselves', (dialect) => {
     const due = await snoozed('Due Visitor', nowSeconds() - 60);
     const later = await snoozed('Later Visitor', nowSeconds() + 3600);
     const nextReply = await snoozed('Next Reply Visitor', null);
-    const agent = await subscribe(consumer(h), { pubsub_token: ada.pubsub_token, account_id: accountId, user_id: ada.id });
+    const [ada] = scene.agents;
+    const agent = await subscribe(consumer(h), { pubsub_token: ada.pubsub_token, account_id: scene.accountId, user_id: ada.id });
     const before = await lastEventId(h);
     const linesBefore = (await api('GET', `/conversations/${due.displayId}/messages`)).body.payload.filter((m: any) => m.message_type === 2).length;
 
@@ -72,7 +62,7 @@ describeEachDb('snoozes that end by themselves', (dialect) => {
     // Agents hear it live; the callback gets conversation_status_changed.
     const heard = await agent.next('conversation.status_changed', (m) => m.data.id === due.displayId);
     expect(heard.data.status).toBe('open');
-    await until(() => rx.requests.some((q) => q.json?.event === 'conversation_status_changed' && q.json.id === due.displayId && q.json.status === 'open'), 'the callback');
+    await until(() => scene.rx.requests.some((q) => q.json?.event === 'conversation_status_changed' && q.json.id === due.displayId && q.json.status === 'open'), 'the callback');
 
     // A second sweep finds nothing to do.
     expect(await reopenDueSnoozes(h.server.ctx)).toBe(0);

@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { Value } from 'typebox/value';
 import { CABLE_EVENTS } from '../../src/realtime/event-schemas.js';
-import { describeEachDb, NO_RATE_LIMITS, startTestServer, type TestServer, type TestUser } from '../support/harness.js';
+import { describeEachDb, type TestServer, type TestUser } from '../support/harness.js';
+import { agentScene, type AgentScene } from '../support/scene.js';
 import { apiContact, apiConversation, consumer, disconnectAll, subscribe } from '../realtime/cable.js';
-import { startReceiver, waitUntil, type Receiver } from '../webhooks/support.js';
+import { waitUntil, type Receiver } from '../webhooks/support.js';
 
 /**
  * Teams (issue 12): CRUD and members (administrators change, every member reads), a conversation's
@@ -20,20 +21,15 @@ describeEachDb('teams', (dialect) => {
   let linus: TestUser; // agent, inbox member
   let inbox: Awaited<ReturnType<TestServer['inbox']>>;
 
+  let scene: AgentScene;
+
   beforeAll(async () => {
-    h = await startTestServer(dialect, NO_RATE_LIMITS);
-    rx = await startReceiver();
-    ({ accountId } = await h.account());
-    grace = await h.user(accountId, { name: 'Grace Hopper', role: 'administrator' });
-    ada = await h.user(accountId, { name: 'Ada Lovelace' });
-    linus = await h.user(accountId, { name: 'Linus Torvalds' });
-    inbox = await h.inbox(accountId, { webhook_url: rx.url, members: [ada.id, linus.id] });
+    scene = await agentScene(dialect, ['Ada Lovelace', 'Linus Torvalds']);
+    ({ h, rx, accountId, grace, inbox } = scene);
+    [ada, linus] = scene.agents;
   });
   afterEach(() => disconnectAll());
-  afterAll(async () => {
-    await rx?.close();
-    await h?.close();
-  });
+  afterAll(() => scene?.close());
 
   const base = () => `/api/v1/accounts/${accountId}`;
   const api = (method: string, path: string, token: string, body?: unknown) => h.api(method, `${base()}${path}`, { token, body });
