@@ -51,7 +51,7 @@ export function activityLines(before: ConversationState, after: ConversationStat
         // An agent reopens with a line. A snooze that ends (its time came, or the contact wrote) writes
         // none, as the reference; a contact's message reopening a resolved one the system line.
         if (p?.type === 'user') out.push(`Conversation was reopened${by}`);
-        else if (before.status === STATUS.resolved) out.push(p ? 'System reopened the conversation due to a new incoming message.' : 'Conversation was reopened');
+        else if (p?.type === 'contact' && before.status === STATUS.resolved) out.push('System reopened the conversation due to a new incoming message.');
         break;
       case STATUS.pending:
         out.push(`Conversation was marked as pending${by}`);
