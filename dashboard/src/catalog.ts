@@ -2,6 +2,7 @@ import { createContext, useCallback, useEffect, useState } from 'react';
 import type { ResponseBody } from '@channelx/client';
 import { api, errorText, unwrap } from './api.js';
 import { useSession } from './session.js';
+import { useReconnected } from './live.js';
 
 /**
  * The account's teams, labels and canned responses: their shapes and the calls of the settings
@@ -51,7 +52,7 @@ export const cannedApi = {
 
 export type Loaded<T> = { data: T | null; error: string | null; reload: () => Promise<void> };
 
-/** A list fetched on mount (and by `reload`); the previous data stays while a reload runs. */
+/** A list fetched on mount, by `reload` and after the live connection comes back; the previous data stays while a reload runs. */
 export function useLoaded<T>(fetcher: (accountId: number) => Promise<T>, deps: unknown[] = []): Loaded<T> & { set: (f: (d: T | null) => T | null) => void } {
   const { accountId } = useSession();
   const [data, setData] = useState<T | null>(null);
@@ -66,6 +67,7 @@ export function useLoaded<T>(fetcher: (accountId: number) => Promise<T>, deps: u
     }
   }, [accountId, ...deps]);
   useEffect(() => void reload(), [reload]);
+  useReconnected(() => void reload());
   return { data, error, reload, set: setData };
 }
 

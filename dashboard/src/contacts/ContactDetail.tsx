@@ -7,12 +7,11 @@ import { paths } from '../routes.js';
 import { useReconnected } from '../live.js';
 import { Field } from '../ui.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
-import { labelsApi, type Label } from '../catalog.js';
+import { labelsApi, useLoaded } from '../catalog.js';
 import { LabelsPanel } from '../conversation/LabelPicker.js';
 import { attributeText, entriesOf, fullTime, invalidFields, isoOf, relativeTime } from './format.js';
 
 type Contact = ResponseBody<'/api/v1/accounts/{account_id}/contacts/{id}', 'get'>['payload'];
-type Conversation = ResponseBody<'/api/v1/accounts/{account_id}/contacts/{id}/conversations', 'get'>['payload'][number];
 
 const STATUS_LABEL: Record<string, string> = { open: 'Open', resolved: 'Resolved', pending: 'Pending', snoozed: 'Snoozed' };
 
@@ -147,7 +146,7 @@ export function ContactDetail({ contactId }: { contactId: number }) {
             )}
           </section>
 
-          <ContactLabels accountId={accountId} contactId={contact.id} />
+          <ContactLabels contactId={contact.id} />
 
           <section className="card" aria-labelledby="contact-custom-title">
             <h2 id="contact-custom-title">Custom attributes</h2>
@@ -269,8 +268,8 @@ function Conversations({ accountId, contactId }: { accountId: number; contactId:
   const {
     data: list,
     error,
-    load,
-  } = useFetched(async () => (await unwrap(api.GET('/api/v1/accounts/{account_id}/contacts/{id}/conversations', { params: { path: { account_id: accountId, id: contactId } } }))).payload, [accountId, contactId]);
+    reload,
+  } = useLoaded(async (account_id) => (await unwrap(api.GET('/api/v1/accounts/{account_id}/contacts/{id}/conversations', { params: { path: { account_id, id: contactId } } }))).payload, [contactId]);
   const [inboxes, setInboxes] = useState<Map<number, string>>(new Map());
   useEffect(() => {
     // Inbox names are a nicety: without them the inbox shows by number.
@@ -290,7 +289,7 @@ function Conversations({ accountId, contactId }: { accountId: number; contactId:
           <p role="alert" className="error">
             {error}
           </p>
-          <button type="button" className="button small" onClick={() => void load()} style={{ marginTop: '0.5rem' }}>
+          <button type="button" className="button small" onClick={() => void reload()} style={{ marginTop: '0.5rem' }}>
             Try again
           </button>
         </>
@@ -327,49 +326,43 @@ function Conversations({ accountId, contactId }: { accountId: number; contactId:
 }
 
 /** The contact's labels: the account's labels offered with their colours, any other title works too (as on conversations). */
-function ContactLabels({ accountId, contactId }: { accountId: number; contactId: number }) {
-  const path = { account_id: accountId, id: contactId };
-  const {
-    data: labels,
-    setData: setLabels,
-    error,
-    setError,
-    load,
-  } = useFetched(async () => (await unwrap(api.GET('/api/v1/accounts/{account_id}/contacts/{id}/labels', { params: { path: { account_id: accountId, id: contactId } } }))).payload, [accountId, contactId]);
-  const [accountLabels, setAccountLabels] = useState<Label[] | null>(null);
+function ContactLabels({ contactId }: { contactId: number }) {
+  const labels = useLoaded(async (account_id) => (await unwrap(api.GET('/api/v1/accounts/{account_id}/contacts/{id}/labels', { params: { path: { account_id, id: contactId } } }))).payload, [contactId]);
+  // The colours and the offered titles are a nicety: free text works without them.
+  const accountLabels = useLoaded(labelsApi.list);
+  const { accountId } = useSession();
+  const [saveError, setSaveError] = useState<string | null>(null);
   const [status, setStatus] = useState('');
-  useEffect(() => {
-    // The colours and the offered titles are a nicety: free text works without them.
-    labelsApi.list(accountId).then(setAccountLabels, () => setAccountLabels([]));
-  }, [accountId]);
 
   async function save(next: string[]) {
-    const before = labels;
-    setLabels(next);
+    const before = labels.data;
+    labels.set(() => next);
     setStatus('Saving…');
-    setError(null);
+    setSaveError(null);
     try {
-      setLabels((await unwrap(api.POST('/api/v1/accounts/{account_id}/contacts/{id}/labels', { params: { path }, body: { labels: next } }))).payload);
+      const saved = (await unwrap(api.POST('/api/v1/accounts/{account_id}/contacts/{id}/labels', { params: { path: { account_id: accountId, id: contactId } }, body: { labels: next } }))).payload;
+      labels.set(() => saved);
       setStatus('Labels saved.');
     } catch (err) {
-      setLabels(before);
+      labels.set(() => before);
       setStatus('');
-      setError(`The labels were not saved: ${errorText(err)}`);
+      setSaveError(`The labels were not saved: ${errorText(err)}`);
     }
   }
 
+  const error = saveError ?? labels.error;
   return (
     <section className="card contact-labels" aria-labelledby="contact-labels-title">
       <h2 id="contact-labels-title">Labels</h2>
-      {labels === null && !error && <p className="loading">Loading labels…</p>}
-      {labels !== null && <LabelsPanel labels={labels} accountLabels={accountLabels} suggestions={[]} onChange={(next) => void save(next)} />}
+      {labels.data === null && !error && <p className="loading">Loading labels…</p>}
+      {labels.data !== null && <LabelsPanel labels={labels.data} accountLabels={accountLabels.data} suggestions={[]} onChange={(next) => void save(next)} />}
       {error && (
         <p role="alert" className="error">
           {error}
         </p>
       )}
-      {labels === null && error && (
-        <button type="button" className="button small" onClick={() => void load()} style={{ marginTop: '0.5rem' }}>
+      {labels.data === null && error && (
+        <button type="button" className="button small" onClick={() => void labels.reload()} style={{ marginTop: '0.5rem' }}>
           Try again
         </button>
       )}
@@ -380,20 +373,3 @@ function ContactLabels({ accountId, contactId }: { accountId: number; contactId:
   );
 }
 
-/** A part of the contact page: fetched on mount, when `deps` change and after a reconnect; the last data stays beside an error. */
-function useFetched<T>(fetcher: () => Promise<T>, deps: unknown[]) {
-  const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  const load = useCallback(async () => {
-    try {
-      setData(await fetcher());
-      setError(null);
-    } catch (err) {
-      setError(errorText(err));
-    }
-  }, deps);
-  useEffect(() => void load(), [load]);
-  useReconnected(() => void load());
-  return { data, setData, error, setError, load };
-}

@@ -4,13 +4,14 @@ import { useSession } from '../session.js';
 import { useLive, useLiveEvent, useReconnected } from '../live.js';
 import { useCommands, type Command } from '../commands.js';
 import { useMessages } from './messages.js';
+import { useConversationActions, type PatchConversation } from './actions.js';
 import { MessageList } from './MessageList.js';
 import { Composer, type ComposerHandle, type ComposerMode } from './Composer.js';
 import { Header, type HeaderActions, type MenuName } from './Header.js';
 import { ContactPanel, type OtherConversation } from './ContactPanel.js';
 import { Viewers, useViewers } from './Viewers.js';
-import { cannedApi, labelsApi, teamsApi, type Label, type Team } from '../catalog.js';
-import { MESSAGE_TYPE, PRIORITIES, SNOOZE_PRESETS, toMsg, type Agent, type Conversation, type Msg } from './model.js';
+import { cannedApi } from '../catalog.js';
+import { MESSAGE_TYPE, PRIORITIES, SNOOZE_PRESETS, toMsg, type Conversation, type Msg } from './model.js';
 import './conversation.css';
 
 const VIEWING_REFRESH_MS = 20_000;
@@ -200,6 +201,15 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
     [path, profile, msgs.upsert, msgs.remove],
   );
 
+  /* ---------------- actions (./actions.ts) ---------------- */
+  const patchConv = useCallback<PatchConversation>(
+    (p) => setCs((s) => (s.conv ? { ...s, conv: typeof p === 'function' ? p(s.conv) : { ...s.conv, ...p } } : s)),
+    [],
+  );
+  const composer = useRef<ComposerHandle>(null);
+  const a = useConversationActions({ accountId, path, convRef, patchConv, refetchSoon });
+  const { busy, actionError, setActionError, actionNote, menu, setMenu, setStatus, assign, assignTeam, setPriority, markUnread } = a;
+
   const onRetry = useCallback(
     async (messageId: number) => {
       msgs.setRetrying(messageId, true);
@@ -219,164 +229,6 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
     [path, msgs.setRetrying, msgs.upsert],
   );
 
-  /* ---------------- actions ---------------- */
-  const [busy, setBusy] = useState(false);
-  const [actionError, setActionError] = useState<string | null>(null);
-  const [actionNote, setActionNote] = useState('');
-  const [menu, setMenu] = useState<MenuName>(null);
-  const composer = useRef<ComposerHandle>(null);
-
-  const act = useCallback(
-    async (what: string, fn: () => Promise<void>, done?: string) => {
-      setBusy(true);
-      setActionError(null);
-      try {
-        await fn();
-        if (done) setActionNote(done);
-      } catch (err) {
-        setActionError(`${what} failed: ${errorText(err)}`);
-      }
-      setBusy(false);
-      refetchSoon();
-    },
-    [refetchSoon],
-  );
-
-  const patchConv = (p: Partial<Conversation> | ((c: Conversation) => Conversation)) =>
-    setCs((s) => (s.conv ? { ...s, conv: typeof p === 'function' ? p(s.conv) : { ...s.conv, ...p } } : s));
-
-  const setStatus = useCallback(
-    (status: 'open' | 'resolved' | 'snoozed', snoozedUntil?: number | null) =>
-      act(
-        status === 'open' ? 'Reopening' : status === 'resolved' ? 'Resolving' : 'Snoozing',
-        async () => {
-          const r = await unwrap(
-            api.POST('/api/v1/accounts/{account_id}/conversations/{conversation_id}/toggle_status', {
-              params: { path },
-              body: status === 'snoozed' ? { status, snoozed_until: snoozedUntil ?? null } : { status },
-            }),
-          );
-          patchConv({ status: r.payload.current_status, snoozed_until: r.payload.snoozed_until });
-        },
-        status === 'open' ? 'Reopened.' : status === 'resolved' ? 'Resolved.' : 'Snoozed.',
-      ),
-    [act, path],
-  );
-
-  const [agents, setAgents] = useState<Agent[] | null>(null);
-  const [agentsError, setAgentsError] = useState<string | null>(null);
-  const loadAgents = useCallback(async () => {
-    const c = convRef.current;
-    if (!c) return;
-    setAgentsError(null);
-    try {
-      const [all, members] = await Promise.all([
-        unwrap(api.GET('/api/v1/accounts/{account_id}/agents', { params: { path: { account_id: accountId } } })),
-        unwrap(api.GET('/api/v1/accounts/{account_id}/inbox_members/{inbox_id}', { params: { path: { account_id: accountId, inbox_id: c.inbox_id } } })),
-      ]);
-      const ids = new Set(members.payload.map((m) => m.id));
-      setAgents(all.filter((a) => a.confirmed !== false && (ids.has(a.id) || a.role === 'administrator')));
-    } catch (err) {
-      setAgentsError(`Agents could not be loaded: ${errorText(err)}`);
-    }
-  }, [accountId]);
-
-  const assign = useCallback(
-    (agentId: number | null) =>
-      act(
-        agentId ? 'Assigning' : 'Unassigning',
-        async () => {
-          const a = await unwrap(
-            api.POST('/api/v1/accounts/{account_id}/conversations/{conversation_id}/assignments', { params: { path }, body: { assignee_id: agentId } }),
-          );
-          patchConv((c) => ({ ...c, meta: { ...c.meta, assignee: (a || undefined) as Conversation['meta']['assignee'] } }));
-        },
-        agentId ? 'Assigned.' : 'Unassigned.',
-      ),
-    [act, path],
-  );
-
-  const setPriority = useCallback(
-    (priority: string | null) =>
-      act(
-        'Changing the priority',
-        async () => {
-          const c = await unwrap(api.PATCH('/api/v1/accounts/{account_id}/conversations/{conversation_id}', { params: { path }, body: { priority } }));
-          setCs((s) => ({ ...s, conv: c }));
-        },
-        priority ? `Priority: ${priority}.` : 'Priority cleared.',
-      ),
-    [act, path],
-  );
-
-  const setLabels = useCallback(
-    (labels: string[]) =>
-      act('Saving the labels', async () => {
-        const r = await unwrap(api.POST('/api/v1/accounts/{account_id}/conversations/{conversation_id}/labels', { params: { path }, body: { labels } }));
-        patchConv({ labels: r.payload });
-      }),
-    [act, path],
-  );
-
-  const [labelSuggestions, setLabelSuggestions] = useState<string[]>([]);
-  const loadLabelSuggestions = useCallback(async () => {
-    try {
-      const r = await unwrap(api.GET('/api/v1/accounts/{account_id}/conversations', { params: { path: { account_id: accountId }, query: { status: 'all' } } }));
-      setLabelSuggestions([...new Set(r.data.payload.flatMap((c) => c.labels))].sort());
-    } catch {
-      /* suggestions are a convenience: free text still works */
-    }
-  }, [accountId]);
-
-  const markUnread = useCallback(
-    () =>
-      act(
-        'Marking unread',
-        async () => {
-          await unwrap(api.POST('/api/v1/accounts/{account_id}/conversations/{conversation_id}/unread', { params: { path } }));
-        },
-        'Marked unread.',
-      ),
-    [act, path],
-  );
-
-  useEffect(() => {
-    if (menu === 'assign' && !agents) void loadAgents();
-  }, [menu, agents, loadAgents]);
-
-  /* ---------------- teams, account labels, canned responses ---------------- */
-  const [teams, setTeams] = useState<Team[] | null>(null);
-  const [teamsError, setTeamsError] = useState<string | null>(null);
-  useEffect(() => {
-    if (menu !== 'team') return;
-    setTeamsError(null);
-    teamsApi
-      .list(accountId)
-      .then((t) => setTeams([...t].sort((a, b) => a.name.localeCompare(b.name))))
-      .catch((err) => setTeamsError(`Teams could not be loaded: ${errorText(err)}`));
-  }, [menu, accountId]);
-
-  const assignTeam = useCallback(
-    (team: Team | null) =>
-      act(
-        team ? 'Assigning the team' : 'Removing the team',
-        async () => {
-          await unwrap(api.POST('/api/v1/accounts/{account_id}/conversations/{conversation_id}/assignments', { params: { path }, body: { team_id: team?.id ?? 0 } }));
-          patchConv((c) => ({ ...c, meta: { ...c.meta, team: team ?? undefined } }));
-        },
-        team ? `Team: ${team.name}.` : 'Team removed.',
-      ),
-    [act, path],
-  );
-
-  const [accountLabels, setAccountLabels] = useState<Label[] | null>(null);
-  const loadAccountLabels = useCallback(() => {
-    labelsApi
-      .list(accountId)
-      .then(setAccountLabels)
-      .catch(() => undefined /* the picker still takes free text */);
-  }, [accountId]);
-  useEffect(() => loadAccountLabels(), [loadAccountLabels]);
   const loadCanned = useCallback(() => cannedApi.list(accountId), [accountId]);
 
   /* ---------------- contact panel ---------------- */
@@ -437,7 +289,7 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
         { id: 'conversation.canned', title: 'Insert a canned response', group: 'Conversation', keywords: 'template saved reply short code slash', run: () => composer.current?.slash() },
         { id: 'conversation.snooze', title: 'Snooze…', group: 'Conversation', shortcut: 's', run: () => setMenu('snooze') },
         ...SNOOZE_PRESETS.map((p) => ({ id: `conversation.snooze-${p.id}`, title: `Snooze ${p.title.toLowerCase()}`, group: 'Conversation', run: () => void setStatus('snoozed', p.until()) })),
-        { id: 'conversation.labels', title: 'Labels…', group: 'Conversation', shortcut: 'l', keywords: 'tag', run: () => (void loadLabelSuggestions(), loadAccountLabels(), setMenu('labels')) },
+        { id: 'conversation.labels', title: 'Labels…', group: 'Conversation', shortcut: 'l', keywords: 'tag', run: () => (a.loadLabelSuggestions(), setMenu('labels')) },
         { id: 'conversation.priority', title: 'Priority…', group: 'Conversation', shortcut: 'p', run: () => setMenu('priority') },
         ...PRIORITIES.map((p) => ({
           id: `conversation.priority-${p}`,
@@ -478,31 +330,24 @@ function OpenConversation({ conversationId, onAdvance }: { conversationId: numbe
   }
 
   const contactName = conv.meta.sender.name || 'Contact';
-  const actions: HeaderActions = {
-    setStatus,
-    assign,
-    assignTeam,
-    setPriority,
-    setLabels,
-    loadLabelSuggestions: () => (void loadLabelSuggestions(), loadAccountLabels()),
-  };
+  const actions: HeaderActions = { setStatus, assign, assignTeam, setPriority, setLabels: a.setLabels, loadLabelSuggestions: a.loadLabelSuggestions };
   return (
     <section ref={setRootEl} className={`cv-root ${panelOpen ? 'with-panel' : ''}`} data-testid="conversation-view" data-conversation-id={conversationId} aria-label={`Conversation with ${contactName}`}>
       <div className="cv-main">
         <Header
           conv={conv}
           inboxName={inboxName}
-          agents={agents}
-          agentsError={agentsError}
+          agents={a.agents}
+          agentsError={a.agentsError}
           meId={profile.id}
           busy={busy}
           menu={menu}
           setMenu={setMenu}
           actions={actions}
-          labelSuggestions={labelSuggestions}
-          accountLabels={accountLabels}
-          teams={teams}
-          teamsError={teamsError}
+          labelSuggestions={a.labelSuggestions}
+          accountLabels={a.accountLabels}
+          teams={a.teams}
+          teamsError={a.teamsError}
           panelOpen={panelOpen}
           onTogglePanel={() => setPanelOpen((o) => !o)}
         />
